@@ -1,0 +1,91 @@
+"""Configuration, read lazily from the environment that `.chalice/config.json` sets per stage.
+
+Every setting the app reads is named here and in `.chalice/config.json`. A missing required
+setting fails loudly; there are no default secrets. Reading happens at call time, not import
+time, because `chalice.test.Client` only applies the stage's variables during a request.
+"""
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"setting {name} is not set (see .chalice/config.json)")
+    return value
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"setting {name} must be a whole number, not {raw!r}") from None
+
+
+def table_name() -> str:
+    return _required("IRAI_TABLE")
+
+
+def attachments_bucket() -> str:
+    return _required("IRAI_BUCKET")
+
+
+def mail_from_address() -> str:
+    """The no-reply sender address; SES bounces anything sent to it."""
+    return _required("IRAI_MAIL_FROM")
+
+
+def site_url() -> str:
+    """Public base URL of the site, without a trailing slash (used in e-mails and origin checks)."""
+    url = _required("IRAI_SITE_URL").rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"IRAI_SITE_URL must be an http(s) URL, not {url!r}")
+    return url
+
+
+def site_origin() -> str:
+    parts = urlsplit(site_url())
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def is_https() -> bool:
+    return site_url().startswith("https://")
+
+
+def bcrypt_rounds() -> int:
+    """bcrypt cost: 12 in production; tests lower it through configuration."""
+    rounds = _int("IRAI_BCRYPT_ROUNDS", 12)
+    if not 4 <= rounds <= 31:
+        raise ConfigError("IRAI_BCRYPT_ROUNDS must be between 4 and 31")
+    return rounds
+
+
+def session_idle_minutes() -> int:
+    return _int("IRAI_SESSION_IDLE_MINUTES", 120)
+
+
+def session_absolute_hours() -> int:
+    return _int("IRAI_SESSION_ABSOLUTE_HOURS", 12)
+
+
+def temp_password_days() -> int:
+    return _int("IRAI_TEMP_PASSWORD_DAYS", 7)
+
+
+def log_level() -> str:
+    return os.environ.get("IRAI_LOG_LEVEL", "INFO").upper()
+
+
+def local_mode() -> bool:
+    """True only under `make run` and the tests: enables the local mailbox."""
+    return os.environ.get("IRAI_LOCAL_MODE") == "1"

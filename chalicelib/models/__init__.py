@@ -1,0 +1,1 @@
+"""PynamoDB models of the single Irai table. Only services use them."""

@@ -1,0 +1,39 @@
+"""Server-side login sessions. The cookie holds a random token; only its hash is stored."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+
+from chalicelib.models.base import Item
+
+
+class Session(Item, discriminator="Session"):
+    user_id = UnicodeAttribute()
+    csrf_token = UnicodeAttribute()
+    session_epoch = NumberAttribute()
+    created_at = UTCDateTimeAttribute()
+    last_seen_at = UTCDateTimeAttribute()
+    absolute_expires_at = UTCDateTimeAttribute()
+    # DynamoDB's TTL deletes expired sessions late (up to days); expiry is also checked on read.
+    expires_at = NumberAttribute()
+
+    @staticmethod
+    def keys(token_hash: str) -> tuple[str, str]:
+        return f"SESSION#{token_hash}", "SESSION"
+
+    @classmethod
+    def new(cls, *, token_hash: str, **attributes) -> "Session":
+        pk, sk = cls.keys(token_hash)
+        return cls(pk, sk, **attributes)
+
+    @classmethod
+    def find(cls, token_hash: str) -> "Session | None":
+        pk, sk = cls.keys(token_hash)
+        try:
+            return cls.get(pk, sk)
+        except cls.DoesNotExist:
+            return None
+
+    def expire_at(self, moment: datetime) -> None:
+        self.expires_at = int(moment.timestamp())

@@ -1,0 +1,146 @@
+"""Signing in and out, server-side sessions, and password changes."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from pynamodb.exceptions import PutError, UpdateError
+
+from chalicelib.adapters import config
+from chalicelib.messages import t
+from chalicelib.models.sessions import Session
+from chalicelib.models.users import User
+from chalicelib.services import passwords
+from chalicelib.services.errors import AuthenticationFailed, Conflict, Invalid
+
+# last_seen_at is written at most this often, so reading a page is not a write every time.
+_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class SignedIn:
+    """A live session and its user. ``token`` is set only when a new cookie must be sent."""
+
+    session: Session
+    user: User
+    token: str | None = None
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def login(user_id: str, password: str, *, now: datetime | None = None) -> SignedIn:
+    """Check the credentials and open a new session.
+
+    Raises AuthenticationFailed with no hint of whether the ID exists. A temporary password
+    works once and only until it expires.
+    """
+    now = now or utcnow()
+    user = User.find(user_id.strip()) if user_id.strip() else None
+    if user is None:
+        passwords.verify_password(password, passwords.dummy_hash(config.bcrypt_rounds()))
+        raise AuthenticationFailed()
+    if not passwords.verify_password(password, user.password_hash) or not user.active:
+        raise AuthenticationFailed()
+    if user.must_change_password:
+        if user.temp_password_used or (user.temp_password_expires_at and user.temp_password_expires_at <= now):
+            raise AuthenticationFailed()
+        _consume_temporary_password(user)
+    return _open_session(user, now)
+
+
+def _consume_temporary_password(user: User) -> None:
+    """Mark the temporary password used; of two simultaneous logins with it, one wins."""
+    try:
+        user.update(
+            actions=[User.temp_password_used.set(True)],
+            condition=User.temp_password_used == False,  # noqa: E712 (PynamoDB expression)
+        )
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise AuthenticationFailed() from None
+        raise
+
+
+def _open_session(user: User, now: datetime) -> SignedIn:
+    token = secrets.token_urlsafe(32)  # 256 bits
+    absolute = now + timedelta(hours=config.session_absolute_hours())
+    session = Session.new(
+        token_hash=_hash_token(token),
+        user_id=user.user_id,
+        csrf_token=secrets.token_urlsafe(32),
+        session_epoch=user.session_epoch,
+        created_at=now,
+        last_seen_at=now,
+        absolute_expires_at=absolute,
+    )
+    session.expire_at(min(absolute, now + timedelta(minutes=config.session_idle_minutes())))
+    try:
+        session.save(condition=Session.pk.does_not_exist())
+    except PutError as error:  # a 256-bit collision is not expected; never reuse a session
+        raise Conflict("session token collision") from error
+    return SignedIn(session=session, user=user, token=token)
+
+
+def resume(token: str, *, now: datetime | None = None) -> SignedIn | None:
+    """The session for a cookie value, or None if it is unknown, expired or revoked."""
+    if not token or len(token) > 128:
+        return None
+    now = now or utcnow()
+    session = Session.find(_hash_token(token))
+    if session is None:
+        return None
+    idle_limit = session.last_seen_at + timedelta(minutes=config.session_idle_minutes())
+    if now >= session.absolute_expires_at or now >= idle_limit:
+        session.delete()
+        return None
+    user = User.find(session.user_id)
+    if user is None or not user.active or user.session_epoch != session.session_epoch:
+        session.delete()
+        return None
+    if now - session.last_seen_at >= _TOUCH_INTERVAL:
+        new_expiry = min(session.absolute_expires_at, now + timedelta(minutes=config.session_idle_minutes()))
+        session.update(actions=[Session.last_seen_at.set(now), Session.expires_at.set(int(new_expiry.timestamp()))])
+    return SignedIn(session=session, user=user)
+
+
+def logout(signed_in: SignedIn) -> None:
+    signed_in.session.delete()
+
+
+def change_password(signed_in: SignedIn, *, current: str, new: str, confirm: str,
+                    now: datetime | None = None) -> SignedIn:
+    """Set a new password, end every other session of the account, and open a fresh one.
+
+    Raises Invalid with field errors (fields current_password, new_password,
+    new_password_confirm); raises Conflict if the account changed meanwhile.
+    """
+    now = now or utcnow()
+    user = signed_in.user
+    errors = passwords.validate_new_password(user_id=user.user_id, new=new, confirm=confirm, current=current)
+    if not current:
+        errors["current_password"] = t("required")
+    elif not passwords.verify_password(current, user.password_hash):
+        errors["current_password"] = t("password.current_wrong")
+    if errors:
+        raise Invalid(errors)
+    try:
+        user.update(actions=[
+            User.password_hash.set(passwords.hash_password(new, config.bcrypt_rounds())),
+            User.must_change_password.set(False),
+            User.temp_password_expires_at.remove(),
+            User.session_epoch.add(1),
+        ])
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise Conflict("account changed meanwhile") from None
+        raise
+    signed_in.session.delete()  # a new token after a privilege change: no session fixation
+    return _open_session(user, now)

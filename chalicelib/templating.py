@@ -1,0 +1,67 @@
+"""The one Jinja2 environment for pages and e-mails. Autoescape is on for everything."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+# In the repo and in the Lambda package alike, templates/ and static/ sit beside chalicelib/
+# (the package gets them through the vendor/ symlinks).
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "static"
+JST = timezone(timedelta(hours=9), "JST")
+
+
+@lru_cache(maxsize=None)
+def static_digest(name: str) -> str:
+    """A short hash of a static file's content, so its URL changes whenever the file does."""
+    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
+
+
+def static_url(name: str) -> str:
+    """`css/app.css` -> `/static/css/app.<hash>.css`."""
+    stem, dot, ext = name.rpartition(".")
+    return f"/static/{stem}.{static_digest(name)}{dot}{ext}"
+
+
+def format_jst(moment: datetime | None, pattern: str = "%Y/%m/%d %H:%M") -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(JST).strftime(pattern)
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        # Every template, including .txt mails, is escaped; text mails unescape nothing because
+        # they are rendered with autoescape off explicitly in render_text().
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["static_url"] = static_url
+    env.filters["jst"] = format_jst
+    return env
+
+
+def render(name: str, **context: object) -> str:
+    return environment().get_template(name).render(**context)
+
+
+@lru_cache(maxsize=1)
+def _text_environment() -> Environment:
+    # Plain-text mail is not HTML: escaping would show "&amp;" to the reader.
+    env = environment().overlay(autoescape=False)
+    return env
+
+
+def render_text(name: str, **context: object) -> str:
+    return _text_environment().get_template(name).render(**context)

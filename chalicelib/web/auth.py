@@ -1,0 +1,86 @@
+"""ログイン, ログアウト and パスワード変更 (manual section 1)."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.adapters import config
+from chalicelib.messages import t
+from chalicelib.services import auth
+from chalicelib.services.errors import AuthenticationFailed, Invalid
+from chalicelib.web import context
+from chalicelib.web.forms import FORM_CONTENT_TYPE, field
+from chalicelib.web.guards import handle_errors, signed_in_page
+from chalicelib.web.responses import cookie, expired_cookie, page, redirect
+
+bp = Blueprint(__name__)
+
+NOTICES = {"logged_out": "logout.done", "expired": "session.expired"}
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site: never another host (open redirect)."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _session_cookie(token: str) -> str:
+    return cookie(context.session_cookie_name(), token, max_age=config.session_absolute_hours() * 3600)
+
+
+@bp.route("/login", methods=["GET"])
+@handle_errors
+def login_form():
+    if context.signed_in() is not None:
+        return redirect("/")
+    query = bp.current_request.query_params or {}
+    notice = NOTICES.get(query.get("notice", ""))
+    return page("auth/login.html", user_id="", next=_safe_next(query.get("next", "/")),
+                notice=t(notice) if notice else None, error=None)
+
+
+@bp.route("/login", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@handle_errors
+def login():
+    user_id, next_path = field("user_id"), _safe_next(field("next") or "/")
+    try:
+        signed_in = auth.login(user_id, field("password", strip=False))
+    except AuthenticationFailed:
+        return page("auth/login.html", status=401, user_id=user_id, next=next_path,
+                    notice=None, error=t("login.failed"))
+    context.replace_signed_in(signed_in)
+    target = "/password" if signed_in.user.must_change_password else next_path
+    return redirect(target, cookies=[_session_cookie(signed_in.token),
+                                     expired_cookie(context.csrf_cookie_name())])
+
+
+@bp.route("/logout", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def logout(me: auth.SignedIn):
+    auth.logout(me)
+    context.replace_signed_in(None)
+    return redirect("/login?notice=logged_out", cookies=[expired_cookie(context.session_cookie_name())])
+
+
+@bp.route("/password", methods=["GET"])
+@signed_in_page
+def password_form(me: auth.SignedIn):
+    return page("auth/password.html", errors={}, forced=me.user.must_change_password)
+
+
+@bp.route("/password", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def change_password(me: auth.SignedIn):
+    forced = me.user.must_change_password
+    try:
+        renewed = auth.change_password(
+            me,
+            current=field("current_password", strip=False),
+            new=field("new_password", strip=False),
+            confirm=field("new_password_confirm", strip=False),
+        )
+    except Invalid as error:
+        # Passwords are never echoed back into the page: the user types them again.
+        return page("auth/password.html", status=400, errors=error.errors, forced=forced)
+    context.replace_signed_in(renewed)
+    return redirect("/?notice=password_changed", cookies=[_session_cookie(renewed.token)])

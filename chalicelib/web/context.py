@@ -1,0 +1,64 @@
+"""What one request knows about itself: the request, its parsed form and its session.
+
+A middleware binds the Chalice request to a context variable before any view runs, so guards
+and helpers reach it without threading it through every call. Values are computed once per
+request (a session costs DynamoDB reads) and cached on the request object.
+"""
+from __future__ import annotations
+
+from contextvars import ContextVar
+from http.cookies import CookieError, SimpleCookie
+
+from chalice.app import Request
+
+from chalicelib.adapters import config
+from chalicelib.services import auth
+
+_current: ContextVar[Request] = ContextVar("irai_request")
+
+
+def bind(request: Request) -> None:
+    _current.set(request)
+    request.irai_cache = {}
+
+
+def request() -> Request:
+    return _current.get()
+
+
+def _cached(key: str, compute):
+    cache = request().irai_cache
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+def cookies() -> dict[str, str]:
+    def parse() -> dict[str, str]:
+        jar = SimpleCookie()
+        try:
+            jar.load(request().headers.get("cookie", ""))
+        except CookieError:
+            return {}
+        return {name: morsel.value for name, morsel in jar.items()}
+
+    return _cached("cookies", parse)
+
+
+def session_cookie_name() -> str:
+    # __Host- binds the cookie to this exact host over HTTPS (no Domain, Path=/, Secure).
+    return "__Host-irai_session" if config.is_https() else "irai_session"
+
+
+def csrf_cookie_name() -> str:
+    return "__Host-irai_csrf" if config.is_https() else "irai_csrf"
+
+
+def signed_in() -> auth.SignedIn | None:
+    """The caller's live session and account, or None."""
+    return _cached("signed_in", lambda: auth.resume(cookies().get(session_cookie_name(), "")))
+
+
+def replace_signed_in(value: auth.SignedIn | None) -> None:
+    """After login, logout or a password change, later code in this request sees the new state."""
+    request().irai_cache["signed_in"] = value

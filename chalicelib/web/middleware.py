@@ -1,0 +1,106 @@
+"""HTTP middleware: request context, CSRF, security headers, friendly 5xx pages."""
+from __future__ import annotations
+
+import hmac
+import logging
+from urllib.parse import urlsplit
+
+from chalice import Response
+
+from chalicelib import templating
+from chalicelib.adapters import config
+from chalicelib.web import context
+from chalicelib.web.forms import FORM_CONTENT_TYPE, BadForm, form
+from chalicelib.web.responses import HTML, error_page
+
+log = logging.getLogger(__name__)
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+def _content_security_policy() -> str:
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
+
+
+def security_headers(event, get_response) -> Response:
+    """Every response carries the security headers; pages are never cached by default."""
+    response = get_response(event)
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", _content_security_policy())
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Cache-Control", "no-store")
+    if config.is_https():
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    return response
+
+
+def friendly_errors(event, get_response) -> Response:
+    """Replace Chalice's JSON 500 on HTML routes with a page a person can read."""
+    response = get_response(event)
+    path = event.context.get("resourcePath", "")
+    if response.status_code >= 500 and not path.startswith("/api/"):
+        log.error("server error on %s %s: %s", event.method, path, response.status_code)
+        try:
+            return error_page(500)
+        except Exception:  # noqa: BLE001 - DynamoDB itself may be what failed; fall back to a bare page
+            body = templating.render("errors/bare.html")
+            return Response(body=body, status_code=500, headers={"Content-Type": HTML})
+    return response
+
+
+def bind_context(event, get_response) -> Response:
+    context.bind(event)
+    return get_response(event)
+
+
+def _same_origin(request) -> bool:
+    """Browsers send Origin on cross-site POSTs; a request from another site is refused."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return False
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin is None
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+def csrf_protect(event, get_response) -> Response:
+    """Refuse any state-changing request without the right token or from another site.
+
+    Signed-in requests must echo their session's token; anonymous forms (login) must echo the
+    anonymous CSRF cookie (double submit). JSON requests send it in the X-CSRF-Token header.
+    """
+    if event.method in SAFE_METHODS:
+        return get_response(event)
+    if not _same_origin(event):
+        return error_page(403, "csrf.failed")
+    try:
+        if event.headers.get("content-type", "").split(";")[0].strip() == FORM_CONTENT_TYPE:
+            sent = form().get(CSRF_FIELD, "")
+        else:
+            sent = event.headers.get(CSRF_HEADER, "")
+    except BadForm as error:
+        return error_page(400, error.message_key)
+    me = context.signed_in()
+    expected = me.session.csrf_token if me else context.cookies().get(context.csrf_cookie_name(), "")
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        return error_page(403, "csrf.failed")
+    return get_response(event)
+
+
+# Outermost first: the context must exist before anything else reads the request.
+ALL = (bind_context, security_headers, friendly_errors, csrf_protect)

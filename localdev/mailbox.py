@@ -1,0 +1,64 @@
+"""The local mailbox: every e-mail the app sent through the emulated SES, readable by people
+(`/dev/mail`) and tests (`/dev/mail.json`, `messages()`).
+
+Mail is read from the in-process moto SES backend, so what shows here is exactly what the app
+handed to SES. Mail from earlier runs of `make run` is kept in the state folder.
+"""
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import threading
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from localdev.emulator import REGION
+
+_lock = threading.Lock()
+_saved: list[dict] = []  # mail of earlier runs, oldest first
+
+
+def _parse(raw: str | bytes, message_id: str) -> dict:
+    data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    text_part = message.get_body(preferencelist=("plain",))
+    html_part = message.get_body(preferencelist=("html",))
+    date = message.get("Date")
+    return {
+        "id": message_id,
+        "from": str(message.get("From", "")),
+        "to": [address.strip() for address in str(message.get("To", "")).split(",") if address.strip()],
+        "subject": str(message.get("Subject", "")),
+        "text": text_part.get_content() if text_part else "",
+        "html": html_part.get_content() if html_part else "",
+        "sent_at": parsedate_to_datetime(date).isoformat() if date else "",
+        "headers": {name: str(value) for name, value in message.items()},
+    }
+
+
+def _sent_this_run() -> list[dict]:
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
+    return [_parse(m.raw_data, m.id) for m in list(backend.sent_messages) if hasattr(m, "raw_data")]
+
+
+def messages() -> list[dict]:
+    """Every mail sent, newest first."""
+    with _lock:
+        everything = _saved + _sent_this_run()
+    return list(reversed(everything))
+
+
+def load(path: Path) -> None:
+    """Take in the mail of earlier runs."""
+    global _saved
+    with _lock:
+        _saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+
+
+def save(path: Path) -> None:
+    all_mail = list(reversed(messages()))
+    path.write_text(json.dumps(all_mail, ensure_ascii=False, indent=1), encoding="utf-8")
