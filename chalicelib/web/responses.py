@@ -36,6 +36,7 @@ def _pending_cookies() -> list[str]:
 
 def page(template: str, *, status: int = 200, cookies: list[str] | None = None, **values: object) -> Response:
     """Render a page inside the common frame (agency, signed-in user, CSRF token)."""
+    values.setdefault("notice", None)
     body = templating.render(
         template,
         agency=AgencySettings.load(),
