@@ -9,7 +9,9 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import os
 import threading
+import urllib.request
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -41,8 +43,18 @@ def _parse(raw: str | bytes, message_id: str) -> dict:
 
 
 def _sent_this_run() -> list[dict]:
+    if os.environ.get("IRAI_EMULATOR") == "localstack":
+        return _sent_through_localstack()
     backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
     return [_parse(m.raw_data, m.id) for m in list(backend.sent_messages) if hasattr(m, "raw_data")]
+
+
+def _sent_through_localstack() -> list[dict]:
+    """LocalStack lists the mail it accepted at /_aws/ses (its documented internal endpoint)."""
+    url = os.environ["AWS_ENDPOINT_URL"].rstrip("/") + "/_aws/ses"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        sent = json.load(response).get("messages", [])
+    return [_parse(m["RawData"], m["Id"]) for m in sent if m.get("RawData")]
 
 
 def messages() -> list[dict]:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from localdev import emulator, provision, stack, state
 
-STATE_DIR = stack.ROOT / ".local" / "state"
+# IRAI_LOCAL_STATE lets tests keep their data away from the developer's.
+STATE_DIR = Path(os.environ.get("IRAI_LOCAL_STATE", stack.ROOT / ".local" / "state"))
 AUTOSAVE_SECONDS = 5
 
 log = logging.getLogger("irai.local")
@@ -88,20 +89,18 @@ def main() -> int:
     saver.mark()  # the admin just created must survive even an immediate crash
 
     print()
-    print(f"  Irai is running at {server.url}  (Ctrl-C to stop)")
-    print(f"  Local mailbox:     {server.url}/dev/mail")
-    print(f"  Embedded AWS:      {aws.endpoint_url}  (data kept in {STATE_DIR.relative_to(stack.ROOT)}; make reset starts over)")
     if restored:
-        print(f"  Restored {restored} items from the previous run.")
+        print(f"  Restored {restored} items from the previous run ({STATE_DIR}; make reset starts over).")
     if created:
-        print()
         print("  Agency admin created:")
         print(f"    ユーザーID:   {created.user.user_id}")
         print(f"    仮パスワード: {created.temporary_password}")
         print("    (the login guidance mail is in the local mailbox)")
-    elif restored:
+    else:
         print(f"  Agency admin {admin_id} exists already.")
-    print(flush=True)
+    print(f"  Local mailbox:     {server.url}/dev/mail")
+    print(f"  Embedded AWS:      {aws.endpoint_url}")
+    print(f"  Irai is running at {server.url}  (Ctrl-C to stop)", flush=True)
 
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

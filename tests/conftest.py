@@ -33,6 +33,7 @@ def aws(request, tmp_path_factory):
         from tests.support.localstack import start_localstack
         endpoint, stop = start_localstack()
         emulator.use_endpoint(endpoint)
+        os.environ["IRAI_EMULATOR"] = "localstack"  # the mailbox reads LocalStack's SES log
     else:
         moto = emulator.start(port=0)
         stop = moto.stop

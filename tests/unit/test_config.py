@@ -1,0 +1,44 @@
+"""Configuration is read lazily and fails loudly."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.adapters import config
+
+
+def test_missing_required_setting_names_itself(monkeypatch):
+    monkeypatch.delenv("IRAI_TABLE", raising=False)
+    with pytest.raises(config.ConfigError, match="IRAI_TABLE"):
+        config.table_name()
+
+
+def test_site_url_must_be_http_and_loses_trailing_slash(monkeypatch):
+    monkeypatch.setenv("IRAI_SITE_URL", "https://irai.example.co.jp/")
+    assert config.site_url() == "https://irai.example.co.jp"
+    assert config.is_https()
+    monkeypatch.setenv("IRAI_SITE_URL", "ftp://x")
+    with pytest.raises(config.ConfigError):
+        config.site_url()
+
+
+def test_bcrypt_rounds_default_is_production_strength(monkeypatch):
+    monkeypatch.delenv("IRAI_BCRYPT_ROUNDS", raising=False)
+    assert config.bcrypt_rounds() == 12
+    monkeypatch.setenv("IRAI_BCRYPT_ROUNDS", "3")
+    with pytest.raises(config.ConfigError):
+        config.bcrypt_rounds()
+
+
+def test_every_setting_read_is_in_the_chalice_config():
+    """A setting the code reads but the stages do not define would fail only after deploy."""
+    import json
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    source = (root / "chalicelib" / "adapters" / "config.py").read_text()
+    read = set(re.findall(r'"(IRAI_[A-Z_]+)"', source)) - {"IRAI_LOCAL_MODE"}
+    stages = json.loads((root / ".chalice" / "config.json").read_text())
+    for stage, settings in stages["stages"].items():
+        defined = set(stages["environment_variables"]) | set(settings["environment_variables"])
+        assert read <= defined, f"{stage} lacks {read - defined}"
