@@ -25,10 +25,15 @@ test: $(STAMP)
 reset:
 	rm -rf .local
 
+# Offline of AWS on purpose: no profile, credentials or instance metadata are consulted (chalice only
+# needs *a* region name to start; nothing region-specific lands in sam.json). pip must reach PyPI.
 ## Build the Lambda deployment package and SAM template into dist/ (no AWS credentials needed).
 package: $(STAMP)
 	rm -rf dist
-	$(BIN)/chalice package --stage prod dist
+	env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+	  AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
+	  AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-ap-northeast-1} \
+	  $(BIN)/chalice package --stage prod dist
 
 lint: $(STAMP)
 	$(BIN)/cfn-lint infra/template.yaml
