@@ -23,6 +23,51 @@ JA: dict[str, str] = {
     "service.unavailable": "ただいま処理できませんでした。しばらくしてからもう一度お試しください。入力内容は保存されていません。",
     "form.too_large": "送信された内容が大きすぎます。",
     "form.bad_request": "送信内容を読み取れませんでした。もう一度お試しください。",
+    "form.check": "入力内容を確認してください。",
+    "too_long": "{max}文字以内で入力してください。",
+    "conflict.changed": "ほかの人が先に変更しました。画面を開き直して、もう一度操作してください。",
+    "account.user_id_format": "ユーザーIDは半角の英字と数字で、5文字以上(32文字まで)にしてください。",
+    "account.user_id_taken": "このユーザーIDは既に使われています。別のIDを指定してください。",
+    "account.kana_format": "カタカナで入力してください(スペースと「ー」も使えます)。",
+    "account.phone_format": "電話番号は数字とハイフンで入力してください(例: 03-1234-5678)。",
+    "account.email_format": "メールアドレスの形式が正しくありません(例: taro@example.co.jp)。",
+    "account.created": "アカウントを登録しました。ログインのご案内メールを送信しました。",
+    "account.created_mail_failed": "アカウントを登録しましたが、ログインのご案内メールを送信できませんでした。しばらくしてから「案内メールを再送」を押してください。",
+    "account.updated": "アカウント情報を更新しました。",
+    "account.deactivated": "アカウントを無効にしました。このアカウントではログインできません。",
+    "account.reactivated": "アカウントを有効にしました。",
+    "account.guidance_resent": "新しい仮パスワードでログインのご案内メールを送信しました。以前の仮パスワードは使えません。",
+    "account.unlocked": "ログインのロックを解除しました。",
+    "account.cannot_deactivate_self": "ご自身のアカウントは無効にできません。",
+    "settings.saved": "設定を保存しました。",
+    "company.created": "クライアントを登録しました。続けて、最初のアカウント(クライアントの管理者)を登録してください。",
+    "login.slow_down": "ログインの失敗が続いています。{seconds}秒ほど待ってから、もう一度お試しください。",
+    "login.locked": "ログインの失敗が続いたため、このアカウントは{minutes}分間ロックされています。時間をおいてお試しいただくか、管理者に解除を依頼してください。",
+    "login.address_limited": "このネットワークからのログインの失敗が多すぎます。1時間ほどしてから、もう一度お試しください。",
+    "reset.sent": "ユーザーIDが登録されていれば、パスワード再設定用のリンクを登録メールアドレスにお送りしました。メールが届かない場合は、管理者にお問い合わせください。",
+    "reset.invalid": "このリンクは無効か、有効期限が切れています。もう一度、パスワード再設定の手続きをしてください。",
+    "reset.done": "パスワードを再設定しました。新しいパスワードでログインしてください。",
+}
+
+# Account history, as shown to the agency on the account page.
+ACCOUNT_EVENTS: dict[str, str] = {
+    "created": "アカウント登録",
+    "updated": "アカウント情報の変更",
+    "deactivated": "無効化",
+    "reactivated": "再有効化",
+    "password_changed": "パスワード変更",
+    "password_reset": "パスワード再設定(メール)",
+    "guidance_resent": "ログインのご案内を再送(仮パスワード再発行)",
+    "locked": "ログイン失敗によるロック",
+    "unlocked": "ロック解除",
+}
+
+FIELD_LABELS: dict[str, str] = {
+    "user_id": "ユーザーID",
+    "name": "名前",
+    "kana": "名前(カナ)",
+    "phone": "電話番号",
+    "email": "メールアドレス",
 }
 
 

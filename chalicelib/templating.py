@@ -52,8 +52,8 @@ def environment() -> Environment:
     return env
 
 
-def render(name: str, **context: object) -> str:
-    return environment().get_template(name).render(**context)
+def render(template: str, /, **context: object) -> str:
+    return environment().get_template(template).render(**context)
 
 
 @lru_cache(maxsize=1)
@@ -63,5 +63,5 @@ def _text_environment() -> Environment:
     return env
 
 
-def render_text(name: str, **context: object) -> str:
-    return _text_environment().get_template(name).render(**context)
+def render_text(template: str, /, **context: object) -> str:
+    return _text_environment().get_template(template).render(**context)

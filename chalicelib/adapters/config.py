@@ -82,6 +82,15 @@ def temp_password_days() -> int:
     return _int("IRAI_TEMP_PASSWORD_DAYS", 7)
 
 
+def login_failures_per_address_hour() -> int:
+    """Failed logins allowed per client address and hour (an office may share one address)."""
+    return _int("IRAI_LOGIN_FAILURES_PER_ADDRESS_HOUR", 100)
+
+
+def password_reset_minutes() -> int:
+    return _int("IRAI_PASSWORD_RESET_MINUTES", 30)
+
+
 def log_level() -> str:
     return os.environ.get("IRAI_LOG_LEVEL", "INFO").upper()
 

@@ -6,9 +6,13 @@ computed by the models themselves; callers never build key strings.
 """
 from __future__ import annotations
 
+import base64
+import json
+
 from pynamodb.attributes import DiscriminatorAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import config
 
@@ -45,3 +49,45 @@ class Item(Model):
     gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
 
     gsi1 = GSI1()
+
+    @staticmethod
+    def keys(*parts: str) -> tuple[str, str]:
+        raise NotImplementedError("each item type computes its own keys")
+
+    @classmethod
+    def find(cls, *parts: str):
+        """The item whose keys ``cls.keys(*parts)`` computes, or None (strongly consistent read)."""
+        try:
+            return cls.get(*cls.keys(*parts), consistent_read=True)
+        except cls.DoesNotExist:
+            return None
+
+
+GSI1_PK = "GSI1PK"
+
+
+def encode_cursor(last_evaluated_key: dict | None) -> str | None:
+    """An opaque, URL-safe "next page" token from DynamoDB's LastEvaluatedKey."""
+    if not last_evaluated_key:
+        return None
+    raw = json.dumps(last_evaluated_key, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str | None, key_name: str, partition: str) -> dict | None:
+    """The ExclusiveStartKey for ``cursor``, or None when it is absent, malformed, or belongs to
+    another partition (a tampered cursor starts from the beginning instead of failing)."""
+    if not cursor or len(cursor) > 1024:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        valid = (isinstance(key, dict) and key.get(key_name) == {"S": partition}
+                 and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values()))
+    except (ValueError, TypeError):
+        return None
+    return key if valid else None
+
+
+def transaction() -> TransactWrite:
+    """A write transaction on the table's own connection (one botocore client per process)."""
+    return TransactWrite(connection=Item._get_connection().connection)

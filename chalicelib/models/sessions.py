@@ -27,13 +27,5 @@ class Session(Item, discriminator="Session"):
         pk, sk = cls.keys(token_hash)
         return cls(pk, sk, **attributes)
 
-    @classmethod
-    def find(cls, token_hash: str) -> "Session | None":
-        pk, sk = cls.keys(token_hash)
-        try:
-            return cls.get(pk, sk)
-        except cls.DoesNotExist:
-            return None
-
     def expire_at(self, moment: datetime) -> None:
         self.expires_at = int(moment.timestamp())

@@ -28,6 +28,7 @@ class User(Item, discriminator="User"):
     must_change_password = BooleanAttribute(default=True)
     temp_password_expires_at = UTCDateTimeAttribute(null=True)
     temp_password_used = BooleanAttribute(default=False)
+    last_reset_mail_at = UTCDateTimeAttribute(null=True)
     # Bumped whenever every existing session must end (password change, deactivation).
     session_epoch = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
@@ -41,15 +42,27 @@ class User(Item, discriminator="User"):
     @classmethod
     def new(cls, *, user_id: str, **attributes) -> "User":
         pk, sk = cls.keys(user_id)
-        return cls(pk, sk, user_id=user_id, **attributes)
+        return cls(pk, sk, user_id=user_id, gsi1pk=members_partition(attributes.get("company_id")),
+                   gsi1sk=f"USER#{user_id.lower()}", **attributes)
 
     @classmethod
-    def find(cls, user_id: str) -> "User | None":
-        pk, sk = cls.keys(user_id)
-        try:
-            return cls.get(pk, sk, consistent_read=True)
-        except cls.DoesNotExist:
-            return None
+    def members(cls, company_id: str | None, *, limit: int = 200) -> list["User"]:
+        """The accounts of a company (or of the agency when ``company_id`` is None), by user ID."""
+        return list(cls.gsi1.query(members_partition(company_id), limit=limit))
+
+    @classmethod
+    def with_history(cls, user_id: str, *, events: int = 50) -> tuple["User | None", list]:
+        """The account and its latest events, in one query of its partition."""
+        from chalicelib.models.events import AccountEvent
+
+        pk, _ = cls.keys(user_id)
+        user, history = None, []
+        for item in Item.query(pk, scan_index_forward=False, limit=events + 1, consistent_read=True):
+            if isinstance(item, User):
+                user = item
+            elif isinstance(item, AccountEvent):
+                history.append(item)
+        return user, history
 
     def create(self) -> None:
         """Store a new account; raises PutError (ConditionalCheckFailed) if the ID is taken."""
@@ -58,3 +71,8 @@ class User(Item, discriminator="User"):
     @property
     def is_agency(self) -> bool:
         return self.role in (AGENCY_ADMIN, AGENCY_STAFF)
+
+
+def members_partition(company_id: str | None) -> str:
+    """GSI1 partition listing the accounts of a company, or of the agency (company_id None)."""
+    return f"MEMBERS#{company_id}" if company_id else "MEMBERS#AGENCY"

@@ -1,19 +1,32 @@
-"""Creating accounts and the first agency admin."""
+"""Accounts: registering, editing, deactivating, re-sending the login guidance, unlocking.
+
+Every function that acts for a person takes the acting ``actor`` first and checks the
+permission table before touching anything.
+"""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
 from chalicelib.adapters import config
-from chalicelib.models.users import AGENCY_ADMIN, User
-from chalicelib.services import mail, passwords
-from chalicelib.services.auth import utcnow
-from chalicelib.services.errors import Conflict, ServiceUnavailable
+from chalicelib.messages import t
+from chalicelib.models.base import transaction
+from chalicelib.models.companies import Company
+from chalicelib.models.events import AccountEvent
+from chalicelib.models.security import LoginFailures
+from chalicelib.models.users import AGENCY_ADMIN, AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, User
+from chalicelib.services import mail, passwords, permissions, throttle
+from chalicelib.services import validation as v
+from chalicelib.services.clock import utcnow
+from chalicelib.services.history import record
+from chalicelib.services.errors import Conflict, Invalid, NotFound, ServiceUnavailable
 
 log = logging.getLogger(__name__)
+
+EDITABLE = ("name", "kana", "phone", "email")
 
 
 @dataclass
@@ -23,42 +36,218 @@ class NewAccount:
     mail_sent: bool
 
 
-def create_account(*, user_id: str, name: str, email: str, role: str, company_id: str | None = None,
-                   kana: str = "", phone: str = "", now: datetime | None = None) -> NewAccount:
-    """Store an account with a fresh temporary password and send ログインのご案内.
+@dataclass
+class AccountForm:
+    """The fields of the アカウント登録 / edit form, as typed (so a refused form keeps them)."""
 
-    Raises Conflict when the user ID is taken (checked by a conditional write, so two
-    simultaneous registrations of one ID cannot both succeed). A mail that cannot be sent is
-    reported through ``mail_sent`` rather than undoing the account.
-    """
-    now = now or utcnow()
+    user_id: str = ""
+    name: str = ""
+    kana: str = ""
+    phone: str = ""
+    email: str = ""
+
+    def cleaned(self, *, with_user_id: bool) -> tuple[dict[str, str], v.FieldErrors]:
+        errors = v.FieldErrors()
+        values = {
+            "name": v.clean_name(self.name, errors),
+            "kana": v.clean_kana(self.kana, errors),
+            "phone": v.clean_phone(self.phone, errors),
+            "email": v.clean_email(self.email, errors),
+        }
+        if with_user_id:
+            values["user_id"] = v.clean_user_id(self.user_id, errors)
+        return values, errors
+
+
+@dataclass
+class AccountDetail:
+    user: User
+    history: list[AccountEvent] = field(default_factory=list)
+    locked_until: datetime | None = None
+
+
+def _new_user(values: dict[str, str], *, role: str, company_id: str | None, now: datetime) -> tuple[User, str]:
     temporary = passwords.generate_temporary_password()
-    expires_at = now + timedelta(days=config.temp_password_days())
     user = User.new(
-        user_id=user_id, name=name, kana=kana, phone=phone, email=email, role=role,
-        company_id=company_id, password_hash=passwords.hash_password(temporary, config.bcrypt_rounds()),
-        must_change_password=True, temp_password_expires_at=expires_at, created_at=now,
+        user_id=values["user_id"], name=values["name"], kana=values.get("kana", ""), phone=values.get("phone", ""),
+        email=values["email"], role=role, company_id=company_id,
+        password_hash=passwords.hash_password(temporary, config.bcrypt_rounds()),
+        must_change_password=True, temp_password_expires_at=now + timedelta(days=config.temp_password_days()),
+        created_at=now,
     )
+    return user, temporary
+
+
+def _store_client_account(values: dict[str, str], company: Company, now: datetime) -> tuple[User, str]:
+    """Create a company's account; the first one becomes its client admin, atomically.
+
+    Two first registrations at once cannot both become admin: the admin is written in the same
+    transaction as a condition on the company. Raises Conflict when the user ID is taken.
+    """
+    if company.admin_user_id is None:
+        user, temporary = _new_user(values, role=CLIENT_ADMIN, company_id=company.company_id, now=now)
+        try:
+            with transaction() as write:
+                write.save(user, condition=User.pk.does_not_exist())
+                write.update(company, actions=[Company.admin_user_id.set(user.user_id)],
+                                   condition=Company.admin_user_id.does_not_exist())
+            return user, temporary
+        except TransactWriteError as error:
+            reasons = [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise Conflict("user ID taken") from None
+            if not (len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed"):
+                raise
+            # Someone else's registration made the admin first: this one is a member.
+    user, temporary = _new_user(values, role=CLIENT_MEMBER, company_id=company.company_id, now=now)
+    _create(user)
+    return user, temporary
+
+
+def _create(user: User) -> None:
     try:
         user.create()
     except PutError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             raise Conflict("user ID taken") from None
         raise
+
+
+def _send_guidance(user: User, temporary: str) -> bool:
     try:
-        mail.send_login_guidance(user, temporary, expires_at)
-        mail_sent = True
+        mail.send_login_guidance(user, temporary, user.temp_password_expires_at)
+        return True
     except ServiceUnavailable:
         log.error("login guidance mail not sent", extra={"user_id": user.user_id})
-        mail_sent = False
-    return NewAccount(user=user, temporary_password=temporary, mail_sent=mail_sent)
+        return False
+
+
+def register_account(actor: User, form: AccountForm, *, company_id: str | None, now: datetime | None = None) -> NewAccount:
+    """アカウント登録: a client account in ``company_id``, or an agency staff account when None.
+
+    Raises Invalid (field errors, input kept by the caller), NotFound, Forbidden.
+    """
+    now = now or utcnow()
+    if company_id is None:
+        permissions.authorize(actor, permissions.STAFF_MANAGE, agency_target=True)
+    else:
+        permissions.authorize(actor, permissions.ACCOUNT_CREATE, company_id=company_id)
+    values, errors = form.cleaned(with_user_id=True)
+    if "user_id" not in errors and User.find(values["user_id"]) is not None:
+        # Said now, with the other fields' errors; the conditional write below still decides races.
+        errors["user_id"] = t("account.user_id_taken")
+    if errors:
+        raise Invalid(dict(errors))
+    try:
+        if company_id is None:
+            user, temporary = _new_user(values, role=AGENCY_STAFF, company_id=None, now=now)
+            _create(user)
+        else:
+            company = Company.find(company_id)
+            if company is None:
+                raise NotFound()
+            user, temporary = _store_client_account(values, company, now)
+    except Conflict:
+        raise Invalid({"user_id": t("account.user_id_taken")}) from None
+    record(user, "created", actor, at=now)
+    return NewAccount(user=user, temporary_password=temporary, mail_sent=_send_guidance(user, temporary))
 
 
 def ensure_agency_admin(user_id: str, email: str) -> NewAccount | None:
     """Create the first agency admin unless that account exists; None when it already does."""
     if User.find(user_id) is not None:
         return None
+    now = utcnow()
+    user, temporary = _new_user({"user_id": user_id, "name": "管理者", "email": email},
+                                role=AGENCY_ADMIN, company_id=None, now=now)
     try:
-        return create_account(user_id=user_id, name="管理者", email=email, role=AGENCY_ADMIN)
+        _create(user)
     except Conflict:
         return None
+    record(user, "created", None, at=now)
+    return NewAccount(user=user, temporary_password=temporary, mail_sent=_send_guidance(user, temporary))
+
+
+def _target(actor: User, user_id: str, action: str) -> User:
+    user = User.find(user_id)
+    if user is None:
+        raise NotFound()
+    permissions.authorize(actor, action, company_id=user.company_id, agency_target=user.is_agency)
+    return user
+
+
+def list_accounts(actor: User, *, company_id: str | None) -> list[User]:
+    if company_id is None:
+        permissions.authorize(actor, permissions.ACCOUNT_LIST, agency_target=True)
+    else:
+        permissions.authorize(actor, permissions.ACCOUNT_LIST, company_id=company_id)
+    return User.members(company_id)
+
+
+def account_detail(actor: User, user_id: str) -> AccountDetail:
+    """The account; for the agency also its history and any login lock."""
+    user = _target(actor, user_id, permissions.ACCOUNT_VIEW)
+    if not permissions.can(actor, permissions.ACCOUNT_HISTORY):
+        return AccountDetail(user=user)
+    user, history = User.with_history(user_id)
+    failures = LoginFailures.find(user_id)
+    locked = failures.locked_until if failures and failures.locked_until and failures.locked_until > utcnow() else None
+    return AccountDetail(user=user, history=history, locked_until=locked)
+
+
+def edit_account(actor: User, user_id: str, form: AccountForm, *, version: int) -> User:
+    """Change name, kana, phone, e-mail. Raises Invalid, Conflict (someone saved first), NotFound."""
+    user = _target(actor, user_id, permissions.ACCOUNT_EDIT)
+    values, errors = form.cleaned(with_user_id=False)
+    if errors:
+        raise Invalid(dict(errors))
+    if user.version != version:
+        raise Conflict("edited meanwhile")
+    changes = {name: {"old": getattr(user, name), "new": values[name]}
+               for name in EDITABLE if getattr(user, name) != values[name]}
+    if changes:
+        try:
+            user.update(actions=[getattr(User, name).set(values[name]) for name in changes])
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict("edited meanwhile") from None
+            raise
+        record(user, "updated", actor, changes=changes)
+    return user
+
+
+def set_active(actor: User, user_id: str, *, active: bool) -> User:
+    """Deactivate (every session ends at once; history stays) or reactivate an account."""
+    user = _target(actor, user_id, permissions.ACCOUNT_DEACTIVATE)
+    if user.user_id.lower() == actor.user_id.lower():
+        raise Invalid({"_form": t("account.cannot_deactivate_self")})
+    if user.active == active:
+        return user
+    actions = [User.active.set(active)]
+    if not active:
+        actions.append(User.session_epoch.add(1))
+    user.update(actions=actions)
+    record(user, "reactivated" if active else "deactivated", actor)
+    return user
+
+
+def resend_guidance(actor: User, user_id: str, *, now: datetime | None = None) -> NewAccount:
+    """A new temporary password (the old one stops working) and a new ログインのご案内."""
+    now = now or utcnow()
+    user = _target(actor, user_id, permissions.ACCOUNT_RESEND_GUIDANCE)
+    temporary = passwords.generate_temporary_password()
+    user.update(actions=[
+        User.password_hash.set(passwords.hash_password(temporary, config.bcrypt_rounds())),
+        User.must_change_password.set(True),
+        User.temp_password_used.set(False),
+        User.temp_password_expires_at.set(now + timedelta(days=config.temp_password_days())),
+        User.session_epoch.add(1),
+    ])
+    record(user, "guidance_resent", actor, at=now)
+    return NewAccount(user=user, temporary_password=temporary, mail_sent=_send_guidance(user, temporary))
+
+
+def unlock(actor: User, user_id: str) -> None:
+    user = _target(actor, user_id, permissions.ACCOUNT_UNLOCK)
+    if throttle.clear(user_id):
+        record(user, "unlocked", actor)

@@ -4,23 +4,23 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from chalicelib.adapters import config
 from chalicelib.messages import t
 from chalicelib.models.sessions import Session
 from chalicelib.models.users import User
-from chalicelib.services import passwords
+from chalicelib.models.security import PasswordReset
+from chalicelib.services import mail, passwords, throttle
+from chalicelib.services.clock import utcnow
 from chalicelib.services.errors import AuthenticationFailed, Conflict, Invalid
+from chalicelib.services.history import record
+from chalicelib.services.throttle import Throttled  # noqa: F401  (raised by login; callers catch it here)
 
 # last_seen_at is written at most this often, so reading a page is not a write every time.
 _TOUCH_INTERVAL = timedelta(minutes=1)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass
@@ -36,24 +36,39 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
 
 
-def login(user_id: str, password: str, *, now: datetime | None = None) -> SignedIn:
+def login(user_id: str, password: str, *, address: str = "", now: datetime | None = None) -> SignedIn:
     """Check the credentials and open a new session.
 
-    Raises AuthenticationFailed with no hint of whether the ID exists. A temporary password
-    works once and only until it expires.
+    Raises AuthenticationFailed with no hint of whether the ID exists, and Throttled when the
+    ID or the client address has failed too often. A temporary password works once and only
+    until it expires.
     """
     now = now or utcnow()
-    user = User.find(user_id.strip()) if user_id.strip() else None
+    user_id = user_id.strip()
+    if not user_id or len(user_id) > 64:
+        raise AuthenticationFailed()
+    failures = throttle.check(user_id, address, now)
+    user = User.find(user_id)
     if user is None:
         passwords.verify_password(password, passwords.dummy_hash(config.bcrypt_rounds()))
-        raise AuthenticationFailed()
-    if not passwords.verify_password(password, user.password_hash) or not user.active:
+        ok = False
+    else:
+        ok = passwords.verify_password(password, user.password_hash) and user.active and _temporary_valid(user, now)
+    if not ok:
+        if throttle.record_failure(user_id, address, now) and user is not None:
+            record(user, "locked", None, at=now)
         raise AuthenticationFailed()
     if user.must_change_password:
-        if user.temp_password_used or (user.temp_password_expires_at and user.temp_password_expires_at <= now):
-            raise AuthenticationFailed()
         _consume_temporary_password(user)
+    throttle.clear(user_id, failures)
     return _open_session(user, now)
+
+
+def _temporary_valid(user: User, now: datetime) -> bool:
+    if not user.must_change_password:
+        return True
+    expired = user.temp_password_expires_at is not None and user.temp_password_expires_at <= now
+    return not user.temp_password_used and not expired
 
 
 def _consume_temporary_password(user: User) -> None:
@@ -142,5 +157,73 @@ def change_password(signed_in: SignedIn, *, current: str, new: str, confirm: str
         if error.cause_response_code == "ConditionalCheckFailedException":
             raise Conflict("account changed meanwhile") from None
         raise
+    record(user, "password_changed", user, at=now)
     signed_in.session.delete()  # a new token after a privilege change: no session fixation
     return _open_session(user, now)
+
+
+# Password reset by e-mail link.
+
+_RESET_RESEND_GAP = timedelta(minutes=1)
+
+
+def request_password_reset(user_id: str, *, now: datetime | None = None) -> None:
+    """Mail a one-time reset link to the account's address, if there is such an active account.
+
+    The caller shows the same answer either way, so the form does not reveal which IDs exist.
+    """
+    now = now or utcnow()
+    user_id = user_id.strip()
+    user = User.find(user_id) if 0 < len(user_id) <= 64 else None
+    if user is None or not user.active:
+        return
+    if user.last_reset_mail_at and now - user.last_reset_mail_at < _RESET_RESEND_GAP:
+        return  # one mail a minute at most: the form must not become a way to flood an inbox
+    token = secrets.token_urlsafe(32)
+    valid_until = now + timedelta(minutes=config.password_reset_minutes())
+    PasswordReset(*PasswordReset.keys(_hash_token(token)), user_id=user.user_id, valid_until=valid_until,
+                  expires_at=int(valid_until.timestamp())).save()
+    user.update(actions=[User.last_reset_mail_at.set(now)])
+    mail.send_password_reset(user, f"{config.site_url()}/password/reset/{token}", valid_until)
+
+
+def reset_link_valid(token: str, *, now: datetime | None = None) -> bool:
+    return _reset_record(token, now or utcnow()) is not None
+
+
+def _reset_record(token: str, now: datetime) -> PasswordReset | None:
+    if not token or len(token) > 128:
+        return None
+    reset = PasswordReset.find(_hash_token(token))
+    if reset is None or reset.valid_until <= now:
+        return None
+    return reset
+
+
+def reset_password(token: str, *, new: str, confirm: str, now: datetime | None = None) -> None:
+    """Set a new password through a reset link. The link works once; every session ends.
+
+    Raises NotFound-like AuthenticationFailed for a bad or used link, Invalid for a refused password.
+    """
+    now = now or utcnow()
+    reset = _reset_record(token, now)
+    user = User.find(reset.user_id) if reset else None
+    if reset is None or user is None or not user.active:
+        raise AuthenticationFailed()
+    errors = passwords.validate_new_password(user_id=user.user_id, new=new, confirm=confirm)
+    if errors:
+        raise Invalid(errors)
+    try:
+        reset.delete(condition=PasswordReset.pk.exists())  # one use, even when two tabs race
+    except DeleteError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise AuthenticationFailed() from None
+        raise
+    user.update(actions=[
+        User.password_hash.set(passwords.hash_password(new, config.bcrypt_rounds())),
+        User.must_change_password.set(False),
+        User.temp_password_expires_at.remove(),
+        User.session_epoch.add(1),
+    ])
+    throttle.clear(user.user_id)
+    record(user, "password_reset", user, at=now)

@@ -33,3 +33,9 @@ def send_login_guidance(user: User, temporary_password: str, expires_at: datetim
         expires_at=expires_at,
         login_url=f"{config.site_url()}/login",
     )
+
+
+def send_password_reset(user: User, reset_url: str, valid_until: datetime) -> str:
+    """パスワード再設定: a one-time link, valid for a short time."""
+    return _send("password_reset", to=user.email, agency=AgencySettings.load(), user=user,
+                 reset_url=reset_url, valid_until=valid_until)

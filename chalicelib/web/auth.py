@@ -7,6 +7,7 @@ from chalicelib.adapters import config
 from chalicelib.messages import t
 from chalicelib.services import auth
 from chalicelib.services.errors import AuthenticationFailed, Invalid
+from chalicelib.services.throttle import Throttled
 from chalicelib.web import context
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field
 from chalicelib.web.guards import handle_errors, signed_in_page
@@ -14,7 +15,7 @@ from chalicelib.web.responses import cookie, expired_cookie, page, redirect
 
 bp = Blueprint(__name__)
 
-NOTICES = {"logged_out": "logout.done", "expired": "session.expired"}
+NOTICES = {"logged_out": "logout.done", "expired": "session.expired", "reset_done": "reset.done"}
 
 
 def _safe_next(target: str) -> str:
@@ -39,15 +40,53 @@ def login_form():
                 notice=t(notice) if notice else None, error=None)
 
 
+@bp.route("/password/forgot", methods=["GET"])
+@handle_errors
+def forgot_form():
+    return page("auth/forgot.html", user_id="", sent=False)
+
+
+@bp.route("/password/forgot", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@handle_errors
+def forgot():
+    auth.request_password_reset(field("user_id"))
+    # The same answer whether or not the account exists.
+    return page("auth/forgot.html", user_id="", sent=True, notice=t("reset.sent"))
+
+
+@bp.route("/password/reset/{token}", methods=["GET"])
+@handle_errors
+def reset_form(token: str):
+    if not auth.reset_link_valid(token):
+        return page("auth/reset.html", status=404, token=token, errors={}, invalid=True)
+    return page("auth/reset.html", token=token, errors={}, invalid=False)
+
+
+@bp.route("/password/reset/{token}", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@handle_errors
+def reset(token: str):
+    try:
+        auth.reset_password(token, new=field("new_password", strip=False),
+                            confirm=field("new_password_confirm", strip=False))
+    except AuthenticationFailed:
+        return page("auth/reset.html", status=404, token=token, errors={}, invalid=True)
+    except Invalid as error:
+        return page("auth/reset.html", status=400, token=token, errors=error.errors, invalid=False)
+    return redirect("/login?notice=reset_done")
+
+
 @bp.route("/login", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @handle_errors
 def login():
     user_id, next_path = field("user_id"), _safe_next(field("next") or "/")
     try:
-        signed_in = auth.login(user_id, field("password", strip=False))
+        signed_in = auth.login(user_id, field("password", strip=False), address=context.client_address())
     except AuthenticationFailed:
         return page("auth/login.html", status=401, user_id=user_id, next=next_path,
                     notice=None, error=t("login.failed"))
+    except Throttled as refusal:
+        return page("auth/login.html", status=429, user_id=user_id, next=next_path,
+                    notice=None, error=t(refusal.message_key, **refusal.params), throttled=True)
     context.replace_signed_in(signed_in)
     target = "/password" if signed_in.user.must_change_password else next_path
     return redirect(target, cookies=[_session_cookie(signed_in.token),

@@ -62,3 +62,9 @@ def signed_in() -> auth.SignedIn | None:
 def replace_signed_in(value: auth.SignedIn | None) -> None:
     """After login, logout or a password change, later code in this request sees the new state."""
     request().irai_cache["signed_in"] = value
+
+
+def client_address() -> str:
+    """The caller's IP address as API Gateway (or the local server) saw it."""
+    identity = request().context.get("identity") or {}
+    return str(identity.get("sourceIp") or "")

@@ -16,9 +16,9 @@ import pytest
 import requests
 from chalice.local import ChaliceRequestHandler
 
-from chalicelib.services import accounts
 from localdev import mailbox
 from tests.conftest import ROOT, unique_id
+from tests.support.factories import make_company, register
 
 NEW_PASSWORD = "kaede-momiji-aki-2026"
 
@@ -27,10 +27,9 @@ def _csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def test_mailbox_lists_sent_mail_as_json_and_html(live_server):
+def test_mailbox_lists_sent_mail_as_json_and_html(live_server, make_user):
     user_id = unique_id("mail")
-    accounts.create_account(user_id=user_id, name="佐藤 一郎", email=f"{user_id}@example.com",
-                            role="client_member", company_id="c1")
+    register(make_user(), make_company(), user_id=user_id, name="佐藤 一郎")
     mails = requests.get(f"{live_server.url}/dev/mail.json", timeout=10).json()
     mail = next(m for m in mails if f"{user_id}@example.com" in m["to"])
     assert {"from", "to", "subject", "text", "html", "sent_at"} <= set(mail)

@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from chalicelib.adapters import config
+from chalicelib.models.companies import Company
 from chalicelib.models.users import AGENCY_ADMIN, User
 from chalicelib.services import passwords
 
@@ -26,3 +27,20 @@ def make_user(*, user_id: str | None = None, password: str = PASSWORD, role: str
     user = User.new(user_id=user_id or f"user{uuid.uuid4().hex[:10]}", **attributes)
     user.create()
     return user
+
+
+def make_company(name: str = "株式会社テスト") -> Company:
+    company = Company.new(name=name, created_at=datetime.now(timezone.utc))
+    company.save()
+    return company
+
+
+def register(actor: User, company: Company | None, *, user_id: str | None = None, name: str = "山田 花子",
+             email: str | None = None):
+    """An account registered the way the app does it (guidance mail included)."""
+    from chalicelib.services import accounts
+
+    user_id = user_id or f"acct{uuid.uuid4().hex[:10]}"
+    form = accounts.AccountForm(user_id=user_id, name=name, kana="ヤマダ ハナコ", phone="03-1234-5678",
+                                email=email or f"{user_id}@example.com")
+    return accounts.register_account(actor, form, company_id=company.company_id if company else None)

@@ -1,0 +1,38 @@
+"""Client companies (クライアント). Listed through GSI1 under one partition, ordered by creation."""
+from __future__ import annotations
+
+from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
+
+from chalicelib.models.base import GSI1_PK, Item, decode_cursor, encode_cursor
+from chalicelib.models.ids import new_id
+
+_LIST_KEY = "COMPANIES"
+
+
+class Company(Item, discriminator="Company"):
+    company_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    # Set once, by the transaction that creates the company's first account (its client admin).
+    admin_user_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+    @staticmethod
+    def keys(company_id: str) -> tuple[str, str]:
+        return f"COMPANY#{company_id}", "PROFILE"
+
+    @classmethod
+    def new(cls, *, name: str, created_at) -> "Company":
+        company_id = new_id()
+        pk, sk = cls.keys(company_id)
+        return cls(pk, sk, company_id=company_id, name=name, created_at=created_at,
+                   gsi1pk=_LIST_KEY, gsi1sk=f"COMPANY#{company_id}")
+
+    @classmethod
+    def page(cls, *, limit: int, after: str | None = None):
+        """Companies, newest first, ``limit`` at a time; returns (companies, cursor of the next page)."""
+        result = cls.gsi1.query(_LIST_KEY, scan_index_forward=False, limit=limit,
+                                last_evaluated_key=decode_cursor(after, GSI1_PK, _LIST_KEY))
+        companies = list(result)
+        return companies, encode_cursor(result.last_evaluated_key)
+

@@ -1,0 +1,93 @@
+"""Client companies (クライアント管理) and the agency's own settings."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pynamodb.exceptions import PutError, UpdateError
+
+from chalicelib.models.agency import AgencySettings
+from chalicelib.models.companies import Company
+from chalicelib.models.users import User
+from chalicelib.services import permissions
+from chalicelib.services import validation as v
+from chalicelib.services.clock import utcnow
+from chalicelib.services.errors import Conflict, Invalid, NotFound
+
+PAGE_SIZE = 50
+
+
+def list_companies(actor: User, *, after: str | None = None) -> tuple[list[Company], str | None]:
+    permissions.authorize(actor, permissions.COMPANY_LIST, agency_target=True)
+    return Company.page(limit=PAGE_SIZE, after=after)
+
+
+def create_company(actor: User, *, name: str) -> Company:
+    permissions.authorize(actor, permissions.COMPANY_CREATE, agency_target=True)
+    errors = v.FieldErrors()
+    name = v.clean_company_name(name, errors)
+    if errors:
+        raise Invalid(dict(errors))
+    company = Company.new(name=name, created_at=utcnow())
+    try:
+        company.save(condition=Company.pk.does_not_exist())
+    except PutError as error:  # a ULID collision is not expected
+        raise Conflict("company id collision") from error
+    return company
+
+
+@dataclass
+class CompanyPage:
+    company: Company
+    accounts: list[User]
+
+
+def company_page(actor: User, company_id: str) -> CompanyPage:
+    """The company and its accounts. A client asking for any company but its own gets NotFound."""
+    permissions.authorize(actor, permissions.COMPANY_VIEW, company_id=company_id)
+    company = Company.find(company_id)
+    if company is None:
+        raise NotFound()
+    return CompanyPage(company=company, accounts=User.members(company_id))
+
+
+def own_company(actor: User) -> Company:
+    """The company of a client account (for page headings)."""
+    company = Company.find(actor.company_id) if actor.company_id else None
+    if company is None:
+        raise NotFound()
+    return company
+
+
+@dataclass
+class SettingsForm:
+    name: str = ""
+    phone: str = ""
+    mail_sender_name: str = ""
+
+
+def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> AgencySettings:
+    """Agency name, the phone number on the dashboard, the sender name of e-mails."""
+    permissions.authorize(actor, permissions.SETTINGS_EDIT, agency_target=True)
+    errors = v.FieldErrors()
+    name = v.clean_company_name(form.name, errors)
+    sender = " ".join(form.mail_sender_name.split())
+    if errors.check("mail_sender_name", bool(sender), "required"):
+        errors.check("mail_sender_name", len(sender) <= v.COMPANY_MAX, "too_long", max=v.COMPANY_MAX)
+    phone = v.normalise_width(form.phone)
+    if phone:
+        v.clean_phone(phone, errors)
+    if "name" in errors:
+        errors["agency_name"] = errors.pop("name")
+    if errors:
+        raise Invalid(dict(errors))
+    settings = AgencySettings.load()
+    if settings.version != version:
+        raise Conflict("settings changed meanwhile")
+    settings.name, settings.phone, settings.mail_sender_name = name, phone, sender
+    try:
+        settings.save()  # VersionAttribute: refused if someone saved in between
+    except (PutError, UpdateError) as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise Conflict("settings changed meanwhile") from None
+        raise
+    return settings

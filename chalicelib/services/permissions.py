@@ -1,0 +1,54 @@
+"""Who may do what: one table of role x action, and the tenant rule.
+
+Every service that acts for a person calls ``authorize`` first. The company a client acts on
+comes from their own account (the session), never from a parameter: asking about another
+company's things is answered as if they did not exist.
+"""
+from __future__ import annotations
+
+from chalicelib.models.users import AGENCY_ADMIN, AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, User
+from chalicelib.services.errors import Forbidden, NotFound
+
+# Actions on the accounts and companies of this issue.
+COMPANY_LIST = "company.list"
+COMPANY_CREATE = "company.create"
+COMPANY_VIEW = "company.view"
+ACCOUNT_LIST = "account.list"
+ACCOUNT_VIEW = "account.view"
+ACCOUNT_CREATE = "account.create"
+ACCOUNT_EDIT = "account.edit"
+ACCOUNT_DEACTIVATE = "account.deactivate"
+ACCOUNT_RESEND_GUIDANCE = "account.resend_guidance"
+ACCOUNT_HISTORY = "account.history"
+ACCOUNT_UNLOCK = "account.unlock"
+STAFF_MANAGE = "staff.manage"
+SETTINGS_EDIT = "settings.edit"
+
+_ACCOUNT_ADMIN = {ACCOUNT_LIST, ACCOUNT_VIEW, ACCOUNT_CREATE, ACCOUNT_EDIT, ACCOUNT_DEACTIVATE,
+                  ACCOUNT_RESEND_GUIDANCE}
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    AGENCY_ADMIN: frozenset(_ACCOUNT_ADMIN | {COMPANY_LIST, COMPANY_CREATE, COMPANY_VIEW, ACCOUNT_HISTORY,
+                                              ACCOUNT_UNLOCK, STAFF_MANAGE, SETTINGS_EDIT}),
+    # Staff answer requests: they may look companies and their people up, not manage them.
+    AGENCY_STAFF: frozenset({COMPANY_LIST, COMPANY_VIEW, ACCOUNT_LIST, ACCOUNT_VIEW}),
+    CLIENT_ADMIN: frozenset(_ACCOUNT_ADMIN),
+    CLIENT_MEMBER: frozenset(),
+}
+
+
+def can(actor: User, action: str) -> bool:
+    return action in PERMISSIONS.get(actor.role, frozenset())
+
+
+def authorize(actor: User, action: str, *, company_id: str | None = None, agency_target: bool = False) -> None:
+    """Raise unless ``actor`` may do ``action`` on a thing of ``company_id``.
+
+    A client acting on anything outside its own company gets NotFound (the thing's existence
+    must not leak); a role that lacks the action gets Forbidden. ``agency_target`` marks things
+    that belong to the agency itself (staff accounts), which no client may see.
+    """
+    if not actor.is_agency and (agency_target or company_id != actor.company_id):
+        raise NotFound()
+    if not can(actor, action):
+        raise Forbidden()

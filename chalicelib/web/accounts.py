@@ -1,0 +1,263 @@
+"""アカウント管理 (manual section 4) and the agency's company and staff pages.
+
+Client admins manage their own company's accounts under /accounts; the agency manages any
+company's from the company page (/clients/...), staff accounts under /staff, and its settings.
+All of them share one account form and one account page.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from chalice import Blueprint
+
+from chalicelib.messages import ACCOUNT_EVENTS, FIELD_LABELS, t
+from chalicelib.services import accounts, companies, permissions
+from chalicelib.services.auth import SignedIn
+from chalicelib.services.errors import Conflict, Invalid
+from chalicelib.web.forms import FORM_CONTENT_TYPE, field
+from chalicelib.web.guards import signed_in_page
+from chalicelib.web.responses import page, redirect
+
+bp = Blueprint(__name__)
+
+ACCOUNT_NOTICES = ("created", "created_mail_failed", "updated", "deactivated", "reactivated",
+                   "guidance_resent", "unlocked")
+ACCOUNT_FIELDS = ("user_id", "name", "kana", "phone", "email")
+
+
+def _notice(allowed: tuple[str, ...], prefix: str) -> str | None:
+    key = (bp.current_request.query_params or {}).get("notice", "")
+    return t(f"{prefix}.{key}") if key in allowed else None
+
+
+def _posted_account() -> accounts.AccountForm:
+    return accounts.AccountForm(**{name: field(name) for name in ACCOUNT_FIELDS})
+
+
+def _account_form(*, action: str, heading: str, back: str, form: accounts.AccountForm | None = None,
+                  errors: dict | None = None, status: int = 200, company=None, editing=None):
+    return page("accounts/form.html", status=status, action=action, heading=heading, back=back,
+                form=form or accounts.AccountForm(), errors=errors or {}, company=company, editing=editing)
+
+
+def _register(me: SignedIn, *, company_id: str | None, action: str, heading: str, back: str, company=None):
+    form = _posted_account()
+    try:
+        created = accounts.register_account(me.user, form, company_id=company_id)
+    except Invalid as error:
+        return _account_form(action=action, heading=heading, back=back, form=form, errors=error.errors,
+                             status=400, company=company)
+    notice = "created" if created.mail_sent else "created_mail_failed"
+    return redirect(f"/accounts/{created.user.user_id}?notice={notice}")
+
+
+# Client side: the own company's accounts.
+
+@bp.route("/accounts", methods=["GET"])
+@signed_in_page
+def account_list(me: SignedIn):
+    if me.user.is_agency:
+        return redirect("/clients")
+    users = accounts.list_accounts(me.user, company_id=me.user.company_id)
+    return page("accounts/list.html", accounts=users, company=companies.own_company(me.user),
+                can_create=permissions.can(me.user, permissions.ACCOUNT_CREATE))
+
+
+@bp.route("/accounts/new", methods=["GET"])
+@signed_in_page
+def account_new(me: SignedIn):
+    permissions.authorize(me.user, permissions.ACCOUNT_CREATE, company_id=me.user.company_id)
+    return _account_form(action="/accounts", heading="アカウント登録", back="/accounts")
+
+
+@bp.route("/accounts", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def account_create(me: SignedIn):
+    return _register(me, company_id=me.user.company_id, action="/accounts", heading="アカウント登録",
+                     back="/accounts")
+
+
+# One account: detail (アカウント詳細), edit, deactivate, re-send guidance, unlock.
+
+@bp.route("/accounts/{user_id}", methods=["GET"])
+@signed_in_page
+def account_detail(me: SignedIn, user_id: str):
+    detail = accounts.account_detail(me.user, user_id)
+    return page("accounts/detail.html", detail=detail, account=detail.user,
+                notice=_notice(ACCOUNT_NOTICES, "account"), events=ACCOUNT_EVENTS, labels=FIELD_LABELS,
+                can=lambda action: permissions.can(me.user, action), P=permissions, error=None)
+
+
+@bp.route("/accounts/{user_id}/edit", methods=["GET"])
+@signed_in_page
+def account_edit_form(me: SignedIn, user_id: str):
+    detail = accounts.account_detail(me.user, user_id)
+    permissions.authorize(me.user, permissions.ACCOUNT_EDIT, company_id=detail.user.company_id,
+                          agency_target=detail.user.is_agency)
+    user = detail.user
+    form = accounts.AccountForm(user_id=user.user_id, name=user.name, kana=user.kana, phone=user.phone,
+                                email=user.email)
+    return _account_form(action=f"/accounts/{user.user_id}/edit", heading="アカウント情報の変更",
+                         back=f"/accounts/{user.user_id}", form=form, editing=user)
+
+
+@bp.route("/accounts/{user_id}/edit", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def account_edit(me: SignedIn, user_id: str):
+    form = _posted_account()
+    form.user_id = user_id
+    back = f"/accounts/{user_id}"
+    try:
+        version = int(field("version") or "0")
+    except ValueError:
+        version = -1
+    try:
+        accounts.edit_account(me.user, user_id, form, version=version)
+    except (Invalid, Conflict) as error:
+        errors = error.errors if isinstance(error, Invalid) else {"_form": t("conflict.changed")}
+        editing = accounts.account_detail(me.user, user_id).user
+        return _account_form(action=f"{back}/edit", heading="アカウント情報の変更", back=back, form=form,
+                             errors=errors, status=409 if isinstance(error, Conflict) else 400, editing=editing)
+    return redirect(f"{back}?notice=updated")
+
+
+def _account_action(me: SignedIn, user_id: str, run, notice: str):
+    try:
+        run()
+    except Invalid as error:
+        detail = accounts.account_detail(me.user, user_id)
+        return page("accounts/detail.html", status=400, detail=detail, account=detail.user, notice=None,
+                    events=ACCOUNT_EVENTS, labels=FIELD_LABELS, P=permissions,
+                    can=lambda action: permissions.can(me.user, action), error=error.errors.get("_form"))
+    return redirect(f"/accounts/{user_id}?notice={notice}")
+
+
+@bp.route("/accounts/{user_id}/deactivate", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def account_deactivate(me: SignedIn, user_id: str):
+    return _account_action(me, user_id, lambda: accounts.set_active(me.user, user_id, active=False), "deactivated")
+
+
+@bp.route("/accounts/{user_id}/reactivate", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def account_reactivate(me: SignedIn, user_id: str):
+    return _account_action(me, user_id, lambda: accounts.set_active(me.user, user_id, active=True), "reactivated")
+
+
+@bp.route("/accounts/{user_id}/resend-guidance", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def account_resend_guidance(me: SignedIn, user_id: str):
+    result = {}
+
+    def run():
+        result["sent"] = accounts.resend_guidance(me.user, user_id).mail_sent
+
+    response = _account_action(me, user_id, run, "guidance_resent")
+    if result.get("sent") is False:
+        return redirect(f"/accounts/{user_id}?notice=created_mail_failed")
+    return response
+
+
+@bp.route("/accounts/{user_id}/unlock", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def account_unlock(me: SignedIn, user_id: str):
+    return _account_action(me, user_id, lambda: accounts.unlock(me.user, user_id), "unlocked")
+
+
+# Agency side: クライアント管理.
+
+@bp.route("/clients", methods=["GET"])
+@signed_in_page
+def client_list(me: SignedIn):
+    after = (bp.current_request.query_params or {}).get("after")
+    items, next_cursor = companies.list_companies(me.user, after=after)
+    return page("clients/list.html", companies=items, next_cursor=next_cursor,
+                can_create=permissions.can(me.user, permissions.COMPANY_CREATE))
+
+
+@bp.route("/clients/new", methods=["GET"])
+@signed_in_page
+def client_new(me: SignedIn):
+    permissions.authorize(me.user, permissions.COMPANY_CREATE, agency_target=True)
+    return page("clients/form.html", name="", errors={})
+
+
+@bp.route("/clients", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def client_create(me: SignedIn):
+    name = field("name")
+    try:
+        company = companies.create_company(me.user, name=name)
+    except Invalid as error:
+        return page("clients/form.html", status=400, name=name, errors=error.errors)
+    return redirect(f"/clients/{company.company_id}?notice=created")
+
+
+@bp.route("/clients/{company_id}", methods=["GET"])
+@signed_in_page
+def client_detail(me: SignedIn, company_id: str):
+    view = companies.company_page(me.user, company_id)
+    return page("clients/detail.html", company=view.company, accounts=view.accounts,
+                notice=_notice(("created",), "company"),
+                can_create=permissions.can(me.user, permissions.ACCOUNT_CREATE))
+
+
+@bp.route("/clients/{company_id}/accounts/new", methods=["GET"])
+@signed_in_page
+def client_account_new(me: SignedIn, company_id: str):
+    view = companies.company_page(me.user, company_id)
+    permissions.authorize(me.user, permissions.ACCOUNT_CREATE, company_id=company_id)
+    return _account_form(action=f"/clients/{company_id}/accounts", heading="アカウント登録",
+                         back=f"/clients/{company_id}", company=view.company)
+
+
+@bp.route("/clients/{company_id}/accounts", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def client_account_create(me: SignedIn, company_id: str):
+    view = companies.company_page(me.user, company_id)
+    return _register(me, company_id=company_id, action=f"/clients/{company_id}/accounts",
+                     heading="アカウント登録", back=f"/clients/{company_id}", company=view.company)
+
+
+# Agency side: staff accounts and settings.
+
+@bp.route("/staff", methods=["GET"])
+@signed_in_page
+def staff_list(me: SignedIn):
+    users = accounts.list_accounts(me.user, company_id=None)
+    return page("staff/list.html", accounts=users, can_create=permissions.can(me.user, permissions.STAFF_MANAGE))
+
+
+@bp.route("/staff/new", methods=["GET"])
+@signed_in_page
+def staff_new(me: SignedIn):
+    permissions.authorize(me.user, permissions.STAFF_MANAGE, agency_target=True)
+    return _account_form(action="/staff", heading="担当者アカウント登録", back="/staff")
+
+
+@bp.route("/staff", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def staff_create(me: SignedIn):
+    return _register(me, company_id=None, action="/staff", heading="担当者アカウント登録", back="/staff")
+
+
+@bp.route("/settings", methods=["GET"])
+@signed_in_page
+def settings_form(me: SignedIn):
+    permissions.authorize(me.user, permissions.SETTINGS_EDIT, agency_target=True)
+    return page("settings/form.html", form=None, errors={}, notice=_notice(("saved",), "settings"))
+
+
+@bp.route("/settings", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def settings_save(me: SignedIn):
+    form = companies.SettingsForm(name=field("agency_name"), phone=field("phone"),
+                                  mail_sender_name=field("mail_sender_name"))
+    raw_version = field("version")
+    try:
+        companies.update_settings(me.user, form, version=int(raw_version) if raw_version.isdigit() else None)
+    except Invalid as error:
+        return page("settings/form.html", status=400, form=asdict(form), errors=error.errors)
+    except Conflict:
+        return page("settings/form.html", status=409, form=asdict(form), errors={"_form": t("conflict.changed")})
+    return redirect("/settings?notice=saved")
