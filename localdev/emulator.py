@@ -6,13 +6,44 @@ talks to AWS, so nothing in chalicelib/ knows it is local.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
 
 # moto's default account: what AWS::AccountId resolves to in the emulator.
 ACCOUNT_ID = "123456789012"
 REGION = "ap-northeast-1"
+
+
+class _OneDynamoDBCallAtATime:
+    """WSGI wrapper that lets one DynamoDB call run at a time.
+
+    moto applies TransactWriteItems by snapshotting whole tables and restoring them when a
+    condition fails, without a lock: two concurrent transactions (or a transaction and a plain
+    write) can then undo each other's work, which DynamoDB never does. Serialising DynamoDB calls
+    makes the emulator linearizable like the real service; S3 and SES stay concurrent.
+    """
+
+    def __init__(self, app):
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            return self._app(environ, start_response)
+        with self._lock:
+            return list(self._app(environ, start_response))  # the whole response, inside the lock
+
+
+class _Server(ThreadedMotoServer):
+    def _server_entry(self) -> None:
+        app = _OneDynamoDBCallAtATime(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
 
 
 @dataclass
@@ -26,7 +57,7 @@ class Emulator:
 
 def start(port: int = 0) -> Emulator:
     """Start moto on 127.0.0.1 (port 0 picks a free one) and point this process's AWS clients at it."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = _Server(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     host, bound_port = server.get_host_and_port()
     endpoint_url = f"http://{host}:{bound_port}"

@@ -1,0 +1,334 @@
+"""Accounts, companies and roles (manual section 4 and the agency's side), against the emulator."""
+from __future__ import annotations
+
+import re
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, User
+from chalicelib.services import accounts, auth, throttle
+from chalicelib.services.errors import AuthenticationFailed, Invalid
+from chalicelib.services.throttle import Throttled
+from localdev import mailbox
+from tests.support.agent import Agent
+from tests.support.factories import PASSWORD, make_company, register
+
+NEW_PASSWORD = "sakura-fubuki-2026"
+
+
+def mail_to(address: str) -> dict:
+    return next(m for m in mailbox.messages() if address in m["to"])
+
+
+def temporary_password(address: str) -> str:
+    return re.search(r"仮パスワード: (\S+)", mail_to(address)["text"]).group(1)
+
+
+@pytest.fixture
+def agency_admin(make_user):
+    return make_user(name="代表 管理者")
+
+
+@pytest.fixture
+def company():
+    return make_company("株式会社さくら")
+
+
+def signed_in(client, user: User) -> Agent:
+    agent = Agent(client)
+    agent.login(user.user_id, PASSWORD)
+    return agent
+
+
+# Registration and validation.
+
+def test_first_account_of_a_company_is_its_client_admin_and_later_ones_members(agency_admin, company):
+    first = register(agency_admin, company).user
+    second = register(agency_admin, company).user
+    assert (first.role, second.role) == (CLIENT_ADMIN, CLIENT_MEMBER)
+
+
+def test_registration_sends_the_login_guidance_and_the_first_login_forces_a_change(client, agency_admin, company):
+    created = register(agency_admin, company, name="田中 一郎")
+    mail = mail_to(created.user.email)
+    assert mail["subject"].endswith("ログインのご案内")
+    for part in (f"ユーザーID: {created.user.user_id}", "/login", "有効期限"):
+        assert part in mail["text"]
+    agent = Agent(client)
+    assert agent.login(created.user.user_id, temporary_password(created.user.email)).headers["location"] == "/password"
+
+
+def test_client_admin_registers_through_the_manual_screens(client, agency_admin, company):
+    admin = register(agency_admin, company).user
+    admin.update(actions=[User.must_change_password.set(False)])
+    _set_password(admin)
+    web = signed_in(client, admin)
+    listing = web.text(web.get("/accounts"))
+    assert "アカウント一覧" in listing and "新規アカウント登録" in listing
+    form = web.text(web.get("/accounts/new"))
+    for label in ("ユーザーID", "名前", "名前(カナ)", "電話番号", "メールアドレス", "アカウント登録"):
+        assert label in form
+    response = web.post("/accounts", {"user_id": "suzuki01", "name": "鈴木 次郎", "kana": "すずき ｼﾞﾛｳ",
+                                      "phone": "090-1234-5678", "email": "jiro@example.com"})
+    assert response.headers["location"] == "/accounts/suzuki01?notice=created"
+    detail = web.text(web.get(response.headers["location"]))
+    assert "アカウント詳細" in detail and "スズキ ジロウ" in detail and "メンバー" in detail
+    assert User.find("suzuki01").company_id == company.company_id  # the tenant came from the session
+
+
+def _set_password(user: User, password: str = PASSWORD) -> None:
+    from chalicelib.services import passwords
+    user.update(actions=[User.password_hash.set(passwords.hash_password(password, 4)),
+                         User.must_change_password.set(False)])
+
+
+def test_every_field_error_is_shown_at_once_and_the_input_is_kept(client, agency_admin, company):
+    taken = register(agency_admin, company).user
+    web = signed_in(client, agency_admin)
+    web.get(f"/clients/{company.company_id}/accounts/new")
+    typed = {"user_id": taken.user_id.upper(), "name": "", "kana": "yamada", "phone": "03-abcd",
+             "email": "not-an-address"}
+    response = web.post(f"/clients/{company.company_id}/accounts", typed)
+    page = web.text(response)
+    assert response.status_code == 400
+    for message in ("このユーザーIDは既に使われています", "入力してください", "カタカナで入力してください",
+                    "電話番号は数字とハイフン", "メールアドレスの形式が正しくありません"):
+        assert message in page, message
+    for value in ("yamada", "03-abcd", "not-an-address", taken.user_id.upper()):
+        assert f'value="{value}"' in page
+
+
+@pytest.mark.parametrize("user_id", ["abcd", "abc-12", "ユーザー123", "a" * 33])
+def test_user_id_must_be_five_or_more_letters_and_digits(agency_admin, company, user_id):
+    with pytest.raises(Invalid) as refused:
+        register(agency_admin, company, user_id=user_id)
+    assert "半角の英字と数字で、5文字以上" in refused.value.errors["user_id"]
+
+
+def test_kana_is_normalised_to_full_width_katakana(agency_admin, company):
+    form = accounts.AccountForm(user_id="kanatest01", name="山田", kana="ﾔﾏﾀﾞ　はなこ", phone="０３-1234-5678",
+                                email="ｈａｎａｋｏ@example.com")
+    user = accounts.register_account(agency_admin, form, company_id=company.company_id).user
+    assert (user.kana, user.phone, user.email) == ("ヤマダ ハナコ", "03-1234-5678", "hanako@example.com")
+
+
+def test_two_registrations_of_one_id_racing_only_one_wins(agency_admin, company):
+    """Uniqueness is decided by the conditional write, not by the check before it."""
+    results: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def attempt(index: int):
+        form = accounts.AccountForm(user_id="racer0001", name=f"競争 {index}", kana="キョウソウ",
+                                    phone="03-0000-0000", email=f"racer{index}@example.com")
+        barrier.wait()
+        try:
+            accounts.register_account(agency_admin, form, company_id=company.company_id)
+            results.append("ok")
+        except Invalid as refused:
+            results.append(refused.errors["user_id"])
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count("ok") == 1
+    assert all("既に使われています" in r for r in results if r != "ok")
+
+
+def test_simultaneous_first_accounts_make_exactly_one_client_admin(agency_admin):
+    company = make_company("同時登録の会社")
+    barrier = threading.Barrier(5)
+    created: list[User] = []
+
+    def attempt():
+        barrier.wait()
+        created.append(register(agency_admin, company).user)
+
+    threads = [threading.Thread(target=attempt) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(u.role for u in created) == [CLIENT_ADMIN] + [CLIENT_MEMBER] * 4
+
+
+# Re-sending the guidance, editing, deactivating.
+
+def test_resending_the_guidance_replaces_the_temporary_password(client, agency_admin, company):
+    created = register(agency_admin, company)
+    old = created.temporary_password
+    renewed = accounts.resend_guidance(agency_admin, created.user.user_id)
+    assert renewed.temporary_password != old and renewed.mail_sent
+    with pytest.raises(AuthenticationFailed):
+        auth.login(created.user.user_id, old)
+    assert auth.login(created.user.user_id, renewed.temporary_password).user.must_change_password
+
+
+def test_edit_records_old_and_new_and_the_agency_sees_the_history(client, agency_admin, company):
+    user = register(agency_admin, company, name="旧 名前").user
+    web = signed_in(client, agency_admin)
+    web.get(f"/accounts/{user.user_id}/edit")
+    response = web.post(f"/accounts/{user.user_id}/edit", {"name": "新 名前", "kana": "シン ナマエ",
+                                                           "phone": user.phone, "email": user.email,
+                                                           "version": str(User.find(user.user_id).version)})
+    assert response.headers["location"].endswith("?notice=updated")
+    page = web.text(web.get(response.headers["location"]))
+    assert "アカウント情報を更新しました。" in page
+    assert "旧 名前 → 新 名前" in page and "アカウント登録" in page and "代表 管理者" in page
+
+
+def test_the_later_of_two_simultaneous_edits_is_refused(client, agency_admin, company):
+    user = register(agency_admin, company).user
+    version = User.find(user.user_id).version
+    first, second = signed_in(client, agency_admin), signed_in(client, agency_admin)
+    fields = {"kana": "ヤマダ", "phone": user.phone, "email": user.email, "version": str(version)}
+    first.get(f"/accounts/{user.user_id}/edit")
+    second.get(f"/accounts/{user.user_id}/edit")
+    assert first.post(f"/accounts/{user.user_id}/edit", {**fields, "name": "一人目"}).status_code == 303
+    late = second.post(f"/accounts/{user.user_id}/edit", {**fields, "name": "二人目"})
+    assert late.status_code == 409
+    assert "ほかの人が先に変更しました" in second.text(late)
+    assert 'value="二人目"' in second.text(late)  # what they typed is not lost
+    assert User.find(user.user_id).name == "一人目"
+
+
+def test_deactivation_ends_sessions_at_once_and_blocks_login_until_reactivated(client, agency_admin, company):
+    user = register(agency_admin, company).user
+    _set_password(user)
+    victim = signed_in(client, user)
+    assert victim.get("/").status_code == 200
+    admin = signed_in(client, agency_admin)
+    admin.get(f"/accounts/{user.user_id}")
+    assert admin.post(f"/accounts/{user.user_id}/deactivate", {}).headers["location"].endswith("deactivated")
+    assert victim.get("/").headers["location"] == "/login"
+    assert Agent(client).login(user.user_id, PASSWORD).status_code == 401
+    admin.get(f"/accounts/{user.user_id}")
+    admin.post(f"/accounts/{user.user_id}/reactivate", {})
+    assert Agent(client).login(user.user_id, PASSWORD).status_code == 303
+    history = admin.text(admin.get(f"/accounts/{user.user_id}"))
+    assert "無効化" in history and "再有効化" in history
+
+
+def test_nobody_deactivates_themselves(client, agency_admin):
+    with pytest.raises(Invalid):
+        accounts.set_active(agency_admin, agency_admin.user_id, active=False)
+
+
+# Password reset by e-mail.
+
+def _reset_link(address: str) -> str:
+    mail = next(m for m in mailbox.messages() if address in m["to"] and "パスワード再設定" in m["subject"])
+    return re.search(r"http://\S+/password/reset/\S+", mail["text"]).group(0).split("8000", 1)[1]
+
+
+def test_password_reset_gives_the_same_answer_and_a_one_time_link(client, agency_admin, company):
+    user = register(agency_admin, company).user
+    _set_password(user)
+    other_session = signed_in(client, user)
+    web = Agent(client)
+    web.get("/password/forgot")
+    known = web.text(web.post("/password/forgot", {"user_id": user.user_id}))
+    web.get("/password/forgot")
+    unknown = web.text(web.post("/password/forgot", {"user_id": "nobodyhere99"}))
+    answer = "ユーザーIDが登録されていれば"
+    assert answer in known and answer in unknown
+    link = _reset_link(user.email)
+    form = web.text(web.get(link))
+    assert "新しいパスワード(確認)" in form
+    done = web.post(link, {"new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD})
+    assert done.headers["location"] == "/login?notice=reset_done"
+    assert other_session.get("/").headers["location"] == "/login"  # every session ended
+    assert web.get(link).status_code == 404  # the link worked once
+    assert "無効か、有効期限が切れています" in web.text(web.last)
+    assert auth.login(user.user_id, NEW_PASSWORD).user.user_id == user.user_id
+
+
+def test_reset_links_expire(agency_admin, company):
+    user = register(agency_admin, company).user
+    auth.request_password_reset(user.user_id)
+    token = _reset_link(user.email).rsplit("/", 1)[1]
+    assert auth.reset_link_valid(token)
+    assert not auth.reset_link_valid(token, now=datetime.now(timezone.utc) + timedelta(minutes=31))
+
+
+# Throttling.
+
+def test_failures_slow_down_then_lock_and_the_agency_admin_can_unlock(client, agency_admin, company):
+    user = register(agency_admin, company).user
+    _set_password(user)
+    now = datetime.now(timezone.utc)
+    for attempt in range(3):
+        with pytest.raises(AuthenticationFailed):
+            auth.login(user.user_id, "wrong-password!", now=now + timedelta(seconds=attempt))
+    with pytest.raises(Throttled) as slowed:
+        auth.login(user.user_id, PASSWORD, now=now + timedelta(seconds=5))
+    assert slowed.value.message_key == "login.slow_down"
+    for attempt in range(2):
+        with pytest.raises(AuthenticationFailed):
+            auth.login(user.user_id, "wrong-password!", now=now + timedelta(seconds=40 * (attempt + 1)))
+    with pytest.raises(Throttled) as locked:
+        auth.login(user.user_id, PASSWORD, now=now + timedelta(minutes=5))
+    assert locked.value.message_key == "login.locked"
+    web = Agent(client)
+    page = web.text(web.login(user.user_id, PASSWORD))
+    assert "ロックされています" in page and web.last.status_code == 429
+    admin = signed_in(client, agency_admin)
+    detail = admin.text(admin.get(f"/accounts/{user.user_id}"))
+    assert "ログインロック中" in detail and "ログイン失敗によるロック" in detail
+    admin.post(f"/accounts/{user.user_id}/unlock", {})
+    assert Agent(client).login(user.user_id, PASSWORD).status_code == 303
+
+
+def test_unknown_ids_are_throttled_like_real_ones(aws):
+    """Threat: telling real user IDs apart by whether failures lock them."""
+    now = datetime.now(timezone.utc)
+    for attempt in range(5):
+        with pytest.raises(AuthenticationFailed):
+            auth.login("ghostuser01", "whatever-pass", now=now + timedelta(seconds=40 * attempt))
+    with pytest.raises(Throttled) as locked:
+        auth.login("ghostuser01", "whatever-pass", now=now + timedelta(minutes=4))
+    assert locked.value.message_key == "login.locked"
+
+
+def test_failures_from_one_address_are_limited(aws, monkeypatch):
+    monkeypatch.setenv("IRAI_LOGIN_FAILURES_PER_ADDRESS_HOUR", "4")
+    now = datetime.now(timezone.utc)
+    for index in range(4):
+        with pytest.raises(AuthenticationFailed):
+            auth.login(f"spray{index}user", "guess-password", address="198.51.100.7", now=now)
+    with pytest.raises(Throttled) as limited:
+        auth.login("spray9user", "guess-password", address="198.51.100.7", now=now)
+    assert limited.value.message_key == "login.address_limited"
+    with pytest.raises(AuthenticationFailed):  # another address is not affected
+        auth.login("spray9user", "guess-password", address="198.51.100.8", now=now)
+
+
+def test_lock_expires_by_itself(make_user):
+    user = make_user()
+    now = datetime.now(timezone.utc)
+    for attempt in range(5):
+        with pytest.raises(AuthenticationFailed):
+            auth.login(user.user_id, "wrong-password!", now=now + timedelta(seconds=40 * attempt))
+    later = now + timedelta(minutes=throttle.LOCK_MINUTES + 5)
+    assert auth.login(user.user_id, PASSWORD, now=later).user.user_id == user.user_id
+
+
+# Staff and settings.
+
+def test_agency_admin_registers_staff_and_changes_the_settings(client, agency_admin):
+    web = signed_in(client, agency_admin)
+    web.get("/staff/new")
+    response = web.post("/staff", {"user_id": "staffer01", "name": "担当 花子", "kana": "タントウ ハナコ",
+                                   "phone": "03-1111-2222", "email": "staffer01@example.com"})
+    assert response.headers["location"] == "/accounts/staffer01?notice=created"
+    assert User.find("staffer01").role == AGENCY_STAFF
+    web.get("/settings")
+    saved = web.post("/settings", {"agency_name": "株式会社ウェブ工房", "phone": "03-9999-0000",
+                                   "mail_sender_name": "ウェブ工房 サポート",
+                                   "version": re.search(r'name="version" value="(\d*)"', web.text(web.last)).group(1)})
+    assert saved.headers["location"] == "/settings?notice=saved"
+    dashboard = web.text(web.get("/"))
+    assert "株式会社ウェブ工房" in dashboard and "03-9999-0000" in dashboard
