@@ -122,33 +122,48 @@ def _send_guidance(user: User, temporary: str) -> bool:
         return False
 
 
-def register_account(actor: User, form: AccountForm, *, company_id: str | None, now: datetime | None = None) -> NewAccount:
-    """アカウント登録: a client account in ``company_id``, or an agency staff account when None.
+def register_account(actor: User, form: AccountForm, *, company_id: str, now: datetime | None = None) -> NewAccount:
+    """アカウント登録 in a client company; its first account becomes the company's client admin.
 
-    Raises Invalid (field errors, input kept by the caller), NotFound, Forbidden.
+    Raises Invalid (field errors; the caller keeps the input), NotFound, Forbidden.
     """
+    permissions.authorize(actor, permissions.ACCOUNT_CREATE, company_id=company_id)
+    company = Company.find(company_id)
+    if company is None:
+        raise NotFound()
+    values = _validated(form)
     now = now or utcnow()
-    if company_id is None:
-        permissions.authorize(actor, permissions.STAFF_MANAGE, agency_target=True)
-    else:
-        permissions.authorize(actor, permissions.ACCOUNT_CREATE, company_id=company_id)
+    try:
+        user, temporary = _store_client_account(values, company, now)
+    except Conflict:
+        raise Invalid({"user_id": t("account.user_id_taken")}) from None
+    return _welcome(user, temporary, actor, now)
+
+
+def register_staff(actor: User, form: AccountForm, *, now: datetime | None = None) -> NewAccount:
+    """An agency staff (担当者) account. Raises Invalid, Forbidden, NotFound."""
+    permissions.authorize(actor, permissions.STAFF_MANAGE, agency_target=True)
+    values = _validated(form)
+    now = now or utcnow()
+    user, temporary = _new_user(values, role=AGENCY_STAFF, company_id=None, now=now)
+    try:
+        _create(user)
+    except Conflict:
+        raise Invalid({"user_id": t("account.user_id_taken")}) from None
+    return _welcome(user, temporary, actor, now)
+
+
+def _validated(form: AccountForm) -> dict[str, str]:
     values, errors = form.cleaned(with_user_id=True)
     if "user_id" not in errors and User.find(values["user_id"]) is not None:
-        # Said now, with the other fields' errors; the conditional write below still decides races.
+        # Said now, with the other fields' errors; the conditional write still decides races.
         errors["user_id"] = t("account.user_id_taken")
     if errors:
         raise Invalid(dict(errors))
-    try:
-        if company_id is None:
-            user, temporary = _new_user(values, role=AGENCY_STAFF, company_id=None, now=now)
-            _create(user)
-        else:
-            company = Company.find(company_id)
-            if company is None:
-                raise NotFound()
-            user, temporary = _store_client_account(values, company, now)
-    except Conflict:
-        raise Invalid({"user_id": t("account.user_id_taken")}) from None
+    return values
+
+
+def _welcome(user: User, temporary: str, actor: User | None, now: datetime) -> NewAccount:
     record(user, "created", actor, at=now)
     return NewAccount(user=user, temporary_password=temporary, mail_sent=_send_guidance(user, temporary))
 
@@ -164,8 +179,7 @@ def ensure_agency_admin(user_id: str, email: str) -> NewAccount | None:
         _create(user)
     except Conflict:
         return None
-    record(user, "created", None, at=now)
-    return NewAccount(user=user, temporary_password=temporary, mail_sent=_send_guidance(user, temporary))
+    return _welcome(user, temporary, None, now)
 
 
 def _target(actor: User, user_id: str, action: str) -> User:

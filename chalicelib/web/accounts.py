@@ -13,7 +13,7 @@ from chalice import Blueprint
 from chalicelib.messages import ACCOUNT_EVENTS, FIELD_LABELS, t
 from chalicelib.services import accounts, companies, permissions
 from chalicelib.services.auth import SignedIn
-from chalicelib.services.errors import Conflict, Invalid
+from chalicelib.services.errors import Conflict, Invalid, NotFound
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page, redirect
@@ -43,7 +43,10 @@ def _account_form(*, action: str, heading: str, back: str, form: accounts.Accoun
 def _register(me: SignedIn, *, company_id: str | None, action: str, heading: str, back: str, company=None):
     form = _posted_account()
     try:
-        created = accounts.register_account(me.user, form, company_id=company_id)
+        if company_id is None:
+            created = accounts.register_staff(me.user, form)
+        else:
+            created = accounts.register_account(me.user, form, company_id=company_id)
     except Invalid as error:
         return _account_form(action=action, heading=heading, back=back, form=form, errors=error.errors,
                              status=400, company=company)
@@ -63,17 +66,24 @@ def account_list(me: SignedIn):
                 can_create=permissions.can(me.user, permissions.ACCOUNT_CREATE))
 
 
+def _own_company_id(me: SignedIn) -> str:
+    """The company of a client's own account management; the agency uses the company pages."""
+    if me.user.company_id is None:
+        raise NotFound()
+    return me.user.company_id
+
+
 @bp.route("/accounts/new", methods=["GET"])
 @signed_in_page
 def account_new(me: SignedIn):
-    permissions.authorize(me.user, permissions.ACCOUNT_CREATE, company_id=me.user.company_id)
+    permissions.authorize(me.user, permissions.ACCOUNT_CREATE, company_id=_own_company_id(me))
     return _account_form(action="/accounts", heading="アカウント登録", back="/accounts")
 
 
 @bp.route("/accounts", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def account_create(me: SignedIn):
-    return _register(me, company_id=me.user.company_id, action="/accounts", heading="アカウント登録",
+    return _register(me, company_id=_own_company_id(me), action="/accounts", heading="アカウント登録",
                      back="/accounts")
 
 

@@ -43,4 +43,6 @@ def register(actor: User, company: Company | None, *, user_id: str | None = None
     user_id = user_id or f"acct{uuid.uuid4().hex[:10]}"
     form = accounts.AccountForm(user_id=user_id, name=name, kana="ヤマダ ハナコ", phone="03-1234-5678",
                                 email=email or f"{user_id}@example.com")
-    return accounts.register_account(actor, form, company_id=company.company_id if company else None)
+    if company is None:
+        return accounts.register_staff(actor, form)
+    return accounts.register_account(actor, form, company_id=company.company_id)

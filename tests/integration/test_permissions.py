@@ -1,0 +1,147 @@
+"""Every route of the app, for every role, on its own company's things and on another's.
+
+Threat: a client reading or changing another company's accounts, or even learning that they
+exist; a member doing an admin's work; staff managing what only the agency admin may.
+The table below must name every route the app has: a new route without a row fails the test.
+"""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.models.users import AGENCY_STAFF, CLIENT_MEMBER
+from tests.support.agent import Agent
+from tests.support.factories import PASSWORD, make_company, make_user, register
+
+ROLES = ("anonymous", "agency_admin", "agency_staff", "client_admin", "client_member")
+OK, DENIED, HIDDEN, LOGIN = "ok", 403, 404, "login"
+
+# What each role may do: "all" = every role that is signed in; otherwise a set of roles.
+# Client roles acting on another company's things always get 404 (checked separately below).
+MANAGE_OWN = {"agency_admin", "client_admin"}
+AGENCY = {"agency_admin", "agency_staff"}
+ADMIN = {"agency_admin"}
+
+# (method, route) -> (roles allowed, scope): scope "company" means the route acts on a client
+# company's thing (own/other matters), "agency" on the agency's own things, "own" on the
+# caller's own company (the agency has none: 404), None on nothing in particular.
+ROUTES = {
+    ("GET", "/"): ("all", None),
+    ("GET", "/password"): ("all", None),
+    ("POST", "/password"): ("all", None),
+    ("POST", "/logout"): ("all", None),
+    ("GET", "/accounts"): ({"agency_admin", "agency_staff", "client_admin"}, None),  # agency: to /clients
+    ("GET", "/accounts/new"): ({"client_admin"}, "own"),
+    ("POST", "/accounts"): ({"client_admin"}, "own"),
+    ("GET", "/accounts/{user_id}"): ({"agency_admin", "agency_staff", "client_admin"}, "company"),
+    ("GET", "/accounts/{user_id}/edit"): (MANAGE_OWN, "company"),
+    ("POST", "/accounts/{user_id}/edit"): (MANAGE_OWN, "company"),
+    ("POST", "/accounts/{user_id}/deactivate"): (MANAGE_OWN, "company"),
+    ("POST", "/accounts/{user_id}/reactivate"): (MANAGE_OWN, "company"),
+    ("POST", "/accounts/{user_id}/resend-guidance"): (MANAGE_OWN, "company"),
+    ("POST", "/accounts/{user_id}/unlock"): (ADMIN, "company"),
+    ("GET", "/clients"): (AGENCY, "agency"),
+    ("GET", "/clients/new"): (ADMIN, "agency"),
+    ("POST", "/clients"): (ADMIN, "agency"),
+    ("GET", "/clients/{company_id}"): (AGENCY, "company"),
+    ("GET", "/clients/{company_id}/accounts/new"): (ADMIN, "company"),
+    ("POST", "/clients/{company_id}/accounts"): (ADMIN, "company"),
+    ("GET", "/staff"): (AGENCY, "agency"),
+    ("GET", "/staff/new"): (ADMIN, "agency"),
+    ("POST", "/staff"): (ADMIN, "agency"),
+    ("GET", "/settings"): (ADMIN, "agency"),
+    ("POST", "/settings"): (ADMIN, "agency"),
+}
+# Routes open to everyone, checked elsewhere (sign-in, reset, static files).
+PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/password/forgot"), ("POST", "/password/forgot"),
+          ("GET", "/password/reset/{token}"), ("POST", "/password/reset/{token}"),
+          ("GET", "/static/{folder}/{name}")}
+
+
+def test_the_table_names_every_route(app):
+    routes = {(method, path) for path, entries in app.routes.items() for method in entries}
+    assert routes - set(ROUTES) - PUBLIC == set(), "add the new routes to ROUTES"
+    assert set(ROUTES) | PUBLIC <= routes, "ROUTES names a route the app no longer has"
+
+
+@pytest.fixture(scope="module")
+def world(aws):
+    """Two client companies with an admin and a member each, and the agency's people."""
+    agency_admin = make_user(name="代理店 管理者")
+    company_a, company_b = make_company("A社"), make_company("B社")
+    people = {"agency_admin": agency_admin, "agency_staff": make_user(role=AGENCY_STAFF, name="担当")}
+    for label, company in (("a", company_a), ("b", company_b)):
+        admin = register(agency_admin, company).user
+        member = register(agency_admin, company).user
+        for user in (admin, member):
+            _give_password(user)
+        people[f"client_admin_{label}"], people[f"client_member_{label}"] = admin, member
+        # What the routes act on: nobody signs in as it, so deactivating it spoils no later case.
+        people[f"target_{label}"] = register(agency_admin, company).user
+    people["client_admin"], people["client_member"] = people["client_admin_a"], people["client_member_a"]
+    return {"people": people, "company_a": company_a, "company_b": company_b}
+
+
+def _give_password(user):
+    from chalicelib.models.users import User
+    from chalicelib.services import passwords
+    user.update(actions=[User.password_hash.set(passwords.hash_password(PASSWORD, 4)),
+                         User.must_change_password.set(False)])
+
+
+def _form_for(path: str) -> dict:
+    if path.endswith("/edit"):
+        return {"name": "変更 太郎", "kana": "ヘンコウ タロウ", "phone": "03-1111-1111",
+                "email": "changed@example.com", "version": "0"}
+    if path in ("/accounts", "/staff") or path.endswith("/accounts"):
+        return {"user_id": "", "name": ""}  # invalid on purpose: nothing is created, the check still runs
+    if path == "/clients":
+        return {"name": ""}
+    if path == "/settings":
+        return {"agency_name": "", "mail_sender_name": ""}
+    if path == "/password":
+        return {"current_password": "", "new_password": "", "new_password_confirm": ""}
+    return {}
+
+
+def _expected(role: str, allowed, scope: str | None, other: bool):
+    if role == "anonymous":
+        return LOGIN
+    is_client = role.startswith("client")
+    if is_client and (scope == "agency" or (scope == "company" and other)):
+        return HIDDEN
+    if not is_client and scope == "own":
+        return HIDDEN
+    if allowed == "all" or role in allowed:
+        return OK
+    return DENIED
+
+
+CASES = [(role, method, route, other) for (method, route) in ROUTES for role in ROLES for other in (False, True)
+         if ROUTES[(method, route)][1] == "company" or not other]
+
+
+@pytest.mark.parametrize("role,method,route,other", CASES)
+def test_route_answers_each_role_as_the_table_says(client, world, role, method, route, other):
+    people = world["people"]
+    company = world["company_b"] if other else world["company_a"]
+    target = people["target_b"] if other else people["target_a"]
+    path = route.replace("{user_id}", target.user_id).replace("{company_id}", company.company_id)
+    agent = Agent(client)
+    if role == "anonymous":
+        agent.get("/login")
+    else:
+        agent.login(people[role].user_id, PASSWORD)
+        agent.get("/")
+    response = agent.get(path) if method == "GET" else agent.post(path, _form_for(path))
+    expected = _expected(role, *ROUTES[(method, route)], other)
+    body = agent.text(response)
+    if expected == LOGIN:
+        assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    elif expected == OK:
+        assert response.status_code in (200, 303, 400, 409), (response.status_code, body[:300])
+        assert "ページが見つかりません" not in body and "この操作は許可されていません" not in body
+    else:
+        assert response.status_code == expected, (response.status_code, body[:300])
+    if expected == HIDDEN:
+        # Nothing of the other company shows, not even its name.
+        assert world["company_b"].name not in body and people["target_b"].user_id not in body

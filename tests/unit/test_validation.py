@@ -1,0 +1,54 @@
+"""Normalising and checking account fields: pure functions."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.services import validation as v
+
+
+def clean(function, raw):
+    errors = v.FieldErrors()
+    return function(raw, errors), dict(errors)
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("ﾔﾏﾀﾞ ﾊﾅｺ", "ヤマダ ハナコ"),        # half-width converted
+    ("やまだ　はなこ", "ヤマダ ハナコ"),       # hiragana and a full-width space
+    ("  スズキ   ジロー ", "スズキ ジロー"),   # spaces folded, ー allowed
+])
+def test_kana_becomes_full_width_katakana(raw, expected):
+    assert clean(v.clean_kana, raw) == (expected, {})
+
+
+@pytest.mark.parametrize("raw", ["yamada", "山田", "ヤマダ1"])
+def test_kana_refuses_anything_but_katakana(raw):
+    assert "カタカナ" in clean(v.clean_kana, raw)[1]["kana"]
+
+
+@pytest.mark.parametrize("raw,expected", [("03-1234-5678", "03-1234-5678"), ("０９０ー１２３４ー５６７８", "090-1234-5678"),
+                                          ("0312345678", "0312345678")])
+def test_phone_numbers_of_digits_and_hyphens(raw, expected):
+    assert clean(v.clean_phone, raw) == (expected, {})
+
+
+@pytest.mark.parametrize("raw", ["03-12a4", "+81 3 1234", "--", "123"])
+def test_phone_refusals(raw):
+    assert "数字とハイフン" in clean(v.clean_phone, raw)[1]["phone"]
+
+
+@pytest.mark.parametrize("raw,ok", [("taro@example.co.jp", True), ("ｔａｒｏ@example.com", True),
+                                    ("taro@", False), ("taro example@x.jp", False), ("@x.jp", False), ("a@b", False)])
+def test_email_addresses(raw, ok):
+    assert ("email" not in clean(v.clean_email, raw)[1]) is ok
+
+
+@pytest.mark.parametrize("raw,ok", [("tanaka01", True), ("ＴＡＮＡＫＡ１", True), ("abcd", False), ("tanaka_01", False),
+                                    ("田中太郎さん", False)])
+def test_user_ids(raw, ok):
+    assert ("user_id" not in clean(v.clean_user_id, raw)[1]) is ok
+
+
+def test_required_fields_say_so():
+    for function, name in ((v.clean_name, "name"), (v.clean_kana, "kana"), (v.clean_phone, "phone"),
+                           (v.clean_email, "email"), (v.clean_user_id, "user_id")):
+        assert clean(function, "   ")[1] == {name: "入力してください。"}
