@@ -47,6 +47,28 @@ JA: dict[str, str] = {
     "reset.sent": "ユーザーIDが登録されていれば、パスワード再設定用のリンクを登録メールアドレスにお送りしました。メールが届かない場合は、管理者にお問い合わせください。",
     "reset.invalid": "このリンクは無効か、有効期限が切れています。もう一度、パスワード再設定の手続きをしてください。",
     "reset.done": "パスワードを再設定しました。新しいパスワードでログインしてください。",
+    "request.markup": "HTMLタグやスクリプトタグは入力できません。タグをお送りいただく場合は、テキストファイルなどに保存して「添付ファイル」でお送りください。",
+    "request.single_line": "件名は1行で入力してください。",
+    "request.due_invalid": "日付を正しく入力してください(例: 2026-12-24)。",
+    "request.due_past": "公開希望日には今日以降の日付を指定してください。",
+    "request.participant_unknown": "選択できない依頼関係者が含まれています。画面を開き直してください。",
+    "request.status_denied": "この状態には変更できません。",
+    "request.assignee_unknown": "選択できない担当者です。",
+    "request.created": "依頼を登録しました。お返事まで少々お待ちください。",
+    "request.commented": "コメントを追加しました。",
+    "request.updated": "依頼を更新しました。",
+    "request.memo_added": "社内メモを追加しました。",
+    "request.withdrawn": "依頼を取り下げました。",
+    "request.confirmed": "完了を確認しました。ありがとうございました。",
+    "request.nothing_changed": "変更された項目はありません。",
+}
+
+# How thread changes read (the field that changed).
+CHANGE_LABELS: dict[str, str] = {
+    "status": "状態",
+    "assignee": "担当者",
+    "due_date": "公開希望日",
+    "participants": "依頼関係者",
 }
 
 # Account history, as shown to the agency on the account page.

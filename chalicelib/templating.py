@@ -6,7 +6,10 @@ from datetime import datetime, timezone, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+import re
+
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 # In the repo and in the Lambda package alike, templates/ and static/ sit beside chalicelib/
 # (the package gets them through the vendor/ symlinks).
@@ -36,6 +39,22 @@ def format_jst(moment: datetime | None, pattern: str = "%Y/%m/%d %H:%M") -> str:
     return moment.astimezone(JST).strftime(pattern)
 
 
+_URL = re.compile(r"https?://[^\s<>\"'\u3000-\u303f\uff01-\uff5e]+")
+
+
+def linkify(text: str) -> Markup:
+    """User text as HTML: everything escaped, line breaks kept, http(s) links made clickable."""
+    parts, last = [], 0
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(".,)")
+        end = match.start() + len(url)
+        parts.append(escape(text[last:match.start()]))
+        parts.append(Markup('<a href="{0}" rel="noopener noreferrer nofollow" target="_blank">{0}</a>').format(url))
+        last = end
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts).replace("\n", Markup("<br>\n"))
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -49,6 +68,7 @@ def environment() -> Environment:
     )
     env.globals["static_url"] = static_url
     env.filters["jst"] = format_jst
+    env.filters["linkify"] = linkify
     return env
 
 

@@ -1,6 +1,6 @@
 """The single table every Irai item lives in.
 
-One table, keys `PK`/`SK` and one index `GSI1`, as defined in infra/template.yaml. Each item
+One table, keys `PK`/`SK` and the indexes `GSI1` and `GSI2`, as defined in infra/template.yaml. Each item
 carries a `type` discriminator so a query over one partition returns typed models. Keys are
 computed by the models themselves; callers never build key strings.
 """
@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import base64
 import json
+import random
+import time
 
 from pynamodb.attributes import DiscriminatorAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import config
@@ -33,6 +36,15 @@ class GSI1(GlobalSecondaryIndex):
     gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
 
 
+class GSI2(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "GSI2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(range_key=True, attr_name="GSI2SK")
+
+
 class Item(Model):
     """Base of every item in the table; subclasses set their discriminator value."""
 
@@ -47,8 +59,11 @@ class Item(Model):
     kind = DiscriminatorAttribute(attr_name="type")
     gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
     gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+    gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(null=True, attr_name="GSI2SK")
 
     gsi1 = GSI1()
+    gsi2 = GSI2()
 
     @staticmethod
     def keys(*parts: str) -> tuple[str, str]:
@@ -91,3 +106,34 @@ def decode_cursor(cursor: str | None, key_name: str, partition: str) -> dict | N
 def transaction() -> TransactWrite:
     """A write transaction on the table's own connection (one botocore client per process)."""
     return TransactWrite(connection=Item._get_connection().connection)
+
+
+def transact(build, *, attempts: int = 6) -> None:
+    """Run the writes ``build(write)`` adds as one transaction, retrying transaction conflicts.
+
+    DynamoDB cancels a transaction that touches an item another transaction is writing at the
+    same moment (reason ``TransactionConflict``); botocore does not retry that, but the writes
+    are still valid, so they are tried again after a short random wait. Failed conditions are
+    not retried: they raise TransactWriteError for the caller to map.
+    """
+    for attempt in range(attempts):
+        try:
+            with transaction() as write:
+                build(write)
+            return
+        except TransactWriteError as error:
+            reasons = [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
+            conflict = "TransactionConflict" in reasons or error.cause_response_code == "TransactionConflictException"
+            if not conflict or "ConditionalCheckFailed" in reasons or attempt == attempts - 1:
+                raise
+            time.sleep(random.uniform(0, 0.02 * 2 ** attempt))
+
+
+def condition_failed(error: TransactWriteError, index: int) -> bool:
+    """True if the transaction's ``index``-th write was refused by its condition.
+
+    PynamoDB sends a transaction's writes grouped, whatever order they were added in: condition
+    checks, then deletes, then puts (``save``), then updates; ``index`` counts in that order.
+    """
+    reasons = error.cancellation_reasons or []
+    return index < len(reasons) and reasons[index] is not None and reasons[index].code == "ConditionalCheckFailed"

@@ -1,7 +1,7 @@
 """Client companies (クライアント). Listed through GSI1 under one partition, ordered by creation."""
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from chalicelib.models.base import GSI1_PK, Item, decode_cursor, encode_cursor
 from chalicelib.models.ids import new_id
@@ -14,8 +14,9 @@ class Company(Item, discriminator="Company"):
     name = UnicodeAttribute()
     # Set once, by the transaction that creates the company's first account (its client admin).
     admin_user_id = UnicodeAttribute(null=True)
+    # The last request number handed out (#1, #2, ...); only ever incremented atomically.
+    request_counter = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
-    version = VersionAttribute()
 
     @staticmethod
     def keys(company_id: str) -> tuple[str, str]:
@@ -36,3 +37,10 @@ class Company(Item, discriminator="Company"):
         companies = list(result)
         return companies, encode_cursor(result.last_evaluated_key)
 
+
+    @classmethod
+    def next_request_number(cls, company_id: str) -> int:
+        """Atomically take the company's next request number; numbers are never reused."""
+        counter = cls(*cls.keys(company_id))
+        counter.update(actions=[cls.request_counter.add(1)], condition=cls.pk.exists())
+        return int(counter.request_counter)

@@ -57,7 +57,10 @@ class User(Item, discriminator="User"):
 
         pk, _ = cls.keys(user_id)
         user, history = None, []
-        for item in Item.query(pk, scan_index_forward=False, limit=events + 1, consistent_read=True):
+        # "PROFILE" sorts just after "EVENT#...": descending from it gives the profile, then the
+        # newest events, and never the other things kept in the partition (e.g. SEEN# marks).
+        for item in Item.query(pk, Item.sk <= "PROFILE", scan_index_forward=False, limit=events + 1,
+                               consistent_read=True):
             if isinstance(item, User):
                 user = item
             elif isinstance(item, AccountEvent):

@@ -16,9 +16,9 @@ from chalicelib.services.errors import Conflict, Invalid, NotFound
 PAGE_SIZE = 50
 
 
-def list_companies(actor: User, *, after: str | None = None) -> tuple[list[Company], str | None]:
+def list_companies(actor: User, *, after: str | None = None, limit: int = PAGE_SIZE) -> tuple[list[Company], str | None]:
     permissions.authorize(actor, permissions.COMPANY_LIST, agency_target=True)
-    return Company.page(limit=PAGE_SIZE, after=after)
+    return Company.page(limit=limit, after=after)
 
 
 def create_company(actor: User, *, name: str) -> Company:

@@ -23,17 +23,31 @@ ACCOUNT_HISTORY = "account.history"
 ACCOUNT_UNLOCK = "account.unlock"
 STAFF_MANAGE = "staff.manage"
 SETTINGS_EDIT = "settings.edit"
+# Actions on requests (依頼).
+REQUEST_VIEW = "request.view"
+REQUEST_CREATE = "request.create"
+REQUEST_COMMENT = "request.comment"
+REQUEST_MANAGE = "request.manage"            # status, 担当者, 公開希望日, 社内メモ
+REQUEST_PARTICIPANTS = "request.participants"  # 依頼関係者
+REQUEST_WITHDRAW = "request.withdraw"
+REQUEST_CONFIRM = "request.confirm"          # the client confirms completion (確認待ち -> 完了)
+INBOX_VIEW = "inbox.view"
 
 _ACCOUNT_ADMIN = {ACCOUNT_LIST, ACCOUNT_VIEW, ACCOUNT_CREATE, ACCOUNT_EDIT, ACCOUNT_DEACTIVATE,
                   ACCOUNT_RESEND_GUIDANCE}
 
+_AGENCY_WORK = {REQUEST_VIEW, REQUEST_COMMENT, REQUEST_MANAGE, INBOX_VIEW}
+_CLIENT_WORK = {REQUEST_VIEW, REQUEST_CREATE, REQUEST_COMMENT, REQUEST_PARTICIPANTS, REQUEST_WITHDRAW,
+                REQUEST_CONFIRM}
+
 PERMISSIONS: dict[str, frozenset[str]] = {
-    AGENCY_ADMIN: frozenset(_ACCOUNT_ADMIN | {COMPANY_LIST, COMPANY_CREATE, COMPANY_VIEW, ACCOUNT_HISTORY,
-                                              ACCOUNT_UNLOCK, STAFF_MANAGE, SETTINGS_EDIT}),
+    AGENCY_ADMIN: frozenset(_ACCOUNT_ADMIN | _AGENCY_WORK | {COMPANY_LIST, COMPANY_CREATE, COMPANY_VIEW,
+                                                             ACCOUNT_HISTORY, ACCOUNT_UNLOCK, STAFF_MANAGE,
+                                                             SETTINGS_EDIT}),
     # Staff answer requests: they may look companies and their people up, not manage them.
-    AGENCY_STAFF: frozenset({COMPANY_LIST, COMPANY_VIEW, ACCOUNT_LIST, ACCOUNT_VIEW}),
-    CLIENT_ADMIN: frozenset(_ACCOUNT_ADMIN),
-    CLIENT_MEMBER: frozenset(),
+    AGENCY_STAFF: frozenset(_AGENCY_WORK | {COMPANY_LIST, COMPANY_VIEW, ACCOUNT_LIST, ACCOUNT_VIEW}),
+    CLIENT_ADMIN: frozenset(_ACCOUNT_ADMIN | _CLIENT_WORK),
+    CLIENT_MEMBER: frozenset(_CLIENT_WORK),
 }
 
 

@@ -1,9 +1,11 @@
-"""管理画面: the page after login."""
+"""管理画面: the page after login. Clients see their company's requests by status; the agency
+sees its inbox across all companies."""
 from __future__ import annotations
 
 from chalice import Blueprint
 
 from chalicelib.messages import t
+from chalicelib.services import companies, permissions, requests, workflow
 from chalicelib.services.auth import SignedIn
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page
@@ -16,5 +18,15 @@ NOTICES = {"password_changed": "password.changed"}
 @bp.route("/", methods=["GET"])
 @signed_in_page
 def dashboard(me: SignedIn):
-    notice = NOTICES.get((bp.current_request.query_params or {}).get("notice", ""))
-    return page("dashboard/index.html", notice=t(notice) if notice else None)
+    query = bp.current_request.query_params or {}
+    notice = NOTICES.get(query.get("notice", ""))
+    common = dict(notice=t(notice) if notice else None, labels=workflow.LABELS, W=workflow,
+                  can=lambda action: permissions.can(me.user, action), P=permissions)
+    if not me.user.is_agency:
+        return page("dashboard/index.html", groups=requests.client_dashboard(me.user), **common)
+    filters = requests.InboxFilter(company_id=query.get("company", ""), status=query.get("status", "open"),
+                                   assignee_id=query.get("assignee", ""), keyword=query.get("q", "")[:100])
+    listed, cursor = requests.inbox(me.user, filters, after=query.get("after") or None)
+    company_list, _ = companies.list_companies(me.user, limit=200)
+    return page("dashboard/agency.html", listed=listed, cursor=cursor, filters=filters,
+                companies=company_list, staff=requests.staff_choices(), **common)

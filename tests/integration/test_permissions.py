@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_MEMBER
+from chalicelib.services import requests
 from tests.support.agent import Agent
 from tests.support.factories import PASSWORD, make_company, make_user, register
 
@@ -20,6 +21,7 @@ OK, DENIED, HIDDEN, LOGIN = "ok", 403, 404, "login"
 MANAGE_OWN = {"agency_admin", "client_admin"}
 AGENCY = {"agency_admin", "agency_staff"}
 ADMIN = {"agency_admin"}
+CLIENTS = {"client_admin", "client_member"}
 
 # (method, route) -> (roles allowed, scope): scope "company" means the route acts on a client
 # company's thing (own/other matters), "agency" on the agency's own things, "own" on the
@@ -50,6 +52,16 @@ ROUTES = {
     ("POST", "/staff"): (ADMIN, "agency"),
     ("GET", "/settings"): (ADMIN, "agency"),
     ("POST", "/settings"): (ADMIN, "agency"),
+    ("GET", "/requests"): ("all", None),  # the agency is sent to its inbox
+    ("GET", "/requests/new"): (CLIENTS, None),
+    ("POST", "/requests"): (CLIENTS, None),
+    ("GET", "/requests/{request_id}"): ("all", "company"),
+    ("GET", "/requests/{request_id}/comment"): ("all", "company"),
+    ("POST", "/requests/{request_id}/comments"): ("all", "company"),
+    ("POST", "/requests/{request_id}"): (AGENCY, "company"),
+    ("POST", "/requests/{request_id}/participants"): (CLIENTS, "company"),
+    ("POST", "/requests/{request_id}/withdraw"): (CLIENTS, "company"),
+    ("POST", "/requests/{request_id}/confirm"): (CLIENTS, "company"),
 }
 # Routes open to everyone, checked elsewhere (sign-in, reset, static files).
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/password/forgot"), ("POST", "/password/forgot"),
@@ -77,6 +89,7 @@ def world(aws):
         people[f"client_admin_{label}"], people[f"client_member_{label}"] = admin, member
         # What the routes act on: nobody signs in as it, so deactivating it spoils no later case.
         people[f"target_{label}"] = register(agency_admin, company).user
+        people[f"request_{label}"] = requests.create_request(member, requests.RequestForm(title=f"{company.name}の件名", body="内容"))
     people["client_admin"], people["client_member"] = people["client_admin_a"], people["client_member_a"]
     return {"people": people, "company_a": company_a, "company_b": company_b}
 
@@ -89,6 +102,11 @@ def _give_password(user):
 
 
 def _form_for(path: str) -> dict:
+    if path.startswith("/requests/"):
+        # Valid enough to reach the permission check, never a change that spoils later cases.
+        return {"revision": "-1", "body": "", "assignee_id": "", "memo": "", "participant_ids": ""}
+    if path == "/requests":
+        return {"title": "", "body": ""}
     if path.endswith("/edit"):
         return {"name": "変更 太郎", "kana": "ヘンコウ タロウ", "phone": "03-1111-1111",
                 "email": "changed@example.com", "version": "0"}
@@ -125,7 +143,9 @@ def test_route_answers_each_role_as_the_table_says(client, world, role, method, 
     people = world["people"]
     company = world["company_b"] if other else world["company_a"]
     target = people["target_b"] if other else people["target_a"]
-    path = route.replace("{user_id}", target.user_id).replace("{company_id}", company.company_id)
+    request = people["request_b"] if other else people["request_a"]
+    path = (route.replace("{user_id}", target.user_id).replace("{company_id}", company.company_id)
+            .replace("{request_id}", request.request_id))
     agent = Agent(client)
     if role == "anonymous":
         agent.get("/login")
@@ -145,3 +165,4 @@ def test_route_answers_each_role_as_the_table_says(client, world, role, method, 
     if expected == HIDDEN:
         # Nothing of the other company shows, not even its name.
         assert world["company_b"].name not in body and people["target_b"].user_id not in body
+        assert people["request_b"].title not in body

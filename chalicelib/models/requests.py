@@ -1,0 +1,107 @@
+"""Requests (依頼) and their thread. A request and everything in its thread share one partition,
+so the progress screen is one query; the request item carries the index keys of the lists."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pynamodb.attributes import (BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute,
+                                 UTCDateTimeAttribute)
+
+from chalicelib.models.base import Item
+from chalicelib.models.ids import new_id
+
+INBOX = "INBOX"
+
+
+def company_requests_partition(company_id: str) -> str:
+    return f"CREQ#{company_id}"
+
+
+class Request(Item, discriminator="Request"):
+    request_id = UnicodeAttribute()
+    company_id = UnicodeAttribute()
+    company_name = UnicodeAttribute()
+    number = NumberAttribute()
+    title = UnicodeAttribute()
+    body = UnicodeAttribute()
+    status = UnicodeAttribute()
+    due_date = UnicodeAttribute(null=True)  # 公開希望日, ISO date
+    requester_id = UnicodeAttribute()
+    requester_name = UnicodeAttribute()
+    participant_ids = ListAttribute(of=UnicodeAttribute, default=list)  # 依頼関係者
+    assignee_id = UnicodeAttribute(null=True)  # 担当者
+    assignee_name = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    last_activity_at = UTCDateTimeAttribute()
+    # True while the latest comment is the client's: the agency owes an answer.
+    awaiting_agency = BooleanAttribute(default=True)
+    # Compared on every edit (optimistic locking); comments do not bump it, so they never conflict.
+    revision = NumberAttribute(default=0)
+    search_text = UnicodeAttribute(default="")  # lower-cased title, body, company for the inbox filter
+
+    @staticmethod
+    def keys(request_id: str) -> tuple[str, str]:
+        return f"REQ#{request_id}", "REQUEST"
+
+    @classmethod
+    def new(cls, **attributes) -> "Request":
+        request_id = new_id()
+        request = cls(*cls.keys(request_id), request_id=request_id, **attributes)
+        request.reindex()
+        return request
+
+    def reindex(self) -> None:
+        """Index keys from status and activity: call after changing either."""
+        from chalicelib.services.workflow import STATUS_ORDER  # the order the lists show groups in
+
+        activity = self.last_activity_at.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        self.gsi1pk = company_requests_partition(self.company_id)
+        self.gsi1sk = f"{STATUS_ORDER[self.status]}#{activity}#{self.request_id}"
+        self.gsi2pk = INBOX
+        self.gsi2sk = f"{activity}#{self.request_id}"
+
+    @property
+    def due(self) -> date | None:
+        return date.fromisoformat(self.due_date) if self.due_date else None
+
+
+class ThreadEntry(Item, discriminator="ThreadEntry"):
+    """One line of a request's thread: a comment, an internal memo, or a change (old -> new)."""
+
+    request_id = UnicodeAttribute()
+    entry_id = UnicodeAttribute()
+    entry_kind = UnicodeAttribute()  # "comment", "memo" or "change"
+    side = UnicodeAttribute()  # "client" or "agency"
+    author_id = UnicodeAttribute()
+    author_name = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    body = UnicodeAttribute(default="")
+    field = UnicodeAttribute(null=True)  # for changes: status, assignee, due_date, participants, created
+    old_value = UnicodeAttribute(null=True)
+    new_value = UnicodeAttribute(null=True)
+
+    @classmethod
+    def new(cls, *, request_id: str, **attributes) -> "ThreadEntry":
+        entry_id = new_id()
+        return cls(f"REQ#{request_id}", f"T#{entry_id}", request_id=request_id, entry_id=entry_id, **attributes)
+
+    @property
+    def internal(self) -> bool:
+        """社内メモ never reach a client: not in HTML, JSON or mail."""
+        return self.entry_kind == "memo"
+
+
+class Seen(Item, discriminator="Seen"):
+    """When a user last opened a request, to mark what changed since."""
+
+    user_id = UnicodeAttribute()
+    request_id = UnicodeAttribute()
+    seen_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def keys(user_id: str, request_id: str) -> tuple[str, str]:
+        return f"USER#{user_id.lower()}", f"SEEN#{request_id}"
+
+    @classmethod
+    def mark(cls, user_id: str, request_id: str, at: datetime) -> None:
+        cls(*cls.keys(user_id, request_id), user_id=user_id, request_id=request_id, seen_at=at).save()

@@ -1,0 +1,432 @@
+"""Requests (依頼) and their conversation: filing, reading, commenting and every change.
+
+``update_request`` applies every change to a request and writes each one (old -> new) into the
+thread, so the thread is also the audit trail.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib.messages import t
+from chalicelib.models.base import Item, condition_failed, decode_cursor, encode_cursor, transact
+from chalicelib.models.companies import Company
+from chalicelib.models.requests import INBOX, Request, Seen, ThreadEntry, company_requests_partition
+from chalicelib.models.users import User
+from chalicelib.services import permissions, workflow
+from chalicelib.services.clock import utcnow
+from chalicelib.services.errors import Conflict, Invalid, NotFound
+
+TITLE_MAX = 100
+BODY_MAX = 10_000
+COMMENT_MAX = 10_000
+GROUP_SIZE = 20     # requests per status group on the client's dashboard
+PAGE_SIZE = 30      # requests per page of the inbox and of the closed lists
+JST = timezone(timedelta(hours=9))
+
+# What a browser would read as markup: "<" directly followed by a tag name (closed by ">"), an end
+# tag, a comment or declaration, a processing instruction, or the start of a dangerous element
+# even when left unclosed. "A > B", "x < y", "1<2" and "<注意>" are text.
+_MARKUP = re.compile(
+    r"<[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>|</[A-Za-z]|<!|<\?"
+    r"|<(?:script|style|iframe|object|embed|svg|img|a|link|meta|form|input)\b",
+    re.IGNORECASE,
+)
+
+
+def contains_markup(text: str) -> bool:
+    return bool(_MARKUP.search(text))
+
+
+def side_of(user: User) -> str:
+    return workflow.AGENCY if user.is_agency else workflow.CLIENT
+
+
+def _today() -> date:
+    return datetime.now(JST).date()
+
+
+def _text(errors: dict, name: str, value: str, *, maximum: int, single_line: bool = False) -> str:
+    if not value.strip():
+        errors[name] = t("required")
+    elif len(value) > maximum:
+        errors[name] = t("too_long", max=maximum)
+    elif single_line and "\n" in value:
+        errors[name] = t("request.single_line")
+    elif contains_markup(value):
+        errors[name] = t("request.markup")
+    return value.strip()
+
+
+def _due_date(errors: dict, raw: str, today: date) -> str | None:
+    raw = unicodedata.normalize("NFKC", raw).strip().replace("/", "-")
+    if not raw:
+        return None
+    try:
+        due = date.fromisoformat(raw)
+    except ValueError:
+        errors["due_date"] = t("request.due_invalid")
+        return None
+    if due < today:
+        errors["due_date"] = t("request.due_past")
+        return None
+    return due.isoformat()
+
+
+@dataclass
+class RequestForm:
+    """The 新規依頼 form as typed, so a refused form keeps everything."""
+
+    title: str = ""
+    body: str = ""
+    due_date: str = ""
+    participant_ids: list[str] = field(default_factory=list)
+
+
+def participant_choices(actor: User) -> list[User]:
+    """依頼関係者 a client can pick: the other active accounts of its company."""
+    if actor.company_id is None:
+        return []
+    return [u for u in User.members(actor.company_id) if u.active and u.user_id != actor.user_id]
+
+
+def _checked_participants(errors: dict, chosen: list[str], choices: list[User]) -> list[str]:
+    allowed = {u.user_id for u in choices}
+    unique = list(dict.fromkeys(chosen))
+    if not set(unique) <= allowed:
+        errors["participant_ids"] = t("request.participant_unknown")
+        return []
+    return unique
+
+
+def _search_text(*parts: str) -> str:
+    return unicodedata.normalize("NFKC", " ".join(parts)).lower()
+
+
+def create_request(actor: User, form: RequestForm, *, now: datetime | None = None) -> Request:
+    """新規依頼: file a request for the actor's own company and give it the next number.
+
+    Raises Invalid with field errors (nothing is stored), Forbidden for the agency.
+    """
+    permissions.authorize(actor, permissions.REQUEST_CREATE, company_id=actor.company_id)
+    now = now or utcnow()
+    errors: dict[str, str] = {}
+    title = _text(errors, "title", form.title, maximum=TITLE_MAX, single_line=True)
+    body = _text(errors, "body", form.body, maximum=BODY_MAX)
+    due = _due_date(errors, form.due_date, _today())
+    participants = _checked_participants(errors, form.participant_ids, participant_choices(actor))
+    if errors:
+        raise Invalid(errors)
+    company = Company.find(actor.company_id)
+    if company is None:
+        raise NotFound()
+    number = Company.next_request_number(company.company_id)
+    request = Request.new(
+        company_id=company.company_id, company_name=company.name, number=number, title=title, body=body,
+        status=workflow.NEW, due_date=due, requester_id=actor.user_id, requester_name=actor.name,
+        participant_ids=participants, created_at=now, last_activity_at=now, awaiting_agency=True,
+        search_text=_search_text(company.name, title, body, f"#{number}"),
+    )
+    request.save(condition=Request.pk.does_not_exist())
+    Seen.mark(actor.user_id, request.request_id, now)
+    return request
+
+
+@dataclass
+class RequestView:
+    request: Request
+    entries: list[ThreadEntry]
+    participants: list[User]
+    requester: User | None
+
+
+def _load(actor: User, request_id: str, action: str) -> Request:
+    request = Request.find(request_id) if _valid_id(request_id) else None
+    if request is None:
+        raise NotFound()
+    permissions.authorize(actor, action, company_id=request.company_id)
+    return request
+
+
+def _valid_id(request_id: str) -> bool:
+    return bool(re.fullmatch(r"[0-9A-Z]{26}", request_id or ""))
+
+
+def view_request(actor: User, request_id: str, *, now: datetime | None = None) -> RequestView:
+    """依頼の進行画面: the request and its thread in one query. A client never gets 社内メモ,
+    and another company's request does not exist for it (NotFound)."""
+    if not _valid_id(request_id):
+        raise NotFound()
+    request, entries = None, []
+    for item in Item.query(f"REQ#{request_id}", consistent_read=True):
+        if isinstance(item, Request):
+            request = item
+        elif isinstance(item, ThreadEntry):
+            entries.append(item)
+    if request is None:
+        raise NotFound()
+    permissions.authorize(actor, permissions.REQUEST_VIEW, company_id=request.company_id)
+    if not actor.is_agency:
+        entries = [entry for entry in entries if not entry.internal]
+    people = _users([request.requester_id, *request.participant_ids])
+    Seen.mark(actor.user_id, request.request_id, now or utcnow())
+    return RequestView(request=request, entries=entries,
+                       participants=[people[i] for i in request.participant_ids if i in people],
+                       requester=people.get(request.requester_id))
+
+
+def _users(user_ids: list[str]) -> dict[str, User]:
+    keys = list(dict.fromkeys(User.keys(user_id) for user_id in user_ids))
+    return {user.user_id: user for user in User.batch_get(keys)} if keys else {}
+
+
+def add_comment(actor: User, request_id: str, body: str, *, now: datetime | None = None) -> ThreadEntry:
+    """コメント追加. Comments never conflict with each other or with edits."""
+    now = now or utcnow()
+    errors: dict[str, str] = {}
+    body = _text(errors, "body", body, maximum=COMMENT_MAX)
+    if errors:
+        raise Invalid(errors)
+    request = _load(actor, request_id, permissions.REQUEST_COMMENT)
+    side = side_of(actor)
+    entry = ThreadEntry.new(request_id=request.request_id, entry_kind="comment", side=side, author_id=actor.user_id,
+                            author_name=actor.name, at=now, body=body)
+    request.last_activity_at = now
+    request.reindex()
+
+    def write(tx):
+        tx.save(entry)
+        tx.update(request, actions=[
+            Request.last_activity_at.set(now),
+            Request.awaiting_agency.set(side == workflow.CLIENT),
+            Request.gsi1sk.set(request.gsi1sk),
+            Request.gsi2sk.set(request.gsi2sk),
+        ], condition=Request.pk.exists())
+
+    transact(write)
+    Seen.mark(actor.user_id, request.request_id, now)
+    return entry
+
+
+UNCHANGED = object()
+
+
+@dataclass
+class RequestChanges:
+    """What one save changes; fields left UNCHANGED are not touched."""
+
+    status: object = UNCHANGED
+    assignee_id: object = UNCHANGED       # a staff user ID, or "" for nobody
+    due_date: object = UNCHANGED          # ISO date text, or "" for none
+    participant_ids: object = UNCHANGED   # list of user IDs
+    memo: str = ""                        # 社内メモ, added to the thread
+
+
+def update_request(actor: User, request_id: str, changes: RequestChanges, *, revision: int,
+                   now: datetime | None = None, action: str = permissions.REQUEST_VIEW) -> Request:
+    """Apply every change of one save and write each as an event (who, when, old -> new).
+
+    Raises Invalid (field errors), Forbidden (the role may not change that), NotFound, and
+    Conflict when someone saved the request since ``revision`` (nothing is overwritten).
+    """
+    now = now or utcnow()
+    request = _load(actor, request_id, action)
+    # Asking to set a field needs its permission, whether or not the value differs.
+    managed = (changes.assignee_id, changes.due_date)
+    if any(value is not UNCHANGED for value in managed) or changes.memo.strip():
+        permissions.authorize(actor, permissions.REQUEST_MANAGE, company_id=request.company_id)
+    if changes.participant_ids is not UNCHANGED:
+        permissions.authorize(actor, permissions.REQUEST_PARTICIPANTS, company_id=request.company_id)
+    side = side_of(actor)
+    errors: dict[str, str] = {}
+    events: list[tuple[str, str, str]] = []  # (field, old, new)
+    actions = []
+
+    if changes.status is not UNCHANGED and changes.status != request.status:
+        if not workflow.allowed(side, request.status, str(changes.status)):
+            errors["status"] = t("request.status_denied")
+        else:
+            events.append(("status", workflow.LABELS[request.status], workflow.LABELS[str(changes.status)]))
+            request.status = str(changes.status)
+            actions.append(Request.status.set(request.status))
+    if changes.assignee_id is not UNCHANGED and (changes.assignee_id or None) != request.assignee_id:
+        assignee = _assignee(str(changes.assignee_id)) if changes.assignee_id else None
+        if changes.assignee_id and assignee is None:
+            errors["assignee_id"] = t("request.assignee_unknown")
+        else:
+            events.append(("assignee", request.assignee_name or "未定", assignee.name if assignee else "未定"))
+            actions += [Request.assignee_id.set(assignee.user_id) if assignee else Request.assignee_id.remove(),
+                        Request.assignee_name.set(assignee.name) if assignee else Request.assignee_name.remove()]
+    if changes.due_date is not UNCHANGED and (changes.due_date or None) != request.due_date:
+        due = _due_date(errors, str(changes.due_date), _today())
+        if "due_date" not in errors:
+            events.append(("due_date", request.due_date or "指定なし", due or "指定なし"))
+            actions.append(Request.due_date.set(due) if due else Request.due_date.remove())
+    if changes.participant_ids is not UNCHANGED and list(changes.participant_ids) != list(request.participant_ids):
+        choices = [u for u in User.members(request.company_id) if u.active and u.user_id != request.requester_id]
+        chosen = _checked_participants(errors, list(changes.participant_ids), choices)
+        if "participant_ids" not in errors:
+            names = _users([*request.participant_ids, *chosen])
+            label = lambda ids: "、".join(names[i].name for i in ids if i in names) or "なし"  # noqa: E731
+            events.append(("participants", label(request.participant_ids), label(chosen)))
+            actions.append(Request.participant_ids.set(chosen))
+    memo = changes.memo.strip()
+    if len(memo) > COMMENT_MAX:
+        errors["memo"] = t("too_long", max=COMMENT_MAX)
+    if errors:
+        raise Invalid(errors)
+    if not events and not memo:
+        return request
+
+    entries = [ThreadEntry.new(request_id=request.request_id, entry_kind="change", side=side, author_id=actor.user_id,
+                               author_name=actor.name, at=now, field=name, old_value=old, new_value=new)
+               for name, old, new in events]
+    if memo:
+        entries.append(ThreadEntry.new(request_id=request.request_id, entry_kind="memo", side=side,
+                                       author_id=actor.user_id, author_name=actor.name, at=now, body=memo))
+    if events:  # a memo alone is internal: it does not move the request up the client's lists
+        request.last_activity_at = now
+        actions.append(Request.last_activity_at.set(now))
+    request.reindex()
+    actions += [Request.revision.add(1), Request.gsi1sk.set(request.gsi1sk), Request.gsi2sk.set(request.gsi2sk)]
+
+    def write(tx):
+        tx.update(request, actions=actions, condition=Request.revision == revision)
+        for entry in entries:
+            tx.save(entry)
+
+    try:
+        transact(write)
+    except TransactWriteError as error:
+        if condition_failed(error, len(entries)):  # the request's update comes after the entries' puts
+            raise Conflict("request changed meanwhile") from None
+        raise
+    return Request.find(request.request_id)
+
+
+def withdraw_request(actor: User, request_id: str, *, revision: int) -> Request:
+    """取り下げ by the client."""
+    return update_request(actor, request_id, RequestChanges(status=workflow.WITHDRAWN), revision=revision,
+                          action=permissions.REQUEST_WITHDRAW)
+
+
+def confirm_request(actor: User, request_id: str, *, revision: int) -> Request:
+    """完了確認: the client confirms the work the agency asked it to check."""
+    return update_request(actor, request_id, RequestChanges(status=workflow.DONE), revision=revision,
+                          action=permissions.REQUEST_CONFIRM)
+
+
+def _assignee(user_id: str) -> User | None:
+    user = User.find(user_id)
+    return user if user is not None and user.is_agency and user.active else None
+
+
+def staff_choices() -> list[User]:
+    return [u for u in User.members(None) if u.active]
+
+
+# Lists.
+
+@dataclass
+class DashboardGroup:
+    status: str
+    requests: list[Request]
+
+
+@dataclass
+class ListedRequest:
+    request: Request
+    changed: bool  # something happened since this user last opened it
+
+
+def _with_seen(actor: User, requests: list[Request]) -> list[ListedRequest]:
+    if not requests:
+        return []
+    keys = [Seen.keys(actor.user_id, r.request_id) for r in requests]
+    seen = {s.request_id: s.seen_at for s in Seen.batch_get(keys)}
+    return [ListedRequest(request=r, changed=r.request_id not in seen or r.last_activity_at > seen[r.request_id])
+            for r in requests]
+
+
+def client_dashboard(actor: User) -> list[tuple[str, list[ListedRequest]]]:
+    """The company's open requests grouped by status (newest activity first in each group).
+
+    A fixed number of calls whatever the data: one query per open status and one batch read.
+    """
+    permissions.authorize(actor, permissions.REQUEST_VIEW, company_id=actor.company_id)
+    partition = company_requests_partition(actor.company_id)
+    groups = []
+    for status in workflow.OPEN:
+        prefix = workflow.STATUS_ORDER[status] + "#"
+        groups.append((status, list(Request.gsi1.query(partition, Request.gsi1sk.startswith(prefix),
+                                                       scan_index_forward=False, limit=GROUP_SIZE))))
+    listed = _with_seen(actor, [r for _, requests in groups for r in requests])
+    by_id = {item.request.request_id: item for item in listed}
+    return [(status, [by_id[r.request_id] for r in requests]) for status, requests in groups]
+
+
+def client_list(actor: User, status: str, *, after: str | None = None) -> tuple[list[ListedRequest], str | None]:
+    """One status of the company's requests, a page at a time (e.g. 完了)."""
+    permissions.authorize(actor, permissions.REQUEST_VIEW, company_id=actor.company_id)
+    if status not in workflow.STATUS_ORDER:
+        raise NotFound()
+    partition = company_requests_partition(actor.company_id)
+    result = Request.gsi1.query(partition, Request.gsi1sk.startswith(workflow.STATUS_ORDER[status] + "#"),
+                                scan_index_forward=False, limit=PAGE_SIZE,
+                                last_evaluated_key=decode_cursor(after, "GSI1PK", partition))
+    requests = list(result)
+    return _with_seen(actor, requests), encode_cursor(result.last_evaluated_key)
+
+
+@dataclass
+class InboxFilter:
+    company_id: str = ""
+    status: str = ""        # a status, "open" (default) or "" for all
+    assignee_id: str = ""   # a staff user ID, "none" for unassigned, "" for anyone
+    keyword: str = ""
+
+
+INBOX_PAGE_READS = 4  # at most this many index pages are read to fill one page of the inbox
+
+
+def inbox(actor: User, filters: InboxFilter, *, after: str | None = None) -> tuple[list[ListedRequest], str | None]:
+    """The agency's inbox across companies, newest activity first, filtered.
+
+    Filters run on the index query, so a page costs at most INBOX_PAGE_READS reads however
+    many requests there are; a page may then hold fewer than PAGE_SIZE matches.
+    """
+    permissions.authorize(actor, permissions.INBOX_VIEW, agency_target=True)
+    condition = None
+
+    def both(extra):
+        nonlocal condition
+        condition = extra if condition is None else condition & extra
+
+    if filters.company_id:
+        both(Request.company_id == filters.company_id)
+    if filters.status == "open":
+        both(Request.status.is_in(*workflow.OPEN))
+    elif filters.status in workflow.STATUS_ORDER:
+        both(Request.status == filters.status)
+    if filters.assignee_id == "none":
+        both(Request.assignee_id.does_not_exist())
+    elif filters.assignee_id:
+        both(Request.assignee_id == filters.assignee_id)
+    keyword = _search_text(filters.keyword).strip()
+    if keyword:
+        both(Request.search_text.contains(keyword))
+
+    found: list[Request] = []
+    cursor = decode_cursor(after, "GSI2PK", INBOX)
+    for _ in range(INBOX_PAGE_READS):
+        result = Request.gsi2.query(INBOX, filter_condition=condition, scan_index_forward=False,
+                                    limit=PAGE_SIZE - len(found), last_evaluated_key=cursor)
+        found.extend(result)
+        cursor = result.last_evaluated_key
+        if cursor is None or len(found) >= PAGE_SIZE:
+            break
+    return _with_seen(actor, found), encode_cursor(cursor)

@@ -1,0 +1,49 @@
+"""The request lifecycle: statuses and the transitions each side may make. Pure data.
+
+A transition not in the table is refused (deny by default).
+"""
+from __future__ import annotations
+
+NEW = "new"                  # 新規: filed, not yet taken
+IN_PROGRESS = "in_progress"  # 対応中: the agency is working on it
+WAITING = "waiting"          # 確認待ち: the agency asks the client to check or answer
+DONE = "done"                # 完了
+ON_HOLD = "on_hold"          # 保留
+WITHDRAWN = "withdrawn"      # 取り下げ: withdrawn by the client
+
+AGENCY, CLIENT = "agency", "client"
+
+LABELS = {NEW: "新規", IN_PROGRESS: "対応中", WAITING: "確認待ち", DONE: "完了", ON_HOLD: "保留", WITHDRAWN: "取り下げ"}
+# Lists show the groups in this order; open ones first.
+STATUS_ORDER = {WAITING: "1", NEW: "2", IN_PROGRESS: "3", ON_HOLD: "4", DONE: "5", WITHDRAWN: "6"}
+OPEN = (WAITING, NEW, IN_PROGRESS, ON_HOLD)
+CLOSED = (DONE, WITHDRAWN)
+
+TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    (NEW, IN_PROGRESS): frozenset({AGENCY}),
+    (NEW, WAITING): frozenset({AGENCY}),
+    (NEW, ON_HOLD): frozenset({AGENCY}),
+    (NEW, DONE): frozenset({AGENCY}),
+    (IN_PROGRESS, WAITING): frozenset({AGENCY}),
+    (IN_PROGRESS, ON_HOLD): frozenset({AGENCY}),
+    (IN_PROGRESS, DONE): frozenset({AGENCY}),
+    (WAITING, IN_PROGRESS): frozenset({AGENCY}),
+    (WAITING, ON_HOLD): frozenset({AGENCY}),
+    # The client confirms the work the agency asked it to check (完了確認).
+    (WAITING, DONE): frozenset({AGENCY, CLIENT}),
+    (ON_HOLD, IN_PROGRESS): frozenset({AGENCY}),
+    (DONE, IN_PROGRESS): frozenset({AGENCY}),  # reopened
+    (NEW, WITHDRAWN): frozenset({CLIENT}),
+    (IN_PROGRESS, WITHDRAWN): frozenset({CLIENT}),
+    (WAITING, WITHDRAWN): frozenset({CLIENT}),
+    (ON_HOLD, WITHDRAWN): frozenset({CLIENT}),
+}
+
+
+def allowed(side: str, old: str, new: str) -> bool:
+    return side in TRANSITIONS.get((old, new), frozenset())
+
+
+def next_statuses(side: str, current: str) -> list[str]:
+    """The statuses ``side`` may move a request to from ``current``, in display order."""
+    return [new for new in STATUS_ORDER if allowed(side, current, new)]

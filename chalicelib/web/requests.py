@@ -1,0 +1,166 @@
+"""新規依頼 (manual section 2), 依頼の進行画面 and コメント入力画面 (section 3), and the lists."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from chalice import Blueprint
+
+from chalicelib.messages import CHANGE_LABELS, t
+from chalicelib.services import permissions, requests, workflow
+from chalicelib.services.auth import SignedIn
+from chalicelib.services.errors import Conflict, Invalid
+from chalicelib.web import context
+from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form
+from chalicelib.web.guards import signed_in_page
+from chalicelib.web.responses import page, redirect
+
+bp = Blueprint(__name__)
+
+REQUEST_NOTICES = ("created", "commented", "updated", "memo_added", "withdrawn", "confirmed", "nothing_changed")
+
+
+def _query(name: str) -> str:
+    return (bp.current_request.query_params or {}).get(name, "")
+
+
+def _all_values(name: str) -> list[str]:
+    """Every value of a repeated form field (the 依頼関係者 checkboxes)."""
+    body = (context.request().raw_body or b"").decode("utf-8", "replace")
+    return parse_qs(body, keep_blank_values=False).get(name, [])
+
+
+def _new_form(me: SignedIn, request_form: requests.RequestForm, errors: dict, status: int = 200):
+    return page("requests/new.html", status=status, form=request_form, errors=errors,
+                choices=requests.participant_choices(me.user))
+
+
+@bp.route("/requests/new", methods=["GET"])
+@signed_in_page
+def new_request_form(me: SignedIn):
+    permissions.authorize(me.user, permissions.REQUEST_CREATE, company_id=me.user.company_id)
+    return _new_form(me, requests.RequestForm(), {})
+
+
+@bp.route("/requests", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def create_request(me: SignedIn):
+    form()  # parse (and size-check) the body before reading repeated fields
+    request_form = requests.RequestForm(title=field("title", strip=False), body=field("body", strip=False),
+                                        due_date=field("due_date"), participant_ids=_all_values("participant_ids"))
+    try:
+        created = requests.create_request(me.user, request_form)
+    except Invalid as error:
+        return _new_form(me, request_form, error.errors, status=400)
+    return redirect(f"/requests/{created.request_id}?notice=created")
+
+
+def _show(me: SignedIn, request_id: str, *, status: int = 200, errors: dict | None = None,
+          comment: str = "", typed: dict | None = None):
+    view = requests.view_request(me.user, request_id)
+    side = requests.side_of(me.user)
+    notice_key = _query("notice")
+    return page(
+        "requests/show.html", status=status, view=view, request=view.request, errors=errors or {},
+        notice=t(f"request.{notice_key}") if notice_key in REQUEST_NOTICES else None,
+        labels=workflow.LABELS, change_labels=CHANGE_LABELS, comment=comment, typed=typed or {},
+        next_statuses=workflow.next_statuses(side, view.request.status),
+        can_manage=permissions.can(me.user, permissions.REQUEST_MANAGE),
+        can_participate=permissions.can(me.user, permissions.REQUEST_PARTICIPANTS),
+        staff=requests.staff_choices() if me.user.is_agency else [],
+        member_choices=[u for u in requests.participant_choices(me.user) if u.user_id != view.request.requester_id]
+        if not me.user.is_agency else [],
+        W=workflow,
+    )
+
+
+@bp.route("/requests/{request_id}", methods=["GET"])
+@signed_in_page
+def show_request(me: SignedIn, request_id: str):
+    return _show(me, request_id)
+
+
+@bp.route("/requests/{request_id}/comment", methods=["GET"])
+@signed_in_page
+def comment_form(me: SignedIn, request_id: str):
+    view = requests.view_request(me.user, request_id)
+    return page("requests/comment.html", request=view.request, comment="", errors={})
+
+
+@bp.route("/requests/{request_id}/comments", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def add_comment(me: SignedIn, request_id: str):
+    body = field("body", strip=False)
+    try:
+        entry = requests.add_comment(me.user, request_id, body)
+    except Invalid as error:
+        view = requests.view_request(me.user, request_id)
+        return page("requests/comment.html", status=400, request=view.request, comment=body, errors=error.errors)
+    return redirect(f"/requests/{request_id}?notice=commented#entry-{entry.entry_id}")
+
+
+def _revision() -> int:
+    raw = field("revision")
+    return int(raw) if raw.isdigit() else -1
+
+
+def _save(me: SignedIn, request_id: str, changes, notice: str):
+    """Run one change (``changes`` is RequestChanges, or a service taking ``revision``)."""
+    revision = _revision()
+    try:
+        if isinstance(changes, requests.RequestChanges):
+            updated = requests.update_request(me.user, request_id, changes, revision=revision)
+        else:
+            updated = changes(me.user, request_id, revision=revision)
+    except Invalid as error:
+        return _show(me, request_id, status=400, errors=error.errors, typed=dict(form()))
+    except Conflict:
+        return _show(me, request_id, status=409, errors={"_form": t("conflict.changed")}, typed=dict(form()))
+    if updated.revision == revision:  # update_request saved nothing
+        notice = "nothing_changed"
+    return redirect(f"/requests/{request_id}?notice={notice}")
+
+
+@bp.route("/requests/{request_id}", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def update_request(me: SignedIn, request_id: str):
+    """The agency's panel: status, 担当者, 公開希望日 and a 社内メモ, saved together."""
+    fields = form()
+    changes = requests.RequestChanges(
+        status=fields["status"] if fields.get("status") else requests.UNCHANGED,
+        assignee_id=fields["assignee_id"] if "assignee_id" in fields else requests.UNCHANGED,
+        due_date=fields["due_date"] if "due_date" in fields else requests.UNCHANGED,
+        memo=field("memo", strip=False),
+    )
+    return _save(me, request_id, changes, "memo_added" if changes.memo.strip() and changes.status is requests.UNCHANGED else "updated")
+
+
+@bp.route("/requests/{request_id}/participants", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def update_participants(me: SignedIn, request_id: str):
+    form()
+    changes = requests.RequestChanges(participant_ids=_all_values("participant_ids"))
+    return _save(me, request_id, changes, "updated")
+
+
+@bp.route("/requests/{request_id}/withdraw", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def withdraw(me: SignedIn, request_id: str):
+    return _save(me, request_id, requests.withdraw_request, "withdrawn")
+
+
+@bp.route("/requests/{request_id}/confirm", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def confirm(me: SignedIn, request_id: str):
+    return _save(me, request_id, requests.confirm_request, "confirmed")
+
+
+@bp.route("/requests", methods=["GET"])
+@signed_in_page
+def request_list(me: SignedIn):
+    """One status of the company's requests (e.g. 完了), a page at a time."""
+    if me.user.is_agency:
+        return redirect("/")
+    status = _query("status") or workflow.DONE
+    listed, cursor = requests.client_list(me.user, status, after=_query("after") or None)
+    return page("requests/list.html", listed=listed, shown_status=status, cursor=cursor, labels=workflow.LABELS,
+                W=workflow)
