@@ -1,0 +1,153 @@
+"""Browser tests: Playwright for Python driving Debian's Chromium (package `chromium`).
+
+Playwright's own browser download is not used (nor reachable): the browser is the system one,
+at $CHROMIUM or /usr/bin/chromium. Without it the tests are skipped locally and fail on CI.
+Every test in this folder is marked `browser`; a failing test leaves a full-page screenshot in
+test-artifacts/.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 800}
+# Playwright's default is 30 s; pages here come from a local server, so fail sooner.
+TIMEOUT_MS = 10_000
+
+_HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if _HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can tell whether the test failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def chromium_path() -> str:
+    return os.environ.get("CHROMIUM") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _configured_site_url(aws) -> str | None:
+    """IRAI_SITE_URL as configured, read before `live_server` (a session fixture too) changes it.
+
+    Autouse fixtures of a scope are set up before the other fixtures of that scope.
+    """
+    return os.environ.get("IRAI_SITE_URL")
+
+
+@pytest.fixture(autouse=True)
+def _site_url_is_the_live_server_only_during_browser_tests(request, _configured_site_url):
+    """Links in mail point at the live server while a browser test runs, and not afterwards.
+
+    The session-wide `live_server` fixture switches IRAI_SITE_URL to its own URL until the end
+    of the session; browser tests are collected before the integration tests, which expect
+    the configured URL (http://127.0.0.1:8000) in the mail they read.
+    """
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    server = request.getfixturevalue("live_server")
+    os.environ["IRAI_SITE_URL"] = server.url
+    try:
+        yield
+    finally:
+        if _configured_site_url is not None:
+            os.environ["IRAI_SITE_URL"] = _configured_site_url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = chromium_path()
+    if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
+        message = (f"Chromium not found at {executable}: the browser tests need Debian's Chromium "
+                   "(set CHROMIUM to use another path).")
+        if os.environ.get("CI"):
+            pytest.fail(message + " CI must install the `chromium` package.", pytrace=False)
+        pytest.skip(message + " Install it with `apt-get install chromium`.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def new_context(browser, *, viewport: dict | None = None, **options):
+    """A fresh browser profile as a Japanese user in Japan would have it."""
+    context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo",
+                                  viewport=viewport or DESKTOP, **options)
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
+def _artifact_name(nodeid: str, suffix: str = "") -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[:150] + suffix + ".png"
+
+
+def screenshot_on_failure(request, page, suffix: str = "") -> None:
+    report = getattr(request.node, "rep_call", None)
+    if report is None or not report.failed or page.is_closed():
+        return
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        page.screenshot(path=str(ARTIFACTS / _artifact_name(request.node.nodeid, suffix)), full_page=True)
+    except Exception as error:  # noqa: BLE001 - a missing screenshot must not hide the failure
+        print(f"could not save a screenshot: {error}")
+
+
+@pytest.fixture
+def page(browser, request):
+    context = new_context(browser)
+    tab = context.new_page()
+    try:
+        yield tab
+    finally:
+        screenshot_on_failure(request, tab)
+        context.close()
+
+
+@pytest.fixture
+def open_page(browser, request):
+    """Factory for pages with other context options (e.g. a phone viewport); all closed after."""
+    contexts = []
+    pages = []
+
+    def factory(**options):
+        context = new_context(browser, **options)
+        contexts.append(context)
+        tab = context.new_page()
+        pages.append(tab)
+        return tab
+
+    try:
+        yield factory
+    finally:
+        for number, tab in enumerate(pages, start=1):
+            screenshot_on_failure(request, tab, f"-{number}" if len(pages) > 1 else "")
+        for context in contexts:
+            context.close()
