@@ -187,11 +187,11 @@ def _users(user_ids: list[str]) -> dict[str, User]:
 def add_comment(actor: User, request_id: str, body: str, *, now: datetime | None = None) -> ThreadEntry:
     """コメント追加. Comments never conflict with each other or with edits."""
     now = now or utcnow()
+    request = _load(actor, request_id, permissions.REQUEST_COMMENT)  # another company's: NotFound first
     errors: dict[str, str] = {}
     body = _text(errors, "body", body, maximum=COMMENT_MAX)
     if errors:
         raise Invalid(errors)
-    request = _load(actor, request_id, permissions.REQUEST_COMMENT)
     side = side_of(actor)
     entry = ThreadEntry.new(request_id=request.request_id, entry_kind="comment", side=side, author_id=actor.user_id,
                             author_name=actor.name, at=now, body=body)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 from urllib.parse import urlsplit
 
@@ -9,6 +10,7 @@ from chalice import Response
 
 from chalicelib import templating
 from chalicelib.adapters import config
+from chalicelib.messages import t
 from chalicelib.web import context
 from chalicelib.web.forms import FORM_CONTENT_TYPE, BadForm, form
 from chalicelib.web.responses import HTML, error_page
@@ -78,6 +80,14 @@ def _same_origin(request) -> bool:
     return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
+def _refuse(event, status: int, message_key: str) -> Response:
+    """A refusal in the form the URL asks for: JSON under /api/, a page elsewhere."""
+    if event.context.get("resourcePath", event.path).startswith("/api/"):
+        body = json.dumps({"message": t(message_key)}, ensure_ascii=False)
+        return Response(body=body, status_code=status, headers={"Content-Type": "application/json; charset=utf-8"})
+    return error_page(status, message_key)
+
+
 def csrf_protect(event, get_response) -> Response:
     """Refuse any state-changing request without the right token or from another site.
 
@@ -87,18 +97,18 @@ def csrf_protect(event, get_response) -> Response:
     if event.method in SAFE_METHODS:
         return get_response(event)
     if not _same_origin(event):
-        return error_page(403, "csrf.failed")
+        return _refuse(event, 403, "csrf.failed")
     try:
         if event.headers.get("content-type", "").split(";")[0].strip() == FORM_CONTENT_TYPE:
             sent = form().get(CSRF_FIELD, "")
         else:
             sent = event.headers.get(CSRF_HEADER, "")
     except BadForm as error:
-        return error_page(400, error.message_key)
+        return _refuse(event, 400, error.message_key)
     me = context.signed_in()
     expected = me.session.csrf_token if me else context.cookies().get(context.csrf_cookie_name(), "")
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-        return error_page(403, "csrf.failed")
+        return _refuse(event, 403, "csrf.failed")
     return get_response(event)
 
 

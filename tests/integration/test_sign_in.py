@@ -28,7 +28,8 @@ def test_unknown_id_and_wrong_password_get_the_same_message(web, make_user):
 
 
 def test_login_opens_the_dashboard_with_the_frame(web, make_user):
-    user = make_user()
+    from tests.support.factories import make_client, make_company
+    user = make_client(make_company())
     response = web.login(user.user_id, PASSWORD)
     assert response.status_code == 303 and response.headers["location"] == "/"
     page = web.text(web.get("/"))

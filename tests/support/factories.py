@@ -46,3 +46,15 @@ def register(actor: User, company: Company | None, *, user_id: str | None = None
     if company is None:
         return accounts.register_staff(actor, form)
     return accounts.register_account(actor, form, company_id=company.company_id)
+
+
+def make_client(company: Company, *, role: str = "client_member", **overrides) -> User:
+    """A client account of ``company`` that can sign in with PASSWORD straight away."""
+    return make_user(role=role, company_id=company.company_id, **overrides)
+
+
+def make_request(actor: User, *, title: str = "トップページの文言変更", body: str = "お知らせの文言を変えてください。",
+                 **overrides):
+    from chalicelib.services import requests
+
+    return requests.create_request(actor, requests.RequestForm(title=title, body=body, **overrides))

@@ -1,0 +1,204 @@
+"""The JSON API under /api/: the same data and actions as the pages, with the same rules.
+
+Authentication is the session cookie; state-changing calls send the session's CSRF token in the
+X-CSRF-Token header (GET /api/session returns it). Errors are JSON: {"message", "errors"?}.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Callable
+
+from chalice import Blueprint, Response
+
+from chalicelib import templating
+from chalicelib.messages import CHANGE_LABELS, t
+from chalicelib.models.agency import AgencySettings
+from chalicelib.services import requests, workflow
+from chalicelib.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
+from chalicelib.web import context
+from chalicelib.web.openapi import DOCUMENT
+
+bp = Blueprint(__name__)
+
+JSON = "application/json"
+API_MESSAGES = {
+    401: "ログインしてください。",
+    403: "この操作は許可されていません。",
+    404: "見つかりません。",
+    409: t("conflict.changed"),
+    503: t("service.unavailable"),
+}
+
+
+def _json(body: object, status: int = 200) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status,
+                    headers={"Content-Type": "application/json; charset=utf-8"})
+
+
+def _error(status: int, errors: dict | None = None, message: str | None = None) -> Response:
+    body: dict = {"message": message or API_MESSAGES.get(status, t("form.bad_request"))}
+    if errors:
+        body["errors"] = errors
+    return _json(body, status)
+
+
+def api(view: Callable) -> Callable:
+    """A signed-in API call: receives ``me``; domain errors become JSON errors."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        me = context.signed_in()
+        if me is None:
+            return _error(401)
+        if me.user.must_change_password:
+            return _error(403, message=t("password.must_change"))
+        try:
+            return view(*args, me=me, **kwargs)
+        except Invalid as error:
+            return _error(400, error.errors, t("form.check"))
+        except NotFound:
+            return _error(404)
+        except Forbidden:
+            return _error(403)
+        except Conflict:
+            return _error(409)
+        except ServiceUnavailable:
+            return _error(503)
+        except BadBody as error:
+            return _error(400, message=str(error))
+    return wrapper
+
+
+class BadBody(Exception):
+    """The JSON body is not an object of the allowed fields and types."""
+
+
+def _body(allowed: dict[str, type | tuple]) -> dict:
+    """The request's JSON object, with only ``allowed`` fields, each of its type (whitelist)."""
+    try:
+        body = json.loads((context.request().raw_body or b"{}").decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise BadBody(t("form.bad_request")) from None
+    if not isinstance(body, dict):
+        raise BadBody(t("form.bad_request"))
+    unknown = set(body) - set(allowed)
+    if unknown:
+        raise BadBody(f"使えない項目です: {', '.join(sorted(unknown))}")
+    for name, value in body.items():
+        kind = allowed[name]
+        if kind is list:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise BadBody(f"{name} は文字列の配列にしてください。")
+        elif not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+            raise BadBody(f"{name} の形式が正しくありません。")
+    return body
+
+
+def request_json(request) -> dict:
+    return {
+        "id": request.request_id,
+        "number": request.number,
+        "company_id": request.company_id,
+        "company_name": request.company_name,
+        "title": request.title,
+        "body": request.body,
+        "status": request.status,
+        "status_label": workflow.LABELS[request.status],
+        "due_date": request.due_date,
+        "requester_id": request.requester_id,
+        "requester_name": request.requester_name,
+        "participant_ids": list(request.participant_ids),
+        "assignee_id": request.assignee_id,
+        "assignee_name": request.assignee_name,
+        "created_at": request.created_at.isoformat(),
+        "last_activity_at": request.last_activity_at.isoformat(),
+        "awaiting_agency": request.awaiting_agency,
+        "revision": int(request.revision),
+    }
+
+
+def entry_json(entry) -> dict:
+    return {
+        "id": entry.entry_id,
+        "kind": entry.entry_kind,
+        "side": entry.side,
+        "author_id": entry.author_id,
+        "author_name": entry.author_name,
+        "at": entry.at.isoformat(),
+        "body": entry.body,
+        "field": entry.field,
+        "old": entry.old_value,
+        "new": entry.new_value,
+    }
+
+
+@bp.route("/api/openapi.json", methods=["GET"])
+def openapi():
+    return _json(DOCUMENT)
+
+
+@bp.route("/api/session", methods=["GET"])
+@api
+def session(me):
+    user = me.user
+    return _json({"user": {"id": user.user_id, "name": user.name, "role": user.role, "company_id": user.company_id},
+                  "csrf_token": me.session.csrf_token})
+
+
+@bp.route("/api/requests", methods=["GET"])
+@api
+def list_requests(me):
+    query = bp.current_request.query_params or {}
+    after = query.get("after") or None
+    if me.user.is_agency:
+        filters = requests.InboxFilter(company_id=query.get("company", ""), status=query.get("status", "open"),
+                                       assignee_id=query.get("assignee", ""), keyword=query.get("q", "")[:100])
+        listed, cursor = requests.inbox(me.user, filters, after=after)
+    elif query.get("status"):
+        listed, cursor = requests.client_list(me.user, query["status"], after=after)
+    else:
+        listed = [item for _, group in requests.client_dashboard(me.user) for item in group]
+        cursor = None
+    return _json({"requests": [{**request_json(item.request), "changed": item.changed} for item in listed],
+                  "next": cursor})
+
+
+@bp.route("/api/requests", methods=["POST"], content_types=[JSON])
+@api
+def create_request(me):
+    body = _body({"title": str, "body": str, "due_date": str, "participant_ids": list})
+    created = requests.create_request(me.user, requests.RequestForm(
+        title=body.get("title", ""), body=body.get("body", ""), due_date=body.get("due_date", ""),
+        participant_ids=body.get("participant_ids", [])))
+    return _json({"request": request_json(created)}, 201)
+
+
+@bp.route("/api/requests/{request_id}", methods=["GET"])
+@api
+def get_request(me, request_id: str):
+    view = requests.view_request(me.user, request_id)
+    return _json({"request": request_json(view.request), "thread": [entry_json(e) for e in view.entries]})
+
+
+@bp.route("/api/requests/{request_id}", methods=["PATCH"], content_types=[JSON])
+@api
+def change_request(me, request_id: str):
+    body = _body({"revision": int, "status": str, "assignee_id": str, "due_date": str, "participant_ids": list,
+                  "memo": str})
+    if "revision" not in body:
+        raise Invalid({"revision": t("required")})
+    changes = requests.RequestChanges(**{name: body[name] for name in
+                                         ("status", "assignee_id", "due_date", "participant_ids", "memo") if name in body})
+    updated = requests.update_request(me.user, request_id, changes, revision=body["revision"])
+    return _json({"request": request_json(updated)})
+
+
+@bp.route("/api/requests/{request_id}/comments", methods=["POST"], content_types=[JSON])
+@api
+def add_comment(me, request_id: str):
+    body = _body({"body": str})
+    entry = requests.add_comment(me.user, request_id, body.get("body", ""))
+    # The rendered line lets the page insert it as the server would have drawn it (escaped).
+    html = templating.render("requests/_entry.html", entry=entry, agency=AgencySettings.load(),
+                             change_labels=CHANGE_LABELS)
+    return _json({"entry": entry_json(entry), "html": html}, 201)

@@ -1,0 +1,146 @@
+"""The OpenAPI 3.1 document of the JSON API, served at /api/openapi.json.
+
+Tests check every real response of the API against the schemas here, so the two cannot drift.
+"""
+from __future__ import annotations
+
+_STATUS = {"type": "string", "enum": ["new", "in_progress", "waiting", "done", "on_hold", "withdrawn"]}
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _response(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict:
+    names = {400: "入力の誤り", 401: "未ログイン", 403: "許可されていない", 404: "見つからない(他社のものを含む)",
+             409: "ほかの人が先に変更した", 415: "Content-Type が application/json でない"}
+    return {str(code): _response(names[code], _ERROR) for code in codes}
+
+
+def _json_body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+DOCUMENT: dict = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Irai API",
+        "version": "1",
+        "description": "依頼(Irai)のJSON API。ログイン中のセッションCookieで認証し、状態を変える呼び出しは"
+                       " X-CSRF-Token ヘッダーに GET /api/session の csrf_token を付けて送ります。",
+    },
+    "paths": {
+        "/api/session": {"get": {
+            "summary": "ログイン中のユーザーとCSRFトークン",
+            "responses": {"200": _response("ok", {"$ref": "#/components/schemas/Session"}), **_errors(401, 403)},
+        }},
+        "/api/requests": {
+            "get": {
+                "summary": "依頼の一覧(クライアント: 自社の進行中、または status 指定; 制作会社: 受信箱)",
+                "parameters": [
+                    {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+                    for name in ("status", "company", "assignee", "q", "after")
+                ],
+                "responses": {"200": _response("ok", {"$ref": "#/components/schemas/RequestList"}),
+                              **_errors(401, 403, 404)},
+            },
+            "post": {
+                "summary": "新規依頼",
+                "requestBody": _json_body({"$ref": "#/components/schemas/NewRequest"}),
+                "responses": {"201": _response("created", {"type": "object", "required": ["request"],
+                                                           "properties": {"request": {"$ref": "#/components/schemas/Request"}},
+                                                           "additionalProperties": False}),
+                              **_errors(400, 401, 403, 415)},
+            },
+        },
+        "/api/requests/{request_id}": {
+            "parameters": [{"name": "request_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "get": {
+                "summary": "依頼とやりとり(クライアントには社内メモを含めない)",
+                "responses": {"200": _response("ok", {"$ref": "#/components/schemas/RequestWithThread"}),
+                              **_errors(401, 403, 404)},
+            },
+            "patch": {
+                "summary": "依頼の変更(状態・担当者・公開希望日・依頼関係者・社内メモ)",
+                "requestBody": _json_body({"$ref": "#/components/schemas/RequestChanges"}),
+                "responses": {"200": _response("ok", {"type": "object", "required": ["request"],
+                                                      "properties": {"request": {"$ref": "#/components/schemas/Request"}},
+                                                      "additionalProperties": False}),
+                              **_errors(400, 401, 403, 404, 409, 415)},
+            },
+        },
+        "/api/requests/{request_id}/comments": {
+            "parameters": [{"name": "request_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "post": {
+                "summary": "コメント追加",
+                "requestBody": _json_body({"type": "object", "required": ["body"], "additionalProperties": False,
+                                           "properties": {"body": {"type": "string", "maxLength": 10000}}}),
+                "responses": {"201": _response("created", {"$ref": "#/components/schemas/NewComment"}),
+                              **_errors(400, 401, 403, 404, 415)},
+            },
+        },
+    },
+    "components": {"schemas": {
+        "Error": {"type": "object", "required": ["message"], "additionalProperties": False, "properties": {
+            "message": {"type": "string"},
+            "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+        }},
+        "Session": {"type": "object", "required": ["user", "csrf_token"], "additionalProperties": False, "properties": {
+            "user": {"type": "object", "required": ["id", "name", "role", "company_id"], "additionalProperties": False,
+                     "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+                                    "role": {"type": "string", "enum": ["agency_admin", "agency_staff", "client_admin",
+                                                                       "client_member"]},
+                                    "company_id": _NULLABLE_STRING}},
+            "csrf_token": {"type": "string"},
+        }},
+        "Request": {"type": "object", "additionalProperties": False, "required": [
+            "id", "number", "company_id", "company_name", "title", "body", "status", "status_label", "due_date",
+            "requester_id", "requester_name", "participant_ids", "assignee_id", "assignee_name", "created_at",
+            "last_activity_at", "awaiting_agency", "revision"], "properties": {
+            "id": {"type": "string"}, "number": {"type": "integer", "minimum": 1},
+            "company_id": {"type": "string"}, "company_name": {"type": "string"},
+            "title": {"type": "string"}, "body": {"type": "string"}, "status": _STATUS,
+            "status_label": {"type": "string"},
+            "due_date": {"type": ["string", "null"], "format": "date"},
+            "requester_id": {"type": "string"}, "requester_name": {"type": "string"},
+            "participant_ids": {"type": "array", "items": {"type": "string"}},
+            "assignee_id": _NULLABLE_STRING, "assignee_name": _NULLABLE_STRING,
+            "created_at": {"type": "string", "format": "date-time"},
+            "last_activity_at": {"type": "string", "format": "date-time"},
+            "awaiting_agency": {"type": "boolean"}, "revision": {"type": "integer", "minimum": 0},
+            "changed": {"type": "boolean"},
+        }},
+        "Entry": {"type": "object", "additionalProperties": False, "required": [
+            "id", "kind", "side", "author_id", "author_name", "at", "body", "field", "old", "new"], "properties": {
+            "id": {"type": "string"}, "kind": {"type": "string", "enum": ["comment", "memo", "change"]},
+            "side": {"type": "string", "enum": ["client", "agency"]},
+            "author_id": {"type": "string"}, "author_name": {"type": "string"},
+            "at": {"type": "string", "format": "date-time"}, "body": {"type": "string"},
+            "field": _NULLABLE_STRING, "old": _NULLABLE_STRING, "new": _NULLABLE_STRING,
+        }},
+        "RequestList": {"type": "object", "required": ["requests", "next"], "additionalProperties": False, "properties": {
+            "requests": {"type": "array", "items": {"$ref": "#/components/schemas/Request"}},
+            "next": _NULLABLE_STRING,
+        }},
+        "RequestWithThread": {"type": "object", "required": ["request", "thread"], "additionalProperties": False,
+                              "properties": {"request": {"$ref": "#/components/schemas/Request"},
+                                             "thread": {"type": "array", "items": {"$ref": "#/components/schemas/Entry"}}}},
+        "NewRequest": {"type": "object", "required": ["title", "body"], "additionalProperties": False, "properties": {
+            "title": {"type": "string", "maxLength": 100}, "body": {"type": "string", "maxLength": 10000},
+            "due_date": {"type": "string", "description": "YYYY-MM-DD, 今日以降(空文字は指定なし)"},
+            "participant_ids": {"type": "array", "items": {"type": "string"}},
+        }},
+        "RequestChanges": {"type": "object", "required": ["revision"], "additionalProperties": False, "properties": {
+            "revision": {"type": "integer", "description": "読み込んだときの revision。違えば 409"},
+            "status": _STATUS, "assignee_id": {"type": "string", "description": "空文字で未定"},
+            "due_date": {"type": "string", "description": "YYYY-MM-DD、空文字で指定なし"},
+            "participant_ids": {"type": "array", "items": {"type": "string"}},
+            "memo": {"type": "string", "description": "社内メモ(制作会社のみ)"},
+        }},
+        "NewComment": {"type": "object", "required": ["entry", "html"], "additionalProperties": False, "properties": {
+            "entry": {"$ref": "#/components/schemas/Entry"}, "html": {"type": "string"},
+        }},
+    }},
+}
