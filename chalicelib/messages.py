@@ -61,6 +61,13 @@ JA: dict[str, str] = {
     "request.withdrawn": "依頼を取り下げました。",
     "request.confirmed": "完了を確認しました。ありがとうございました。",
     "request.nothing_changed": "変更された項目はありません。",
+    "upload.too_large": "ファイルが大きすぎます。1ファイル{max_mb}MBまでです。",
+    "upload.empty": "空のファイルは添付できません。",
+    "upload.name": "ファイル名を確認してください(200文字まで)。",
+    "upload.type": "ファイルの種類を読み取れませんでした。",
+    "upload.too_many": "一度に添付できるのは{max}ファイルまでです。",
+    "upload.missing": "アップロードが終わっていないファイルがあります。アップロードの完了を待つか、そのファイルを外してから送信してください。",
+    "upload.unknown": "添付ファイルの情報が古くなっています。画面を開き直して、もう一度添付してください。",
 }
 
 # How thread changes read (the field that changed).

@@ -63,8 +63,8 @@ def environment() -> Environment:
         # they are rendered with autoescape off explicitly in render_text().
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
+        # No trim_blocks/lstrip_blocks: inside a tag they glue attributes together
+        # ("requiredaria-describedby=...") wherever an {% if %} starts a line.
     )
     env.globals["static_url"] = static_url
     env.filters["jst"] = format_jst

@@ -38,9 +38,64 @@ class _OneDynamoDBCallAtATime:
             return list(self._app(environ, start_response))  # the whole response, inside the lock
 
 
+class _BucketCors:
+    """WSGI wrapper that applies each bucket's CORS rules to S3 calls, as S3 does.
+
+    moto stores the rules but answers every request with "Access-Control-Allow-Origin: *". A
+    browser uploading from the site would then pass locally whatever the rules say (and break
+    in AWS), so for S3 calls moto's CORS headers are replaced by what the bucket's rules (set
+    from infra/template.yaml) allow: nothing for an origin they do not name.
+    """
+
+    def __init__(self, app):
+        self._app = app
+
+    def __call__(self, environ, start_response):
+        bucket = self._bucket(environ)
+        if bucket is None:
+            return self._app(environ, start_response)
+        origin = environ.get("HTTP_ORIGIN")
+        rule = self._rule(bucket, environ, origin) if origin else None
+        allowed = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")] if rule else []
+        if environ["REQUEST_METHOD"] == "OPTIONS" and origin:  # the preflight S3 answers itself
+            if rule is None:
+                start_response("403 Forbidden", [("Content-Length", "0")])
+                return [b""]
+            allowed += [("Access-Control-Allow-Methods", ", ".join(rule.allowed_methods)),
+                        ("Access-Control-Allow-Headers", environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")),
+                        ("Access-Control-Max-Age", str(rule.max_age_seconds or 0)), ("Content-Length", "0")]
+            start_response("200 OK", allowed)
+            return [b""]
+
+        def bucket_cors_only(status, headers, exc_info=None):
+            kept = [(name, value) for name, value in headers if not name.lower().startswith("access-control-")]
+            return start_response(status, kept + allowed, exc_info)
+
+        return self._app(environ, bucket_cors_only)
+
+    @staticmethod
+    def _bucket(environ):
+        """The moto bucket a path-style S3 call addresses, or None for other services."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.s3.models import s3_backends
+
+        if "HTTP_X_AMZ_TARGET" in environ:
+            return None
+        name = environ.get("PATH_INFO", "/").lstrip("/").split("/", 1)[0]
+        return s3_backends[DEFAULT_ACCOUNT_ID]["global"].buckets.get(name) if name else None
+
+    @staticmethod
+    def _rule(bucket, environ, origin: str):
+        method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD") or environ["REQUEST_METHOD"]
+        for rule in bucket.cors or []:
+            if (origin in rule.allowed_origins or "*" in rule.allowed_origins) and method in rule.allowed_methods:
+                return rule
+        return None
+
+
 class _Server(ThreadedMotoServer):
     def _server_entry(self) -> None:
-        app = _OneDynamoDBCallAtATime(DomainDispatcherApplication(create_backend_app))
+        app = _BucketCors(_OneDynamoDBCallAtATime(DomainDispatcherApplication(create_backend_app)))
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()

@@ -402,12 +402,14 @@ def _provision_bucket(props: Mapping[str, Any]) -> None:
 
 
 def _provision_bucket_policy(props: Mapping[str, Any]) -> None:
-    # moto stores bucket policies but does not evaluate them (nor aws:SecureTransport), so the
-    # TLS-only policy does not block the emulator's plain-HTTP endpoint.
+    """Not applied in the emulator, on purpose.
+
+    The template's policy denies any request without TLS (aws:SecureTransport false). moto does
+    evaluate bucket policies on object reads, and the emulator only speaks plain HTTP, so the
+    policy would deny every download. tests/integration/test_infra.py checks that the template
+    still declares it for AWS.
+    """
     _require_only("AWS::S3::BucketPolicy", props, {"Bucket", "PolicyDocument"})
-    boto3.client("s3", region_name=REGION).put_bucket_policy(
-        Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"])
-    )
 
 
 # --------------------------------------------------------------------------- SES

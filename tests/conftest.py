@@ -83,6 +83,8 @@ def web(client):
 def live_server(app):
     """The app over real HTTP (the same server `make run` uses) on a free port."""
     server = stack.serve(app, port=0)
+    # The bucket's CORS rule names the site's origin, as the infra stack does for its SiteUrl.
+    provision.provision({**provision.default_local_params(server.url)})
     previous = os.environ["IRAI_SITE_URL"]
     os.environ["IRAI_SITE_URL"] = server.url
     yield server

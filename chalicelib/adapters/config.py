@@ -91,6 +91,27 @@ def password_reset_minutes() -> int:
     return _int("IRAI_PASSWORD_RESET_MINUTES", 30)
 
 
+def upload_max_bytes() -> int:
+    """Largest attachment accepted, in bytes (IRAI_UPLOAD_MAX_MB, default 50 MB)."""
+    return _int("IRAI_UPLOAD_MAX_MB", 50) * 1024 * 1024
+
+
+def upload_url_seconds() -> int:
+    """How long a presigned upload (POST policy) stays valid."""
+    return _int("IRAI_UPLOAD_URL_SECONDS", 300)
+
+
+def download_url_seconds() -> int:
+    """How long a presigned download link stays valid (issued after each permission check)."""
+    return _int("IRAI_DOWNLOAD_URL_SECONDS", 60)
+
+
+def inline_image_types() -> frozenset[str]:
+    """Content types shown inline as thumbnails; everything else is only ever downloaded."""
+    raw = os.environ.get("IRAI_INLINE_IMAGE_TYPES", "image/png,image/jpeg,image/gif,image/webp")
+    return frozenset(part.strip().lower() for part in raw.split(",") if part.strip())
+
+
 def log_level() -> str:
     return os.environ.get("IRAI_LOG_LEVEL", "INFO").upper()
 

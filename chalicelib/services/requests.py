@@ -13,11 +13,12 @@ from datetime import date, datetime, timedelta, timezone
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.messages import t
+from chalicelib.models.attachments import Attachment
 from chalicelib.models.base import Item, condition_failed, decode_cursor, encode_cursor, transact
 from chalicelib.models.companies import Company
 from chalicelib.models.requests import INBOX, Request, Seen, ThreadEntry, company_requests_partition
 from chalicelib.models.users import User
-from chalicelib.services import permissions, workflow
+from chalicelib.services import attachments, permissions, workflow
 from chalicelib.services.clock import utcnow
 from chalicelib.services.errors import Conflict, Invalid, NotFound
 
@@ -85,6 +86,7 @@ class RequestForm:
     body: str = ""
     due_date: str = ""
     participant_ids: list[str] = field(default_factory=list)
+    upload_ids: list[str] = field(default_factory=list)  # 添付ファイル and 画面メモ already uploaded
 
 
 def participant_choices(actor: User) -> list[User]:
@@ -119,6 +121,12 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
     body = _text(errors, "body", form.body, maximum=BODY_MAX)
     due = _due_date(errors, form.due_date, _today())
     participants = _checked_participants(errors, form.participant_ids, participant_choices(actor))
+    uploads = []
+    if not errors:
+        try:
+            uploads = attachments.check_uploads(actor, form.upload_ids, request_id=None)
+        except Invalid as refused:
+            errors.update(refused.errors)
     if errors:
         raise Invalid(errors)
     company = Company.find(actor.company_id)
@@ -132,6 +140,7 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
         search_text=_search_text(company.name, title, body, f"#{number}"),
     )
     request.save(condition=Request.pk.does_not_exist())
+    attachments.attach(uploads, request, actor, now=now)
     Seen.mark(actor.user_id, request.request_id, now)
     return request
 
@@ -142,6 +151,8 @@ class RequestView:
     entries: list[ThreadEntry]
     participants: list[User]
     requester: User | None
+    files: list[Attachment] = field(default_factory=list)  # of the request itself
+    files_by_entry: dict[str, list[Attachment]] = field(default_factory=dict)
 
 
 def _load(actor: User, request_id: str, action: str) -> Request:
@@ -161,12 +172,14 @@ def view_request(actor: User, request_id: str, *, now: datetime | None = None) -
     and another company's request does not exist for it (NotFound)."""
     if not _valid_id(request_id):
         raise NotFound()
-    request, entries = None, []
+    request, entries, files = None, [], []
     for item in Item.query(f"REQ#{request_id}", consistent_read=True):
         if isinstance(item, Request):
             request = item
         elif isinstance(item, ThreadEntry):
             entries.append(item)
+        elif isinstance(item, Attachment):
+            files.append(item)
     if request is None:
         raise NotFound()
     permissions.authorize(actor, permissions.REQUEST_VIEW, company_id=request.company_id)
@@ -174,9 +187,14 @@ def view_request(actor: User, request_id: str, *, now: datetime | None = None) -
         entries = [entry for entry in entries if not entry.internal]
     people = _users([request.requester_id, *request.participant_ids])
     Seen.mark(actor.user_id, request.request_id, now or utcnow())
+    by_entry: dict[str, list[Attachment]] = {}
+    for file in files:
+        if file.entry_id:
+            by_entry.setdefault(file.entry_id, []).append(file)
     return RequestView(request=request, entries=entries,
                        participants=[people[i] for i in request.participant_ids if i in people],
-                       requester=people.get(request.requester_id))
+                       requester=people.get(request.requester_id),
+                       files=[f for f in files if not f.entry_id], files_by_entry=by_entry)
 
 
 def _users(user_ids: list[str]) -> dict[str, User]:
@@ -184,12 +202,20 @@ def _users(user_ids: list[str]) -> dict[str, User]:
     return {user.user_id: user for user in User.batch_get(keys)} if keys else {}
 
 
-def add_comment(actor: User, request_id: str, body: str, *, now: datetime | None = None) -> ThreadEntry:
-    """コメント追加. Comments never conflict with each other or with edits."""
+def add_comment(actor: User, request_id: str, body: str, *, upload_ids: list[str] | None = None,
+                now: datetime | None = None) -> ThreadEntry:
+    """コメント追加 (with its 添付ファイル and 画面メモ). Comments never conflict with each other or
+    with edits. A comment may be only files: the text is then optional."""
     now = now or utcnow()
     request = _load(actor, request_id, permissions.REQUEST_COMMENT)  # another company's: NotFound first
     errors: dict[str, str] = {}
-    body = _text(errors, "body", body, maximum=COMMENT_MAX)
+    uploads = []
+    try:
+        uploads = attachments.check_uploads(actor, upload_ids or [], request_id=request.request_id)
+    except Invalid as refused:
+        errors.update(refused.errors)
+    if body.strip() or not uploads:
+        body = _text(errors, "body", body, maximum=COMMENT_MAX)
     if errors:
         raise Invalid(errors)
     side = side_of(actor)
@@ -208,6 +234,7 @@ def add_comment(actor: User, request_id: str, body: str, *, now: datetime | None
         ], condition=Request.pk.exists())
 
     transact(write)
+    entry.files = attachments.attach(uploads, request, actor, entry_id=entry.entry_id, now=now)
     Seen.mark(actor.user_id, request.request_id, now)
     return entry
 
@@ -279,6 +306,7 @@ def update_request(actor: User, request_id: str, changes: RequestChanges, *, rev
         errors["memo"] = t("too_long", max=COMMENT_MAX)
     if errors:
         raise Invalid(errors)
+    request.changed_fields = [name for name, _, _ in events]  # for the caller's message, not stored
     if not events and not memo:
         return request
 
@@ -305,7 +333,9 @@ def update_request(actor: User, request_id: str, changes: RequestChanges, *, rev
         if condition_failed(error, len(entries)):  # the request's update comes after the entries' puts
             raise Conflict("request changed meanwhile") from None
         raise
-    return Request.find(request.request_id)
+    saved = Request.find(request.request_id)
+    saved.changed_fields = request.changed_fields
+    return saved
 
 
 def withdraw_request(actor: User, request_id: str, *, revision: int) -> Request:

@@ -14,7 +14,7 @@ from chalice import Blueprint, Response
 from chalicelib import templating
 from chalicelib.messages import CHANGE_LABELS, t
 from chalicelib.models.agency import AgencySettings
-from chalicelib.services import requests, workflow
+from chalicelib.services import attachments, requests, workflow
 from chalicelib.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
 from chalicelib.web import context
 from chalicelib.web.openapi import DOCUMENT
@@ -166,10 +166,10 @@ def list_requests(me):
 @bp.route("/api/requests", methods=["POST"], content_types=[JSON])
 @api
 def create_request(me):
-    body = _body({"title": str, "body": str, "due_date": str, "participant_ids": list})
+    body = _body({"title": str, "body": str, "due_date": str, "participant_ids": list, "upload_ids": list})
     created = requests.create_request(me.user, requests.RequestForm(
         title=body.get("title", ""), body=body.get("body", ""), due_date=body.get("due_date", ""),
-        participant_ids=body.get("participant_ids", [])))
+        participant_ids=body.get("participant_ids", []), upload_ids=body.get("upload_ids", [])))
     return _json({"request": request_json(created)}, 201)
 
 
@@ -193,12 +193,25 @@ def change_request(me, request_id: str):
     return _json({"request": request_json(updated)})
 
 
+@bp.route("/api/uploads", methods=["POST"], content_types=[JSON])
+@api
+def start_upload(me):
+    """A presigned POST for one file; the browser then uploads it straight to S3."""
+    body = _body({"name": str, "size": int, "content_type": str, "request_id": str, "kind": str})
+    slot = attachments.start_upload(me.user, name=body.get("name", ""), size=body.get("size", 0),
+                                    content_type=body.get("content_type", ""), request_id=body.get("request_id") or None,
+                                    kind=body.get("kind", "file"))
+    return _json({"upload_id": slot.upload_id, "url": slot.url, "fields": slot.fields,
+                  "max_bytes": slot.max_bytes}, 201)
+
+
 @bp.route("/api/requests/{request_id}/comments", methods=["POST"], content_types=[JSON])
 @api
 def add_comment(me, request_id: str):
-    body = _body({"body": str})
-    entry = requests.add_comment(me.user, request_id, body.get("body", ""))
+    body = _body({"body": str, "upload_ids": list})
+    entry = requests.add_comment(me.user, request_id, body.get("body", ""), upload_ids=body.get("upload_ids", []))
     # The rendered line lets the page insert it as the server would have drawn it (escaped).
     html = templating.render("requests/_entry.html", entry=entry, agency=AgencySettings.load(),
-                             change_labels=CHANGE_LABELS)
+                             change_labels=CHANGE_LABELS, files=entry.files, request_id=request_id,
+                             is_inline=attachments.is_inline)
     return _json({"entry": entry_json(entry), "html": html}, 201)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from chalice import Response
 
 from chalicelib import templating
-from chalicelib.adapters import config
+from chalicelib.adapters import config, s3
 from chalicelib.messages import t
 from chalicelib.web import context
 from chalicelib.web.forms import FORM_CONTENT_TYPE, BadForm, form
@@ -23,11 +23,13 @@ CSRF_HEADER = "x-csrf-token"
 
 
 def _content_security_policy() -> str:
+    bucket = " ".join(s3.origins())  # uploads go, and thumbnails come, straight from S3
     return "; ".join([
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data: blob:",
+        f"img-src 'self' data: blob: {bucket}",
+        f"connect-src 'self' {bucket}",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",

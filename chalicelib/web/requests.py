@@ -5,8 +5,9 @@ from urllib.parse import parse_qs
 
 from chalice import Blueprint
 
+from chalicelib.adapters import config
 from chalicelib.messages import CHANGE_LABELS, t
-from chalicelib.services import permissions, requests, workflow
+from chalicelib.services import attachments, permissions, requests, workflow
 from chalicelib.services.auth import SignedIn
 from chalicelib.services.errors import Conflict, Invalid
 from chalicelib.web import context
@@ -31,7 +32,7 @@ def _all_values(name: str) -> list[str]:
 
 def _new_form(me: SignedIn, request_form: requests.RequestForm, errors: dict, status: int = 200):
     return page("requests/new.html", status=status, form=request_form, errors=errors,
-                choices=requests.participant_choices(me.user))
+                choices=requests.participant_choices(me.user), max_bytes=config.upload_max_bytes())
 
 
 @bp.route("/requests/new", methods=["GET"])
@@ -46,7 +47,8 @@ def new_request_form(me: SignedIn):
 def create_request(me: SignedIn):
     form()  # parse (and size-check) the body before reading repeated fields
     request_form = requests.RequestForm(title=field("title", strip=False), body=field("body", strip=False),
-                                        due_date=field("due_date"), participant_ids=_all_values("participant_ids"))
+                                        due_date=field("due_date"), participant_ids=_all_values("participant_ids"),
+                                        upload_ids=_all_values("upload_ids"))
     try:
         created = requests.create_request(me.user, request_form)
     except Invalid as error:
@@ -67,6 +69,7 @@ def _show(me: SignedIn, request_id: str, *, status: int = 200, errors: dict | No
         can_manage=permissions.can(me.user, permissions.REQUEST_MANAGE),
         can_participate=permissions.can(me.user, permissions.REQUEST_PARTICIPANTS),
         staff=requests.staff_choices() if me.user.is_agency else [],
+        is_inline=attachments.is_inline, max_bytes=config.upload_max_bytes(),
         member_choices=[u for u in requests.participant_choices(me.user) if u.user_id != view.request.requester_id]
         if not me.user.is_agency else [],
         W=workflow,
@@ -83,7 +86,8 @@ def show_request(me: SignedIn, request_id: str):
 @signed_in_page
 def comment_form(me: SignedIn, request_id: str):
     view = requests.view_request(me.user, request_id)
-    return page("requests/comment.html", request=view.request, comment="", errors={})
+    return page("requests/comment.html", request=view.request, comment="", errors={},
+                max_bytes=config.upload_max_bytes())
 
 
 @bp.route("/requests/{request_id}/comments", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
@@ -91,10 +95,11 @@ def comment_form(me: SignedIn, request_id: str):
 def add_comment(me: SignedIn, request_id: str):
     body = field("body", strip=False)
     try:
-        entry = requests.add_comment(me.user, request_id, body)
+        entry = requests.add_comment(me.user, request_id, body, upload_ids=_all_values("upload_ids"))
     except Invalid as error:
         view = requests.view_request(me.user, request_id)
-        return page("requests/comment.html", status=400, request=view.request, comment=body, errors=error.errors)
+        return page("requests/comment.html", status=400, request=view.request, comment=body, errors=error.errors,
+                    max_bytes=config.upload_max_bytes())
     return redirect(f"/requests/{request_id}?notice=commented#entry-{entry.entry_id}")
 
 
@@ -117,6 +122,8 @@ def _save(me: SignedIn, request_id: str, changes, notice: str):
         return _show(me, request_id, status=409, errors={"_form": t("conflict.changed")}, typed=dict(form()))
     if updated.revision == revision:  # update_request saved nothing
         notice = "nothing_changed"
+    elif notice == "updated" and not updated.changed_fields:
+        notice = "memo_added"  # the memo was the only thing saved
     return redirect(f"/requests/{request_id}?notice={notice}")
 
 
@@ -131,7 +138,7 @@ def update_request(me: SignedIn, request_id: str):
         due_date=fields["due_date"] if "due_date" in fields else requests.UNCHANGED,
         memo=field("memo", strip=False),
     )
-    return _save(me, request_id, changes, "memo_added" if changes.memo.strip() and changes.status is requests.UNCHANGED else "updated")
+    return _save(me, request_id, changes, "updated")
 
 
 @bp.route("/requests/{request_id}/participants", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
@@ -152,6 +159,20 @@ def withdraw(me: SignedIn, request_id: str):
 @signed_in_page
 def confirm(me: SignedIn, request_id: str):
     return _save(me, request_id, requests.confirm_request, "confirmed")
+
+
+@bp.route("/requests/{request_id}/files/{attachment_id}", methods=["GET"])
+@signed_in_page
+def download(me: SignedIn, request_id: str, attachment_id: str):
+    """After the permission check, a short-lived S3 link that downloads the file (never renders it)."""
+    return redirect(attachments.download_url(me.user, request_id, attachment_id))
+
+
+@bp.route("/requests/{request_id}/files/{attachment_id}/preview", methods=["GET"])
+@signed_in_page
+def preview(me: SignedIn, request_id: str, attachment_id: str):
+    """Images (PNG, JPEG, GIF, WebP) only: the thumbnail in the thread. Anything else is 404."""
+    return redirect(attachments.download_url(me.user, request_id, attachment_id, inline=True))
 
 
 @bp.route("/requests", methods=["GET"])

@@ -276,3 +276,10 @@ def test_provision_is_idempotent(infra):
     # Re-running must not duplicate the receipt rule.
     rules = infra.ses.describe_receipt_rule_set(RuleSetName=again.rule_set)["Rules"]
     assert [r["Name"] for r in rules] == ["bounce-no-reply"]
+
+
+def test_template_denies_requests_without_tls_to_the_bucket(infra):
+    """Declared for AWS; not applied in the emulator, which only speaks plain HTTP."""
+    document = infra.props("AttachmentsBucketPolicy")["PolicyDocument"]
+    deny = [s for s in document["Statement"] if s["Effect"] == "Deny"]
+    assert any(s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} and s["Action"] == "s3:*" for s in deny)

@@ -49,8 +49,14 @@ def register(actor: User, company: Company | None, *, user_id: str | None = None
 
 
 def make_client(company: Company, *, role: str = "client_member", **overrides) -> User:
-    """A client account of ``company`` that can sign in with PASSWORD straight away."""
-    return make_user(role=role, company_id=company.company_id, **overrides)
+    """A client account of ``company`` that can sign in with PASSWORD straight away.
+
+    A client admin made here is recorded as the company's admin, as registration would do.
+    """
+    user = make_user(role=role, company_id=company.company_id, **overrides)
+    if role == "client_admin":
+        Company(*Company.keys(company.company_id)).update(actions=[Company.admin_user_id.set(user.user_id)])
+    return user
 
 
 def make_request(actor: User, *, title: str = "トップページの文言変更", body: str = "お知らせの文言を変えてください。",
