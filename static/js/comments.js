@@ -40,7 +40,10 @@ document.addEventListener("submit", async (event) => {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": form.elements.csrf_token.value },
-      body: JSON.stringify({ body: form.elements.body.value }),
+      body: JSON.stringify({
+        body: form.elements.body.value,
+        upload_ids: [...form.querySelectorAll("input[name=upload_ids]")].map((input) => input.value),
+      }),
     });
     const data = await response.json().catch(() => ({}));
     if (!response.ok) {
@@ -51,6 +54,7 @@ document.addEventListener("submit", async (event) => {
     thread.querySelector(".thread__empty")?.remove();
     thread.insertAdjacentHTML("beforeend", data.html);
     form.reset();
+    form.querySelectorAll("[data-upload-list] > li").forEach((row) => row.remove());
     showError(form, "");
     showForm(false);
     thread.lastElementChild.scrollIntoView({ block: "nearest" });
