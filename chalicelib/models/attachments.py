@@ -21,6 +21,8 @@ class Upload(Item, discriminator="Upload"):
     size = NumberAttribute()
     content_type = UnicodeAttribute()
     upload_kind = UnicodeAttribute(default="file")  # "file" or "memo" (画面メモ)
+    notes = ListAttribute(of=UnicodeAttribute, default=list)  # 画面メモ: the numbered notes as text
+    annotations = UnicodeAttribute(null=True)  # 画面メモ: the drawing as JSON (pins, shapes, text)
     created_at = UTCDateTimeAttribute()
     expires_at = NumberAttribute()
 
@@ -49,6 +51,7 @@ class Attachment(Item, discriminator="Attachment"):
     content_type = UnicodeAttribute()
     attachment_kind = UnicodeAttribute(default="file")  # "file" or "memo"
     notes = ListAttribute(of=UnicodeAttribute, default=list)  # 画面メモ: the numbered notes as text
+    annotations = UnicodeAttribute(null=True)  # 画面メモ: the drawing as JSON
     uploaded_by = UnicodeAttribute()
     uploaded_by_name = UnicodeAttribute()
     at = UTCDateTimeAttribute()

@@ -24,6 +24,9 @@ from chalicelib.services.errors import Invalid, NotFound
 
 NAME_MAX = 200
 MAX_FILES = 10
+MEMO_NOTES_MAX = 50
+MEMO_NOTE_LENGTH = 500
+ANNOTATIONS_MAX = 100_000  # characters of JSON: a memo's shapes, not its pixels
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
 
 
@@ -42,8 +45,12 @@ def clean_name(raw: str) -> str:
 
 
 def start_upload(actor: User, *, name: str, size: int, content_type: str, request_id: str | None = None,
-                 kind: str = "file", now: datetime | None = None) -> UploadSlot:
+                 kind: str = "file", notes: list[str] | None = None, annotations: str | None = None,
+                 now: datetime | None = None) -> UploadSlot:
     """A slot for one file, for a new request (request_id None) or a comment on ``request_id``.
+
+    A 画面メモ (kind "memo") is a PNG with its numbered ``notes`` and its drawing as JSON
+    ``annotations``; both are kept with the attachment.
 
     Raises Invalid (size, name, type), NotFound (another company's request), Forbidden.
     """
@@ -67,11 +74,20 @@ def start_upload(actor: User, *, name: str, size: int, content_type: str, reques
         errors["size"] = t("upload.too_large", max_mb=config.upload_max_bytes() // (1024 * 1024))
     if not _CONTENT_TYPE.match(content_type):
         errors["content_type"] = t("upload.type")
+    memo = kind == "memo"
+    notes = [" ".join(note.split()) for note in (notes or [])] if memo else []
+    if memo and content_type != "image/png":
+        errors["content_type"] = t("upload.type")
+    if len(notes) > MEMO_NOTES_MAX or any(len(note) > MEMO_NOTE_LENGTH for note in notes):
+        errors["notes"] = t("too_long", max=MEMO_NOTE_LENGTH)
+    if memo and annotations is not None and len(annotations) > ANNOTATIONS_MAX:
+        errors["annotations"] = t("upload.too_large", max_mb=0.1)
     if errors:
         raise Invalid(errors)
     now = now or utcnow()
     upload = Upload.new(company_id=company_id, request_id=request_id, user_id=actor.user_id, name=name, size=size,
-                        content_type=content_type, upload_kind="memo" if kind == "memo" else "file", created_at=now,
+                        content_type=content_type, upload_kind="memo" if memo else "file", notes=notes,
+                        annotations=annotations if memo else None, created_at=now,
                         expires_at=int((now + timedelta(days=1)).timestamp()))
     upload.save(condition=Upload.pk.does_not_exist())
     post = s3.presigned_post(upload.key, content_type=content_type, size=size)
@@ -99,7 +115,7 @@ def check_uploads(actor: User, upload_ids: list[str], *, request_id: str | None)
 
 
 def attach(uploads: list[Upload], request: Request, actor: User, *, entry_id: str | None = None,
-           notes_by_upload: dict[str, list[str]] | None = None, now: datetime | None = None) -> list[Attachment]:
+           now: datetime | None = None) -> list[Attachment]:
     """Move checked uploads under the request and record them (on the request or one comment)."""
     now = now or utcnow()
     attached = []
@@ -108,7 +124,7 @@ def attach(uploads: list[Upload], request: Request, actor: User, *, entry_id: st
             request_id=request.request_id, company_id=request.company_id, entry_id=entry_id, name=upload.name,
             size=upload.size, content_type=upload.content_type, attachment_kind=upload.upload_kind,
             uploaded_by=actor.user_id,
-            uploaded_by_name=actor.name, at=now, notes=(notes_by_upload or {}).get(upload.upload_id, []))
+            uploaded_by_name=actor.name, at=now, notes=list(upload.notes), annotations=upload.annotations)
         s3.move(upload.key, attachment.key)
         attachment.save()
         upload.delete()

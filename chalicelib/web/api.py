@@ -197,10 +197,12 @@ def change_request(me, request_id: str):
 @api
 def start_upload(me):
     """A presigned POST for one file; the browser then uploads it straight to S3."""
-    body = _body({"name": str, "size": int, "content_type": str, "request_id": str, "kind": str})
+    body = _body({"name": str, "size": int, "content_type": str, "request_id": str, "kind": str, "notes": list,
+                  "annotations": str})
     slot = attachments.start_upload(me.user, name=body.get("name", ""), size=body.get("size", 0),
                                     content_type=body.get("content_type", ""), request_id=body.get("request_id") or None,
-                                    kind=body.get("kind", "file"))
+                                    kind=body.get("kind", "file"), notes=body.get("notes"),
+                                    annotations=body.get("annotations"))
     return _json({"upload_id": slot.upload_id, "url": slot.url, "fields": slot.fields,
                   "max_bytes": slot.max_bytes}, 201)
 

@@ -17,14 +17,14 @@ function csrfToken(form) {
   return form.querySelector("input[name=csrf_token]").value;
 }
 
-async function requestSlot(zone, file, kind) {
+async function requestSlot(zone, file, kind, extra) {
   const response = await fetch("/api/uploads", {
     method: "POST",
     credentials: "same-origin",
     headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken(zone.closest("form")) },
     body: JSON.stringify({
       name: file.name, size: file.size, content_type: file.type || "application/octet-stream",
-      request_id: zone.dataset.requestId || "", kind,
+      request_id: zone.dataset.requestId || "", kind, ...extra,
     }),
   });
   const data = await response.json().catch(() => ({}));
@@ -54,7 +54,7 @@ function send(slot, file, row) {
 }
 
 // Upload one file into `zone`; resolves with the upload ID, or null when refused or cancelled.
-async function uploadFile(zone, file, { kind = "file", label } = {}) {
+async function uploadFile(zone, file, { kind = "file", label, extra = {} } = {}) {
   const list = zone.querySelector("[data-upload-list]");
   const row = ROW.content.firstElementChild.cloneNode(true);
   row.querySelector(".upload__name").textContent = label || file.name;
@@ -88,7 +88,7 @@ async function uploadFile(zone, file, { kind = "file", label } = {}) {
   row.classList.add("is-uploading");
   updateBusy(form);
   try {
-    const slot = await requestSlot(zone, file, kind);
+    const slot = await requestSlot(zone, file, kind, extra);
     await send(slot, file, row);
     const hidden = document.createElement("input");
     hidden.type = "hidden";
@@ -141,10 +141,12 @@ document.addEventListener("submit", (event) => {
 }, true);
 
 // Other modules (the 画面メモ editor) hand over files they made by dispatching this event on a zone:
-// zone.dispatchEvent(new CustomEvent("irai:upload", {detail: {file, kind, label}, bubbles: true}))
+// zone.dispatchEvent(new CustomEvent("irai:upload", {detail: {file, kind, label, extra, done}, bubbles: true}))
+// where `extra` joins the slot request (a 画面メモ's notes and annotations) and `done(id)` is called
+// with the upload ID (null if refused or cancelled).
 document.addEventListener("irai:upload", (event) => {
   const zone = event.target.closest?.("[data-upload-zone]");
   if (!zone) return;
-  const { file, kind, label, done } = event.detail;
-  uploadFile(zone, file, { kind, label }).then((id) => done?.(id));
+  const { file, kind, label, extra, done } = event.detail;
+  uploadFile(zone, file, { kind, label, extra }).then((id) => done?.(id));
 });

@@ -198,3 +198,16 @@ def test_the_emulated_bucket_answers_cors_as_its_rules_say(aws):
     assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused.headers
     plain = http.get(url, headers={"Origin": "https://evil.example"}, timeout=10)
     assert "Access-Control-Allow-Origin" not in plain.headers
+
+
+def test_a_screen_memo_keeps_its_notes_and_drawing_with_the_image(asker):
+    drawing = json.dumps({"pins": [{"x": 10, "y": 20, "note": "ここを赤に"}], "shapes": []})
+    slot = attachments.start_upload(asker, name="画面メモ.png", size=len(PNG), content_type="image/png", kind="memo",
+                                    notes=["ここを赤に", "ロゴを 大きく"], annotations=drawing)
+    http.post(slot.url, data=slot.fields, files={"file": ("画面メモ.png", PNG, "image/png")}, timeout=10)
+    created = make_request(asker, upload_ids=[slot.upload_id])
+    memo = requests.view_request(asker, created.request_id).files[0]
+    assert memo.attachment_kind == "memo" and memo.notes == ["ここを赤に", "ロゴを 大きく"]
+    assert json.loads(memo.annotations)["pins"][0]["note"] == "ここを赤に"
+    with pytest.raises(Invalid):  # a memo is a flattened PNG, nothing else
+        attachments.start_upload(asker, name="memo.svg", size=10, content_type="image/svg+xml", kind="memo")
