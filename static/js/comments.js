@@ -16,7 +16,8 @@ function showError(form, message) {
   const error = form.querySelector("[data-comment-error]");
   error.textContent = message || "";
   error.hidden = !message;
-  form.elements.body.toggleAttribute("aria-invalid", Boolean(message));
+  if (message) form.elements.body.setAttribute("aria-invalid", "true");
+  else form.elements.body.removeAttribute("aria-invalid");
 }
 
 document.addEventListener("click", (event) => {
