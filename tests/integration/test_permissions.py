@@ -62,6 +62,9 @@ ROUTES = {
     ("POST", "/requests/{request_id}/participants"): (CLIENTS, "company"),
     ("POST", "/requests/{request_id}/withdraw"): (CLIENTS, "company"),
     ("POST", "/requests/{request_id}/confirm"): (CLIENTS, "company"),
+    ("GET", "/requests/{request_id}/files/{attachment_id}"): ("all", "company"),
+    ("GET", "/requests/{request_id}/files/{attachment_id}/preview"): ("all", "company"),
+    ("POST", "/api/uploads"): (CLIENTS, None),
     ("GET", "/api/session"): ("all", None),
     ("GET", "/api/requests"): ("all", None),
     ("POST", "/api/requests"): (CLIENTS, None),
@@ -95,9 +98,23 @@ def world(aws):
         people[f"client_admin_{label}"], people[f"client_member_{label}"] = admin, member
         # What the routes act on: nobody signs in as it, so deactivating it spoils no later case.
         people[f"target_{label}"] = register(agency_admin, company).user
-        people[f"request_{label}"] = requests.create_request(member, requests.RequestForm(title=f"{company.name}の件名", body="内容"))
+        image = _uploaded_image(member)
+        people[f"request_{label}"] = requests.create_request(
+            member, requests.RequestForm(title=f"{company.name}の件名", body="内容", upload_ids=[image]))
+        people[f"file_{label}"] = requests.view_request(member, people[f"request_{label}"].request_id).files[0]
     people["client_admin"], people["client_member"] = people["client_admin_a"], people["client_member_a"]
     return {"people": people, "company_a": company_a, "company_b": company_b}
+
+
+def _uploaded_image(user) -> str:
+    """An image uploaded the way the browser does it, ready to attach."""
+    import base64
+    import requests as http
+    from chalicelib.services import attachments
+    png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+    slot = attachments.start_upload(user, name="画面.png", size=len(png), content_type="image/png")
+    http.post(slot.url, data=slot.fields, files={"file": ("画面.png", png, "image/png")}, timeout=10)
+    return slot.upload_id
 
 
 def _give_password(user):
@@ -115,10 +132,11 @@ def _api_call(agent: Agent, method: str, path: str):
     session = agent.client.http.get("/api/session", headers=agent._headers())
     if session.status_code == 200:
         headers["X-CSRF-Token"] = json.loads(session.body)["csrf_token"]
-    body = {"PATCH": {"revision": -1, "memo": "x"}, "POST": {"body": "", "title": ""} if path == "/api/requests"
-            else {"body": ""}}.get(method)
+    body = {"PATCH": {"revision": -1, "memo": "x"}, "POST": {"body": ""}}.get(method)
     if path == "/api/requests" and method == "POST":
         body = {"title": "", "body": ""}
+    if path == "/api/uploads":
+        body = {"name": "x.txt", "size": 0, "content_type": "text/plain"}  # refused after the check
     call = getattr(agent.client.http, method.lower())
     return call(path, headers=headers, body=json.dumps(body) if body is not None else None)
 
@@ -166,8 +184,9 @@ def test_route_answers_each_role_as_the_table_says(client, world, role, method, 
     company = world["company_b"] if other else world["company_a"]
     target = people["target_b"] if other else people["target_a"]
     request = people["request_b"] if other else people["request_a"]
+    file = people["file_b"] if other else people["file_a"]
     path = (route.replace("{user_id}", target.user_id).replace("{company_id}", company.company_id)
-            .replace("{request_id}", request.request_id))
+            .replace("{request_id}", request.request_id).replace("{attachment_id}", file.attachment_id))
     agent = Agent(client)
     if role == "anonymous":
         agent.get("/login")
