@@ -37,7 +37,10 @@ def test_mailbox_lists_sent_mail_as_json_and_html(live_server, make_user):
     assert "no-reply@example.com" in mail["from"]
     assert f"ユーザーID: {user_id}" in mail["text"] and "/login" in mail["text"]
     assert "返信はできません" in mail["text"]
-    assert mails == sorted(mails, key=lambda m: m["sent_at"], reverse=True)  # newest first
+    later_id = unique_id("mail")
+    register(make_user(), make_company(), user_id=later_id, name="佐藤 二郎")
+    order = [m["to"][0] for m in requests.get(f"{live_server.url}/dev/mail.json", timeout=10).json()]
+    assert order.index(f"{later_id}@example.com") < order.index(f"{user_id}@example.com")  # newest first
     page = requests.get(f"{live_server.url}/dev/mail", timeout=10).text
     assert "ローカルメールボックス" in page and user_id in page
 
