@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone, timedelta
+import re
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
-
-import re
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape

@@ -12,7 +12,6 @@ Usage (with localdev.emulator.start() already pointing AWS_ENDPOINT_URL at moto)
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path

@@ -15,7 +15,7 @@ from pathlib import Path
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, LocalDevServer
 
-from localdev import emulator, provision
+from localdev import provision
 from localdev.devroutes import DevRoutesHandler
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,6 +5,7 @@ is incremented then), so thread entries written by one save keep the order they 
 """
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
@@ -22,3 +23,11 @@ def new_id() -> str:
             value = _last + 1
         _last = value
     return "".join(_ALPHABET[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+_SHAPE = re.compile(r"[0-9A-Z]{26}")
+
+
+def is_id(value: str | None) -> bool:
+    """True if ``value`` has the shape of an ID made here (checked before any key is built from it)."""
+    return bool(value and _SHAPE.fullmatch(value))

@@ -16,6 +16,7 @@ from chalicelib.adapters import config, s3
 from chalicelib.messages import t
 from chalicelib.models.attachments import Attachment, Upload
 from chalicelib.models.base import Item
+from chalicelib.models.ids import is_id
 from chalicelib.models.requests import Request
 from chalicelib.models.users import User
 from chalicelib.services import permissions
@@ -58,7 +59,7 @@ def start_upload(actor: User, *, name: str, size: int, content_type: str, reques
         permissions.authorize(actor, permissions.REQUEST_CREATE, company_id=actor.company_id)
         company_id = actor.company_id
     else:
-        request = Request.find(request_id) if re.fullmatch(r"[0-9A-Z]{26}", request_id) else None
+        request = Request.find(request_id) if is_id(request_id) else None
         if request is None:
             raise NotFound()
         permissions.authorize(actor, permissions.REQUEST_COMMENT, company_id=request.company_id)
@@ -105,7 +106,7 @@ def check_uploads(actor: User, upload_ids: list[str], *, request_id: str | None)
         raise Invalid({"attachments": t("upload.too_many", max=MAX_FILES)})
     uploads = []
     for upload_id in unique:
-        upload = Upload.find(upload_id) if re.fullmatch(r"[0-9A-Z]{26}", upload_id) else None
+        upload = Upload.find(upload_id) if is_id(upload_id) else None
         if upload is None or upload.user_id != actor.user_id or upload.request_id != request_id:
             raise Invalid({"attachments": t("upload.unknown")})
         if s3.size_of(upload.key) != upload.size:
@@ -138,7 +139,7 @@ def is_inline(attachment: Attachment) -> bool:
 
 def download_url(actor: User, request_id: str, attachment_id: str, *, inline: bool = False) -> str:
     """A short-lived link to the file, after the permission check. Only images are ever inline."""
-    if not (re.fullmatch(r"[0-9A-Z]{26}", request_id) and re.fullmatch(r"[0-9A-Z]{26}", attachment_id)):
+    if not (is_id(request_id) and is_id(attachment_id)):
         raise NotFound()
     keys = [Request.keys(request_id), Attachment.keys(request_id, attachment_id)]
     found = {type(item).__name__: item for item in Item.batch_get(keys)}

@@ -10,9 +10,9 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from chalicelib.adapters import config
 from chalicelib.messages import t
+from chalicelib.models.security import PasswordReset
 from chalicelib.models.sessions import Session
 from chalicelib.models.users import User
-from chalicelib.models.security import PasswordReset
 from chalicelib.services import mail, passwords, throttle
 from chalicelib.services.clock import utcnow
 from chalicelib.services.errors import AuthenticationFailed, Conflict, Invalid

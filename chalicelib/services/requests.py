@@ -16,6 +16,7 @@ from chalicelib.messages import t
 from chalicelib.models.attachments import Attachment
 from chalicelib.models.base import Item, condition_failed, decode_cursor, encode_cursor, transact
 from chalicelib.models.companies import Company
+from chalicelib.models.ids import is_id
 from chalicelib.models.requests import INBOX, Request, Seen, ThreadEntry, company_requests_partition
 from chalicelib.models.users import User
 from chalicelib.services import attachments, permissions, workflow
@@ -156,21 +157,17 @@ class RequestView:
 
 
 def _load(actor: User, request_id: str, action: str) -> Request:
-    request = Request.find(request_id) if _valid_id(request_id) else None
+    request = Request.find(request_id) if is_id(request_id) else None
     if request is None:
         raise NotFound()
     permissions.authorize(actor, action, company_id=request.company_id)
     return request
 
 
-def _valid_id(request_id: str) -> bool:
-    return bool(re.fullmatch(r"[0-9A-Z]{26}", request_id or ""))
-
-
 def view_request(actor: User, request_id: str, *, now: datetime | None = None) -> RequestView:
     """依頼の進行画面: the request and its thread in one query. A client never gets 社内メモ,
     and another company's request does not exist for it (NotFound)."""
-    if not _valid_id(request_id):
+    if not is_id(request_id):
         raise NotFound()
     request, entries, files = None, [], []
     for item in Item.query(f"REQ#{request_id}", consistent_read=True):

@@ -17,12 +17,12 @@ class BadForm(Exception):
         self.message_key = message_key
 
 
-def form() -> dict[str, str]:
-    """The posted fields (first value of each), parsed once per request.
+def _all_fields() -> dict[str, list[str]]:
+    """Every posted value of every field, parsed once per request.
 
     Raises BadForm for bodies that are too large or not valid UTF-8.
     """
-    def parse() -> dict[str, str]:
+    def parse() -> dict[str, list[str]]:
         body = context.request().raw_body or b""
         if len(body) > MAX_FORM_BYTES:
             raise BadForm("form.too_large")
@@ -31,9 +31,19 @@ def form() -> dict[str, str]:
             fields = parse_qs(text, keep_blank_values=True, strict_parsing=False, errors="strict")
         except (UnicodeDecodeError, ValueError):
             raise BadForm("form.bad_request") from None
-        return {name: values[0] for name, values in fields.items()}
+        return fields
 
     return context._cached("form", parse)
+
+
+def form() -> dict[str, str]:
+    """The posted fields, the first value of each. Raises BadForm (see _all_fields)."""
+    return {name: values[0] for name, values in _all_fields().items()}
+
+
+def values(name: str) -> list[str]:
+    """Every non-empty value of a repeated field (checkboxes, upload IDs)."""
+    return [value for value in _all_fields().get(name, []) if value]
 
 
 def field(name: str, *, strip: bool = True) -> str:

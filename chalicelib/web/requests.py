@@ -1,8 +1,6 @@
 """新規依頼 (manual section 2), 依頼の進行画面 and コメント入力画面 (section 3), and the lists."""
 from __future__ import annotations
 
-from urllib.parse import parse_qs
-
 from chalice import Blueprint
 
 from chalicelib.adapters import config
@@ -10,8 +8,7 @@ from chalicelib.messages import CHANGE_LABELS, t
 from chalicelib.services import attachments, permissions, requests, workflow
 from chalicelib.services.auth import SignedIn
 from chalicelib.services.errors import Conflict, Invalid
-from chalicelib.web import context
-from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form
+from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form, values
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page, redirect
 
@@ -22,12 +19,6 @@ REQUEST_NOTICES = ("created", "commented", "updated", "memo_added", "withdrawn",
 
 def _query(name: str) -> str:
     return (bp.current_request.query_params or {}).get(name, "")
-
-
-def _all_values(name: str) -> list[str]:
-    """Every value of a repeated form field (the 依頼関係者 checkboxes)."""
-    body = (context.request().raw_body or b"").decode("utf-8", "replace")
-    return parse_qs(body, keep_blank_values=False).get(name, [])
 
 
 def _new_form(me: SignedIn, request_form: requests.RequestForm, errors: dict, status: int = 200):
@@ -45,10 +36,9 @@ def new_request_form(me: SignedIn):
 @bp.route("/requests", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def create_request(me: SignedIn):
-    form()  # parse (and size-check) the body before reading repeated fields
     request_form = requests.RequestForm(title=field("title", strip=False), body=field("body", strip=False),
-                                        due_date=field("due_date"), participant_ids=_all_values("participant_ids"),
-                                        upload_ids=_all_values("upload_ids"))
+                                        due_date=field("due_date"), participant_ids=values("participant_ids"),
+                                        upload_ids=values("upload_ids"))
     try:
         created = requests.create_request(me.user, request_form)
     except Invalid as error:
@@ -95,7 +85,7 @@ def comment_form(me: SignedIn, request_id: str):
 def add_comment(me: SignedIn, request_id: str):
     body = field("body", strip=False)
     try:
-        entry = requests.add_comment(me.user, request_id, body, upload_ids=_all_values("upload_ids"))
+        entry = requests.add_comment(me.user, request_id, body, upload_ids=values("upload_ids"))
     except Invalid as error:
         view = requests.view_request(me.user, request_id)
         return page("requests/comment.html", status=400, request=view.request, comment=body, errors=error.errors,
@@ -134,8 +124,8 @@ def update_request(me: SignedIn, request_id: str):
     fields = form()
     changes = requests.RequestChanges(
         status=fields["status"] if fields.get("status") else requests.UNCHANGED,
-        assignee_id=fields["assignee_id"] if "assignee_id" in fields else requests.UNCHANGED,
-        due_date=fields["due_date"] if "due_date" in fields else requests.UNCHANGED,
+        assignee_id=fields.get("assignee_id", requests.UNCHANGED),
+        due_date=fields.get("due_date", requests.UNCHANGED),
         memo=field("memo", strip=False),
     )
     return _save(me, request_id, changes, "updated")
@@ -144,8 +134,7 @@ def update_request(me: SignedIn, request_id: str):
 @bp.route("/requests/{request_id}/participants", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def update_participants(me: SignedIn, request_id: str):
-    form()
-    changes = requests.RequestChanges(participant_ids=_all_values("participant_ids"))
+    changes = requests.RequestChanges(participant_ids=values("participant_ids"))
     return _save(me, request_id, changes, "updated")
 
 

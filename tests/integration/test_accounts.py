@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 import threading
-from urllib.parse import urlsplit
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 import pytest
 

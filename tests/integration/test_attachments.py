@@ -10,7 +10,7 @@ import pytest
 import requests as http
 
 from chalicelib.adapters import config
-from chalicelib.models.attachments import Attachment, Upload
+from chalicelib.models.attachments import Upload
 from chalicelib.models.users import CLIENT_ADMIN
 from chalicelib.services import attachments, requests
 from chalicelib.services.errors import Invalid, NotFound
@@ -187,6 +187,7 @@ def test_the_content_security_policy_lets_the_browser_reach_the_bucket_and_nothi
 def test_the_emulated_bucket_answers_cors_as_its_rules_say(aws):
     """The browser uploads from the site's origin; any other origin gets no CORS grant."""
     import os
+
     import boto3
     rules = boto3.client("s3").get_bucket_cors(Bucket=aws.bucket)["CORSRules"]
     site = rules[0]["AllowedOrigins"][0]  # the site origin the bucket was provisioned for

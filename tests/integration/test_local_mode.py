@@ -12,11 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import requests
 from chalice.local import ChaliceRequestHandler
 
-from localdev import mailbox
 from tests.conftest import ROOT, unique_id
 from tests.support.factories import make_company, register
 

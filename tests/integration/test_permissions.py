@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.models.users import AGENCY_STAFF, CLIENT_MEMBER
+from chalicelib.models.users import AGENCY_STAFF
 from chalicelib.services import requests
 from tests.support.agent import Agent
 from tests.support.factories import PASSWORD, make_company, make_user, register
@@ -109,7 +109,9 @@ def world(aws):
 def _uploaded_image(user) -> str:
     """An image uploaded the way the browser does it, ready to attach."""
     import base64
+
     import requests as http
+
     from chalicelib.services import attachments
     png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
     slot = attachments.start_upload(user, name="画面.png", size=len(png), content_type="image/png")

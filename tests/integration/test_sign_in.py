@@ -38,7 +38,7 @@ def test_login_opens_the_dashboard_with_the_frame(web, make_user):
 
 
 def test_user_id_is_case_insensitive(web, make_user):
-    user = make_user(user_id="CaseUser01")
+    make_user(user_id="CaseUser01")
     assert web.login("caseuser01", PASSWORD).headers["location"] == "/"
 
 

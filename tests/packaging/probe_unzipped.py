@@ -72,8 +72,9 @@ LAMBDA_CONTEXT = types.SimpleNamespace(
 report: dict = {}
 
 # --- 1. Import the app the way the Lambda runtime does (handler "app.app").
-import app as app_module  # noqa: E402
 import bcrypt  # noqa: E402
+
+import app as app_module  # noqa: E402
 import chalicelib  # noqa: E402
 from chalicelib import templating  # noqa: E402
 from chalicelib.messages import t  # noqa: E402
