@@ -1,12 +1,14 @@
-"""Irai: the Chalice app. Only wiring lives here; routes are blueprints under chalicelib/web/."""
+"""Irai: the Chalice app. Only wiring lives here: routes are blueprints under chalicelib/web/,
+the functions no person calls (the mail sender, SES feedback) under chalicelib/jobs/."""
 from chalice import Chalice
 
+from chalicelib.jobs import mail
 from chalicelib.web import accounts, api, assets, auth, dashboard, logs, middleware, requests
 
 app = Chalice(app_name="irai")
 logs.configure(app)
 
-for blueprint in (auth.bp, dashboard.bp, accounts.bp, requests.bp, api.bp, assets.bp):
+for blueprint in (auth.bp, dashboard.bp, accounts.bp, requests.bp, api.bp, assets.bp, mail.bp):
     app.register_blueprint(blueprint)
 
 for handler in middleware.ALL:

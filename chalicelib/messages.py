@@ -38,6 +38,7 @@ JA: dict[str, str] = {
     "account.reactivated": "アカウントを有効にしました。",
     "account.guidance_resent": "新しい仮パスワードでログインのご案内メールを送信しました。以前の仮パスワードは使えません。",
     "account.unlocked": "ログインのロックを解除しました。",
+    "account.mail_resumed": "このメールアドレスへのメール配信を再開しました。",
     "account.cannot_deactivate_self": "ご自身のアカウントは無効にできません。",
     "settings.saved": "設定を保存しました。",
     "company.created": "クライアントを登録しました。続けて、最初のアカウント(クライアントの管理者)を登録してください。",
@@ -67,6 +68,9 @@ JA: dict[str, str] = {
     "upload.type": "ファイルの種類を読み取れませんでした。",
     "upload.too_many": "一度に添付できるのは{max}ファイルまでです。",
     "upload.missing": "アップロードが終わっていないファイルがあります。アップロードの完了を待つか、そのファイルを外してから送信してください。",
+    "mail.resend_not_needed": "この通知は送信済みか、送信待ちです。",
+    "mail.resent": "通知メールを送信待ちに戻しました。",
+    "mail.preferences_saved": "メール通知の設定を保存しました。",
     "upload.unknown": "添付ファイルの情報が古くなっています。画面を開き直して、もう一度添付してください。",
 }
 
@@ -89,6 +93,7 @@ ACCOUNT_EVENTS: dict[str, str] = {
     "guidance_resent": "ログインのご案内を再送(仮パスワード再発行)",
     "locked": "ログイン失敗によるロック",
     "unlocked": "ロック解除",
+    "mail_resumed": "メール配信の再開",
 }
 
 FIELD_LABELS: dict[str, str] = {
@@ -103,3 +108,30 @@ FIELD_LABELS: dict[str, str] = {
 def t(key: str, **params: object) -> str:
     """The message for ``key``, with ``params`` filled in. Unknown keys fail loudly in tests."""
     return JA[key].format(**params)
+
+# How a notification's delivery reads for the agency (its status, and why one was not sent).
+MAIL_STATUS_LABELS: dict[str, str] = {
+    "pending": "送信待ち",
+    "sending": "送信中",
+    "sent": "送信済み",
+    "failed": "送信失敗",
+    "skipped": "送信せず",
+}
+MAIL_SKIP_LABELS: dict[str, str] = {
+    "inactive": "アカウントが無効になっています",
+    "opted_out": "依頼関係者のメールを受け取らない設定です",
+    "bounce": "メールアドレスに届きません(バウンス)",
+    "complaint": "受信者が迷惑メールとして報告しました",
+}
+MAIL_EVENT_LABELS: dict[str, str] = {
+    "created": "新規依頼",
+    "comment": "コメント",
+    "status": "状態の変更",
+    "assigned": "担当者の設定",
+}
+MAIL_RELATION_LABELS: dict[str, str] = {
+    "staff": "担当者",
+    "assignee": "担当者",
+    "requester": "依頼者",
+    "participant": "依頼関係者",
+}

@@ -5,9 +5,12 @@ talks to AWS, so nothing in chalicelib/ knows it is local.
 """
 from __future__ import annotations
 
+import io
 import os
+import re
 import threading
 from dataclasses import dataclass
+from urllib.parse import parse_qs
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -93,9 +96,79 @@ class _BucketCors:
         return None
 
 
+class Faults:
+    """Errors to answer instead of the emulator, for tests of retries and failure reports.
+
+    ``fail("ses", "SendRawEmail", "Throttling", times=3)`` answers the next three SendRawEmail
+    calls with SES's Throttling error, as AWS would over HTTP (so botocore's retries, the app's
+    retries and its reports all run for real); ``times=None`` fails until ``clear()``.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._armed: dict[tuple[str, str], list] = {}  # (service, action) -> [code, status, remaining]
+        self.hits: dict[tuple[str, str], int] = {}
+
+    def fail(self, service: str, action: str, code: str, *, status: int = 400, times: int | None = None) -> None:
+        with self._lock:
+            self._armed[(service, action)] = [code, status, times]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._armed.clear()
+            self.hits.clear()
+
+    def take(self, service: str, action: str) -> tuple[str, int] | None:
+        with self._lock:
+            armed = self._armed.get((service, action))
+            if armed is None:
+                return None
+            code, status, remaining = armed
+            if remaining is not None:
+                if remaining <= 1:
+                    del self._armed[(service, action)]
+                else:
+                    armed[2] = remaining - 1
+            self.hits[(service, action)] = self.hits.get((service, action), 0) + 1
+            return code, status
+
+
+FAULTS = Faults()
+
+
+class _InjectFaults:
+    """WSGI wrapper answering the calls FAULTS names with an AWS error (query protocol, e.g. SES)."""
+
+    def __init__(self, app):
+        self._app = app
+
+    def __call__(self, environ, start_response):
+        service = self._service(environ)
+        if service is None or not FAULTS._armed:
+            return self._app(environ, start_response)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+        fault = FAULTS.take(service, action)
+        if fault is None:
+            return self._app(environ, start_response)
+        code, status = fault
+        payload = (f'<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type>'
+                   f"<Code>{code}</Code><Message>injected by the test</Message></Error>"
+                   "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>").encode()
+        start_response(f"{status} Injected", [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    @staticmethod
+    def _service(environ) -> str | None:
+        """The signing name in the SigV4 credential scope (".../<region>/<service>/aws4_request")."""
+        match = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request", environ.get("HTTP_AUTHORIZATION", ""))
+        return match.group(1) if match else None
+
+
 class _Server(ThreadedMotoServer):
     def _server_entry(self) -> None:
-        app = _BucketCors(_OneDynamoDBCallAtATime(DomainDispatcherApplication(create_backend_app)))
+        app = _InjectFaults(_BucketCors(_OneDynamoDBCallAtATime(DomainDispatcherApplication(create_backend_app))))
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()

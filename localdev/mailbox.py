@@ -12,7 +12,7 @@ import json
 import os
 import threading
 import urllib.request
-from email.utils import parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -33,7 +33,7 @@ def _parse(raw: str | bytes, message_id: str) -> dict:
     return {
         "id": message_id,
         "from": str(message.get("From", "")),
-        "to": [address.strip() for address in str(message.get("To", "")).split(",") if address.strip()],
+        "to": [address for _, address in getaddresses([str(message.get("To", ""))]) if address],
         "subject": str(message.get("Subject", "")),
         "text": text_part.get_content() if text_part else "",
         "html": html_part.get_content() if html_part else "",

@@ -12,6 +12,7 @@ Usage (with localdev.emulator.start() already pointing AWS_ENDPOINT_URL at moto)
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,16 +155,27 @@ def _checked_params(template: Mapping[str, Any], params: Mapping[str, str]) -> d
     return checked
 
 
-# What Ref returns for each resource type, and the attributes Fn::GetAtt may ask for.
+# The property holding each resource type's physical name.
 _PHYSICAL_NAME_PROPERTY = {
     "AWS::DynamoDB::Table": "TableName",
     "AWS::S3::Bucket": "BucketName",
     "AWS::SES::EmailIdentity": "EmailIdentity",
     "AWS::SES::ReceiptRuleSet": "RuleSetName",
+    "AWS::SES::ConfigurationSet": "Name",
+    "AWS::SNS::Topic": "TopicName",
 }
 _ARN_FORMAT = {
     "AWS::DynamoDB::Table": "arn:{partition}:dynamodb:{region}:{account}:table/{name}",
     "AWS::S3::Bucket": "arn:{partition}:s3:::{name}",
+    "AWS::SNS::Topic": "arn:{partition}:sns:{region}:{account}:{name}",
+}
+# What Ref returns where it is not the physical name (as CloudFormation documents per type).
+_REF_RETURNS_ARN = {"AWS::SNS::Topic"}
+# The attributes Fn::GetAtt may ask for: "name" or "arn" of the resource.
+_ATTRIBUTES = {
+    "AWS::DynamoDB::Table": {"Arn": "arn"},
+    "AWS::S3::Bucket": {"Arn": "arn"},
+    "AWS::SNS::Topic": {"TopicArn": "arn", "TopicName": "name"},
 }
 
 
@@ -177,12 +189,14 @@ def _names(template: Mapping[str, Any], params: Mapping[str, str]) -> dict[str, 
         prop = _PHYSICAL_NAME_PROPERTY.get(kind)
         if prop is None:
             continue
-        physical = resolve(resource["Properties"][prop], base)
-        names[logical_id] = physical
+        values = {"name": resolve(resource["Properties"][prop], base)}
         if kind in _ARN_FORMAT:
-            names[f"{logical_id}.Arn"] = _ARN_FORMAT[kind].format(
-                partition=PARTITION, region=REGION, account=ACCOUNT_ID, name=physical
+            values["arn"] = _ARN_FORMAT[kind].format(
+                partition=PARTITION, region=REGION, account=ACCOUNT_ID, name=values["name"]
             )
+        names[logical_id] = values["arn" if kind in _REF_RETURNS_ARN else "name"]
+        for attribute, value in _ATTRIBUTES.get(kind, {}).items():
+            names[f"{logical_id}.{attribute}"] = values[value]
     return names
 
 
@@ -472,17 +486,108 @@ def _provision_receipt_rule(props: Mapping[str, Any]) -> None:
         ses.create_receipt_rule(RuleSetName=rule_set, Rule=rule, **extra)
 
 
+def _provision_configuration_set(props: Mapping[str, Any]) -> None:
+    _require_only("AWS::SES::ConfigurationSet", props, {"Name"})
+    ses = boto3.client("ses", region_name=REGION)
+    try:
+        ses.create_configuration_set(ConfigurationSet={"Name": props["Name"]})
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "ConfigurationSetAlreadyExists":
+            raise
+
+
+# CFN EventDestination property -> SES API EventDestination member (same content otherwise).
+_EVENT_DESTINATION_KEYS = {
+    "Name": "Name",
+    "Enabled": "Enabled",
+    "MatchingEventTypes": "MatchingEventTypes",
+    "SnsDestination": "SNSDestination",
+}
+
+
+def event_destination_to_api(cfn_destination: Mapping[str, Any]) -> dict[str, Any]:
+    """SES API EventDestination for a ConfigurationSetEventDestination's ``EventDestination``."""
+    _require_only(
+        "AWS::SES::ConfigurationSetEventDestination EventDestination",
+        cfn_destination,
+        set(_EVENT_DESTINATION_KEYS),
+    )
+    destination = {_EVENT_DESTINATION_KEYS[key]: value for key, value in cfn_destination.items()}
+    if "Enabled" in destination:
+        destination["Enabled"] = bool(destination["Enabled"])
+    if "SNSDestination" in destination:
+        _require_only(
+            "AWS::SES::ConfigurationSetEventDestination SnsDestination",
+            destination["SNSDestination"],
+            {"TopicARN"},
+        )
+        destination["SNSDestination"] = dict(destination["SNSDestination"])
+    return destination
+
+
+def _provision_event_destination(props: Mapping[str, Any]) -> None:
+    _require_only(
+        "AWS::SES::ConfigurationSetEventDestination",
+        props,
+        {"ConfigurationSetName", "EventDestination"},
+    )
+    ses = boto3.client("ses", region_name=REGION)
+    config_set = props["ConfigurationSetName"]
+    destination = event_destination_to_api(props["EventDestination"])
+    existing = ses.describe_configuration_set(
+        ConfigurationSetName=config_set, ConfigurationSetAttributeNames=["eventDestinations"]
+    ).get("EventDestinations", [])
+    current = next((d for d in existing if d and d.get("Name") == destination["Name"]), None)
+    if current is None:
+        ses.create_configuration_set_event_destination(
+            ConfigurationSetName=config_set, EventDestination=destination
+        )
+    elif current != destination:
+        # moto lacks UpdateConfigurationSetEventDestination, so a changed destination fails
+        # here loudly; the emulator starts empty on every run, so only a second provision()
+        # in one process with a different template could get here.
+        ses.update_configuration_set_event_destination(
+            ConfigurationSetName=config_set, EventDestination=destination
+        )
+
+
+# --------------------------------------------------------------------------- SNS
+
+
+def _provision_topic(props: Mapping[str, Any]) -> None:
+    """Not encrypted (see the template); a KmsMasterKeyId would be an unknown property here."""
+    _require_only("AWS::SNS::Topic", props, {"TopicName"})
+    # CreateTopic returns the existing topic for a name it already has.
+    boto3.client("sns", region_name=REGION).create_topic(Name=props["TopicName"])
+
+
+def _provision_topic_policy(props: Mapping[str, Any]) -> None:
+    """Applied as the topics' Policy attribute; moto stores it but does not enforce it."""
+    _require_only("AWS::SNS::TopicPolicy", props, {"Topics", "PolicyDocument"})
+    sns = boto3.client("sns", region_name=REGION)
+    for topic_arn in props["Topics"]:
+        sns.set_topic_attributes(
+            TopicArn=topic_arn,
+            AttributeName="Policy",
+            AttributeValue=json.dumps(props["PolicyDocument"]),
+        )
+
+
 # --------------------------------------------------------------------------- entry point
 
 # Creation order: a type's handler may rely on the types before it (rules need their rule set,
-# the policy its bucket).
+# the policy its bucket, an event destination its configuration set and topic).
 _HANDLERS: dict[str, Callable[[Mapping[str, Any]], None]] = {
     "AWS::DynamoDB::Table": _provision_table,
     "AWS::S3::Bucket": _provision_bucket,
     "AWS::S3::BucketPolicy": _provision_bucket_policy,
+    "AWS::SNS::Topic": _provision_topic,
+    "AWS::SNS::TopicPolicy": _provision_topic_policy,
     "AWS::SES::EmailIdentity": _provision_email_identity,
     "AWS::SES::ReceiptRuleSet": _provision_rule_set,
     "AWS::SES::ReceiptRule": _provision_receipt_rule,
+    "AWS::SES::ConfigurationSet": _provision_configuration_set,
+    "AWS::SES::ConfigurationSetEventDestination": _provision_event_destination,
 }
 # Types with nothing to emulate locally, each with the reason.
 _NOT_EMULATED: dict[str, str] = {
@@ -499,6 +604,8 @@ class Resources:
     no_reply: str
     rule_set: str
     mail_domain: str
+    configuration_set: str
+    feedback_topic: str  # the SNS topic's name, as the app's setting takes it
 
 
 def provision(params: Mapping[str, str], template_path: Path | str = TEMPLATE_PATH) -> Resources:
@@ -541,4 +648,6 @@ def provision(params: Mapping[str, str], template_path: Path | str = TEMPLATE_PA
         no_reply=outputs["NoReplyAddress"],
         rule_set=outputs["ReceiptRuleSetName"],
         mail_domain=checked["MailDomain"],
+        configuration_set=outputs["ConfigurationSetName"],
+        feedback_topic=outputs["MailFeedbackTopicName"],
     )

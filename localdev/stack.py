@@ -39,6 +39,10 @@ def configure_environment(site_url: str, resources: provision.Resources, **overr
         "IRAI_TABLE": resources.table,
         "IRAI_BUCKET": resources.bucket,
         "IRAI_MAIL_FROM": resources.no_reply,
+        "IRAI_MAIL_CONFIGURATION_SET": resources.configuration_set,
+        "IRAI_MAIL_FEEDBACK_TOPIC": resources.feedback_topic,
+        # No scheduled sender locally: notifications go out right after the change is stored.
+        "IRAI_MAIL_DELIVERY": "inline",
         "IRAI_SITE_URL": site_url,
         "IRAI_LOCAL_MODE": "1",
     })

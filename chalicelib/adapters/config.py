@@ -44,6 +44,31 @@ def mail_from_address() -> str:
     return _required("IRAI_MAIL_FROM")
 
 
+def mail_configuration_set() -> str:
+    """The SES configuration set every mail is sent with; it publishes bounces and complaints
+    to the feedback topic (see infra/template.yaml)."""
+    return _required("IRAI_MAIL_CONFIGURATION_SET")
+
+
+def mail_feedback_topic() -> str:
+    """Name of the SNS topic SES feedback arrives on.
+
+    Read when app.py is imported, not lazily: the handler's subscription is declared at deploy
+    time, and `chalice deploy/package --stage <stage>` loads the app with the stage's settings.
+    """
+    return _required("IRAI_MAIL_FEEDBACK_TOPIC")
+
+
+def mail_delivery() -> str:
+    """How notifications leave the outbox: "scheduled" (AWS: a scheduled Lambda sends them, the
+    user's request never waits for SES) or "inline" (local mode: sent in-process right after the
+    change is stored, so the mailbox shows them at once; the schedule's sweep still retries)."""
+    value = os.environ.get("IRAI_MAIL_DELIVERY", "scheduled").strip() or "scheduled"
+    if value not in ("scheduled", "inline"):
+        raise ConfigError(f"IRAI_MAIL_DELIVERY must be 'scheduled' or 'inline', not {value!r}")
+    return value
+
+
 def site_url() -> str:
     """Public base URL of the site, without a trailing slash (used in e-mails and origin checks)."""
     url = _required("IRAI_SITE_URL").rstrip("/")

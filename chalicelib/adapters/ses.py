@@ -13,17 +13,41 @@ from chalicelib.services.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
+# SES refusals that the same mail would meet again however often it is retried.
+_PERMANENT = frozenset({
+    "MessageRejected", "MailFromDomainNotVerified", "MailFromDomainNotVerifiedException",
+    "InvalidParameterValue", "ConfigurationSetDoesNotExist", "ConfigurationSetDoesNotExistException",
+})
 
-def build_message(*, to: str, subject: str, text: str, html: str, sender_name: str,
+
+class SendFailed(ServiceUnavailable):
+    """SES did not take the mail, after botocore's own retries. ``code`` is SES's error code (or the
+    botocore error's name); ``permanent`` says whether trying again later can help."""
+
+    def __init__(self, code: str):
+        super().__init__(f"mail could not be sent ({code})")
+        self.code = code
+        self.permanent = code in _PERMANENT
+
+
+def no_reply_domain() -> str:
+    return config.mail_from_address().partition("@")[2]
+
+
+def build_message(*, to: str, subject: str, text: str, html: str, sender_name: str, to_name: str = "",
                   headers: dict[str, str] | None = None) -> EmailMessage:
     sender = config.mail_from_address()
     local_part, _, domain = sender.partition("@")
     message = EmailMessage()
     message["From"] = Address(display_name=sender_name, username=local_part, domain=domain)
-    message["To"] = to
+    to_local, _, to_domain = to.partition("@")
+    message["To"] = Address(display_name=to_name, username=to_local, domain=to_domain) if to_name else to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=domain)
+    # Machine-sent (RFC 3834): auto-responders and out-of-office replies must not answer it.
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
     for name, value in (headers or {}).items():
         message[name] = value
     message.set_content(text, charset="utf-8")
@@ -31,19 +55,25 @@ def build_message(*, to: str, subject: str, text: str, html: str, sender_name: s
     return message
 
 
-def send(message: EmailMessage) -> str:
-    """Send through SES; returns the SES message id.
+def send(message: EmailMessage, *, to: str) -> str:
+    """Send through SES with the stage's configuration set (bounces and complaints come back
+    through it); returns the SES message id.
 
-    botocore retries throttling and transient errors; what still fails raises
-    ServiceUnavailable so the caller reports it instead of dropping the mail.
+    botocore retries throttling and transient errors; what still fails raises SendFailed so the
+    caller retries later or reports it instead of dropping the mail.
     """
     try:
         response = aws.client("ses").send_raw_email(
             Source=config.mail_from_address(),
-            Destinations=[str(message["To"])],
+            Destinations=[to],
             RawMessage={"Data": message.as_bytes()},
+            ConfigurationSetName=config.mail_configuration_set(),
         )
-    except (ClientError, BotoCoreError) as error:
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "ClientError")
+        log.error("mail send failed", extra={"error": code})
+        raise SendFailed(code) from error
+    except BotoCoreError as error:
         log.error("mail send failed", extra={"error": type(error).__name__})
-        raise ServiceUnavailable("mail could not be sent") from error
+        raise SendFailed(type(error).__name__) from error
     return response["MessageId"]

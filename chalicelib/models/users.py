@@ -37,6 +37,11 @@ class User(Item, discriminator="User"):
     last_reset_mail_at = UTCDateTimeAttribute(null=True)
     # Bumped whenever every existing session must end (password change, deactivation).
     session_epoch = NumberAttribute(default=0)
+    # メール通知設定 (the account's own mails, guidance and password reset, always go). A client:
+    # mail about requests they only follow (依頼関係者). Staff: mail about requests nobody is
+    # assigned to (new requests, and client comments on them).
+    mail_following = BooleanAttribute(default=True)
+    mail_unassigned = BooleanAttribute(default=True)
     created_at = UTCDateTimeAttribute()
     version = VersionAttribute()
 

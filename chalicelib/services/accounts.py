@@ -16,6 +16,7 @@ from chalicelib.messages import t
 from chalicelib.models.base import transaction
 from chalicelib.models.companies import Company
 from chalicelib.models.events import AccountEvent
+from chalicelib.models.notifications import MailSuppression
 from chalicelib.models.security import LoginFailures
 from chalicelib.models.users import AGENCY_ADMIN, AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, User
 from chalicelib.services import mail, passwords, permissions, throttle
@@ -64,6 +65,7 @@ class AccountDetail:
     user: User
     history: list[AccountEvent] = field(default_factory=list)
     locked_until: datetime | None = None
+    mail_stopped: MailSuppression | None = None  # SES reported the address bouncing or complaining
 
 
 def _new_user(values: dict[str, str], *, role: str, company_id: str | None, now: datetime) -> tuple[User, str]:
@@ -201,12 +203,15 @@ def list_accounts(actor: User, *, company_id: str | None) -> list[User]:
 def account_detail(actor: User, user_id: str) -> AccountDetail:
     """The account; for the agency also its history and any login lock."""
     user = _target(actor, user_id, permissions.ACCOUNT_VIEW)
-    if not permissions.can(actor, permissions.ACCOUNT_HISTORY):
+    if not actor.is_agency:
         return AccountDetail(user=user)
+    stopped = MailSuppression.find(user.email)
+    if not permissions.can(actor, permissions.ACCOUNT_HISTORY):
+        return AccountDetail(user=user, mail_stopped=stopped)
     user, history = User.with_history(user_id)
     failures = LoginFailures.find(user_id)
     locked = failures.locked_until if failures and failures.locked_until and failures.locked_until > utcnow() else None
-    return AccountDetail(user=user, history=history, locked_until=locked)
+    return AccountDetail(user=user, history=history, locked_until=locked, mail_stopped=stopped)
 
 
 def edit_account(actor: User, user_id: str, form: AccountForm, *, version: int) -> User:
@@ -259,6 +264,16 @@ def resend_guidance(actor: User, user_id: str, *, now: datetime | None = None) -
     ])
     record(user, "guidance_resent", actor, at=now)
     return NewAccount(user=user, temporary_password=temporary, mail_sent=_send_guidance(user, temporary))
+
+
+def resume_mail(actor: User, user_id: str) -> None:
+    """配信を再開: mail goes to the account's address again after SES reported it bouncing or
+    complaining (the client fixed its mailbox). Changing the address does the same by itself."""
+    user = _target(actor, user_id, permissions.ACCOUNT_MAIL)
+    stopped = MailSuppression.find(user.email)
+    if stopped is not None:
+        stopped.delete()
+        record(user, "mail_resumed", actor)
 
 
 def unlock(actor: User, user_id: str) -> None:

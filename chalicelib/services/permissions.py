@@ -21,6 +21,7 @@ ACCOUNT_DEACTIVATE = "account.deactivate"
 ACCOUNT_RESEND_GUIDANCE = "account.resend_guidance"
 ACCOUNT_HISTORY = "account.history"
 ACCOUNT_UNLOCK = "account.unlock"
+ACCOUNT_MAIL = "account.mail"                # lift a bounce or complaint stop on the address
 STAFF_MANAGE = "staff.manage"
 SETTINGS_EDIT = "settings.edit"
 # Actions on requests (依頼).
@@ -32,18 +33,19 @@ REQUEST_PARTICIPANTS = "request.participants"  # 依頼関係者
 REQUEST_WITHDRAW = "request.withdraw"
 REQUEST_CONFIRM = "request.confirm"          # the client confirms completion (確認待ち -> 完了)
 INBOX_VIEW = "inbox.view"
+MAIL_PREFERENCES = "mail.preferences"        # one's own mail settings (メール通知設定)
 
 _ACCOUNT_ADMIN = {ACCOUNT_LIST, ACCOUNT_VIEW, ACCOUNT_CREATE, ACCOUNT_EDIT, ACCOUNT_DEACTIVATE,
                   ACCOUNT_RESEND_GUIDANCE}
 
-_AGENCY_WORK = {REQUEST_VIEW, REQUEST_COMMENT, REQUEST_MANAGE, INBOX_VIEW}
+_AGENCY_WORK = {REQUEST_VIEW, REQUEST_COMMENT, REQUEST_MANAGE, INBOX_VIEW, MAIL_PREFERENCES}
 _CLIENT_WORK = {REQUEST_VIEW, REQUEST_CREATE, REQUEST_COMMENT, REQUEST_PARTICIPANTS, REQUEST_WITHDRAW,
-                REQUEST_CONFIRM}
+                REQUEST_CONFIRM, MAIL_PREFERENCES}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     AGENCY_ADMIN: frozenset(_ACCOUNT_ADMIN | _AGENCY_WORK | {COMPANY_LIST, COMPANY_CREATE, COMPANY_VIEW,
-                                                             ACCOUNT_HISTORY, ACCOUNT_UNLOCK, STAFF_MANAGE,
-                                                             SETTINGS_EDIT}),
+                                                             ACCOUNT_HISTORY, ACCOUNT_UNLOCK, ACCOUNT_MAIL,
+                                                             STAFF_MANAGE, SETTINGS_EDIT}),
     # Staff answer requests: they may look companies and their people up, not manage them.
     AGENCY_STAFF: frozenset(_AGENCY_WORK | {COMPANY_LIST, COMPANY_VIEW, ACCOUNT_LIST, ACCOUNT_VIEW}),
     CLIENT_ADMIN: frozenset(_ACCOUNT_ADMIN | _CLIENT_WORK),

@@ -19,7 +19,7 @@ from chalicelib.models.companies import Company
 from chalicelib.models.ids import is_id
 from chalicelib.models.requests import INBOX, Request, Seen, ThreadEntry, company_requests_partition
 from chalicelib.models.users import User
-from chalicelib.services import attachments, permissions, workflow
+from chalicelib.services import attachments, notifications, permissions, workflow
 from chalicelib.services.clock import utcnow
 from chalicelib.services.errors import Conflict, Invalid, NotFound
 
@@ -140,9 +140,17 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
         participant_ids=participants, created_at=now, last_activity_at=now, awaiting_agency=True,
         search_text=_search_text(company.name, title, body, f"#{number}"),
     )
-    request.save(condition=Request.pk.does_not_exist())
+    told = notifications.event(notifications.CREATED, request=request, actor=actor, event_id=request.request_id,
+                               at=now, body=body, file_names=[upload.name for upload in uploads])
+
+    def write(tx):
+        tx.save(request, condition=Request.pk.does_not_exist())
+        tx.save(told)
+
+    transact(write)
     attachments.attach(uploads, request, actor, now=now)
     Seen.mark(actor.user_id, request.request_id, now)
+    notifications.after_commit([told])
     return request
 
 
@@ -220,9 +228,12 @@ def add_comment(actor: User, request_id: str, body: str, *, upload_ids: list[str
                             author_name=actor.name, at=now, body=body)
     request.last_activity_at = now
     request.reindex()
+    told = notifications.event(notifications.COMMENT, request=request, actor=actor, event_id=entry.entry_id,
+                               at=now, body=body, file_names=[upload.name for upload in uploads])
 
     def write(tx):
         tx.save(entry)
+        tx.save(told)
         tx.update(request, actions=[
             Request.last_activity_at.set(now),
             Request.awaiting_agency.set(side == workflow.CLIENT),
@@ -233,6 +244,7 @@ def add_comment(actor: User, request_id: str, body: str, *, upload_ids: list[str
     transact(write)
     entry.files = attachments.attach(uploads, request, actor, entry_id=entry.entry_id, now=now)
     Seen.mark(actor.user_id, request.request_id, now)
+    notifications.after_commit([told])
     return entry
 
 
@@ -283,6 +295,7 @@ def update_request(actor: User, request_id: str, changes: RequestChanges, *, rev
             errors["assignee_id"] = t("request.assignee_unknown")
         else:
             events.append(("assignee", request.assignee_name or "未定", assignee.name if assignee else "未定"))
+            request.assignee_id, request.assignee_name = (assignee.user_id, assignee.name) if assignee else (None, None)
             actions += [Request.assignee_id.set(assignee.user_id) if assignee else Request.assignee_id.remove(),
                         Request.assignee_name.set(assignee.name) if assignee else Request.assignee_name.remove()]
     if changes.due_date is not UNCHANGED and (changes.due_date or None) != request.due_date:
@@ -318,21 +331,38 @@ def update_request(actor: User, request_id: str, changes: RequestChanges, *, rev
         actions.append(Request.last_activity_at.set(now))
     request.reindex()
     actions += [Request.revision.add(1), Request.gsi1sk.set(request.gsi1sk), Request.gsi2sk.set(request.gsi2sk)]
+    notices = _notices(actor, request, entries, now)
 
     def write(tx):
         tx.update(request, actions=actions, condition=Request.revision == revision)
-        for entry in entries:
-            tx.save(entry)
+        for item in [*entries, *notices]:
+            tx.save(item)
 
     try:
         transact(write)
     except TransactWriteError as error:
-        if condition_failed(error, len(entries)):  # the request's update comes after the entries' puts
+        # The request's update comes after every put (the entries and the notifications).
+        if condition_failed(error, len(entries) + len(notices)):
             raise Conflict("request changed meanwhile") from None
         raise
+    notifications.after_commit(notices)
     saved = Request.find(request.request_id)
     saved.changed_fields = request.changed_fields
     return saved
+
+
+def _notices(actor: User, request: Request, entries: list[ThreadEntry], now: datetime) -> list:
+    """Mail for the changes that are told: the status (to the other side) and a new 担当者."""
+    told = []
+    for entry in entries:
+        if entry.field == "status":
+            told.append(notifications.event(notifications.STATUS, request=request, actor=actor,
+                                            event_id=entry.entry_id, at=now, old_value=entry.old_value,
+                                            new_value=entry.new_value))
+        elif entry.field == "assignee" and request.assignee_id:
+            told.append(notifications.event(notifications.ASSIGNED, request=request, actor=actor,
+                                            event_id=entry.entry_id, at=now, assignee_id=request.assignee_id))
+    return told
 
 
 def withdraw_request(actor: User, request_id: str, *, revision: int) -> Request:

@@ -11,7 +11,7 @@ from dataclasses import asdict
 from chalice import Blueprint
 
 from chalicelib.messages import ACCOUNT_EVENTS, FIELD_LABELS, t
-from chalicelib.services import accounts, companies, permissions
+from chalicelib.services import accounts, companies, notifications, permissions
 from chalicelib.services.auth import SignedIn
 from chalicelib.services.errors import Conflict, Invalid, NotFound
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field
@@ -21,7 +21,7 @@ from chalicelib.web.responses import page, redirect
 bp = Blueprint(__name__)
 
 ACCOUNT_NOTICES = ("created", "created_mail_failed", "updated", "deactivated", "reactivated",
-                   "guidance_resent", "unlocked")
+                   "guidance_resent", "unlocked", "mail_resumed")
 ACCOUNT_FIELDS = ("user_id", "name", "kana", "phone", "email")
 
 
@@ -172,6 +172,30 @@ def account_resend_guidance(me: SignedIn, user_id: str):
 @signed_in_page
 def account_unlock(me: SignedIn, user_id: str):
     return _account_action(me, user_id, lambda: accounts.unlock(me.user, user_id), "unlocked")
+
+
+@bp.route("/accounts/{user_id}/mail-resume", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def account_mail_resume(me: SignedIn, user_id: str):
+    return _account_action(me, user_id, lambda: accounts.resume_mail(me.user, user_id), "mail_resumed")
+
+
+# One's own mail settings (メール通知設定).
+
+@bp.route("/account/mail", methods=["GET"])
+@signed_in_page
+def mail_settings(me: SignedIn):
+    permissions.authorize(me.user, permissions.MAIL_PREFERENCES, company_id=me.user.company_id)
+    saved = (bp.current_request.query_params or {}).get("notice") == "saved"
+    enabled = me.user.mail_unassigned if me.user.is_agency else me.user.mail_following
+    return page("accounts/mail.html", enabled=enabled, notice=t("mail.preferences_saved") if saved else None)
+
+
+@bp.route("/account/mail", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def save_mail_settings(me: SignedIn):
+    notifications.save_preferences(me.user, enabled=field("enabled") == "on")
+    return redirect("/account/mail?notice=saved")
 
 
 # Agency side: クライアント管理.

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib import messages
 from chalicelib.adapters import config
 from chalicelib.messages import CHANGE_LABELS, t
-from chalicelib.services import attachments, permissions, requests, workflow
+from chalicelib.services import attachments, notifications, permissions, requests, workflow
 from chalicelib.services.auth import SignedIn
 from chalicelib.services.errors import Conflict, Invalid
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form, values
@@ -14,7 +15,9 @@ from chalicelib.web.responses import page, redirect
 
 bp = Blueprint(__name__)
 
-REQUEST_NOTICES = ("created", "commented", "updated", "memo_added", "withdrawn", "confirmed", "nothing_changed")
+# ?notice=<key> after a redirect, and the message it shows.
+REQUEST_NOTICES = {key: f"request.{key}" for key in ("created", "commented", "updated", "memo_added", "withdrawn",
+                                                     "confirmed", "nothing_changed")} | {"mail_resent": "mail.resent"}
 
 
 def _query(name: str) -> str:
@@ -50,14 +53,16 @@ def _show(me: SignedIn, request_id: str, *, status: int = 200, errors: dict | No
           comment: str = "", typed: dict | None = None):
     view = requests.view_request(me.user, request_id)
     side = requests.side_of(me.user)
+    can_manage = permissions.can(me.user, permissions.REQUEST_MANAGE)
     notice_key = _query("notice")
     return page(
         "requests/show.html", status=status, view=view, request=view.request, errors=errors or {},
-        notice=t(f"request.{notice_key}") if notice_key in REQUEST_NOTICES else None,
+        notice=t(REQUEST_NOTICES[notice_key]) if notice_key in REQUEST_NOTICES else None,
         labels=workflow.LABELS, change_labels=CHANGE_LABELS, comment=comment, typed=typed or {},
         next_statuses=workflow.next_statuses(side, view.request.status),
-        can_manage=permissions.can(me.user, permissions.REQUEST_MANAGE),
+        can_manage=can_manage,
         can_participate=permissions.can(me.user, permissions.REQUEST_PARTICIPANTS),
+        mail=notifications.of_request(me.user, view.request) if can_manage else [], mail_labels=messages,
         staff=requests.staff_choices() if me.user.is_agency else [],
         is_inline=attachments.is_inline, max_bytes=config.upload_max_bytes(),
         member_choices=[u for u in requests.participant_choices(me.user) if u.user_id != view.request.requester_id]
@@ -148,6 +153,18 @@ def withdraw(me: SignedIn, request_id: str):
 @signed_in_page
 def confirm(me: SignedIn, request_id: str):
     return _save(me, request_id, requests.confirm_request, "confirmed")
+
+
+@bp.route("/requests/{request_id}/mail/{event_id}/{recipient_id}/resend", methods=["POST"],
+          content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def resend_mail(me: SignedIn, request_id: str, event_id: str, recipient_id: str):
+    """再送: a failed or skipped notification goes back into the outbox."""
+    try:
+        notifications.resend(me.user, request_id, event_id, recipient_id)
+    except Invalid as error:
+        return _show(me, request_id, status=409, errors=error.errors)
+    return redirect(f"/requests/{request_id}?notice=mail_resent#mail-title")
 
 
 @bp.route("/requests/{request_id}/files/{attachment_id}", methods=["GET"])

@@ -7,6 +7,7 @@ check those converters against themselves.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -50,6 +51,7 @@ class Infra:
     dynamodb: Any
     s3: Any
     ses: Any
+    sns: Any
 
     def props(self, logical_id: str) -> dict[str, Any]:
         return self.template[logical_id]["Properties"]
@@ -74,6 +76,7 @@ def infra():
             dynamodb=client("dynamodb"),
             s3=client("s3"),
             ses=client("ses"),
+            sns=client("sns"),
         )
     finally:
         emu.stop()
@@ -267,15 +270,86 @@ def test_active_rule_set_bounces_mail_to_no_reply(infra):
     assert second == expected_stop == {"StopAction": {"Scope": "RuleSet"}}
 
 
+# --------------------------------------------------------------------------- SES sending feedback
+
+
+def _topic_arn(infra: Infra) -> str:
+    arns = [t["TopicArn"] for t in infra.sns.list_topics()["Topics"]]
+    (arn,) = [a for a in arns if a.rsplit(":", 1)[1] == infra.resources.feedback_topic]
+    return arn
+
+
+def _event_destinations(infra: Infra) -> list[dict[str, Any]]:
+    described = infra.ses.describe_configuration_set(
+        ConfigurationSetName=infra.resources.configuration_set,
+        ConfigurationSetAttributeNames=["eventDestinations"],
+    )
+    return [d for d in described.get("EventDestinations", []) if d]
+
+
+def test_configuration_set_name_comes_from_template(infra):
+    expected = infra.props("MailConfigurationSet")["Name"]
+    assert infra.resources.configuration_set == expected == "irai-local-mail"
+    names = [c["Name"] for c in infra.ses.list_configuration_sets()["ConfigurationSets"]]
+    assert expected in names
+
+
+def test_feedback_topic_name_comes_from_template(infra):
+    expected = infra.props("MailFeedbackTopic")["TopicName"]
+    assert infra.resources.feedback_topic == expected == "irai-local-mail-feedback"
+    arn = _topic_arn(infra)
+    assert arn == f"arn:aws:sns:{emulator.REGION}:{emulator.ACCOUNT_ID}:{expected}"
+    # Not KMS-encrypted (SES could not publish to a key it has no grant on); see the template.
+    assert "KmsMasterKeyId" not in infra.props("MailFeedbackTopic")
+    assert "KmsMasterKeyId" not in infra.sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+
+
+def test_feedback_topic_policy_lets_only_ses_of_this_account_publish(infra):
+    expected = infra.props("MailFeedbackTopicPolicy")
+    arn = _topic_arn(infra)
+    assert expected["Topics"] == [arn]
+    actual = json.loads(infra.sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])
+    assert actual == expected["PolicyDocument"]
+
+    # The behaviour that matters, whatever the statements are called.
+    (statement,) = actual["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert statement["Action"] == "sns:Publish"
+    assert statement["Resource"] == arn
+    assert statement["Condition"] == {
+        "StringEquals": {"AWS:SourceAccount": emulator.ACCOUNT_ID}
+    }
+
+
+def test_configuration_set_publishes_bounces_and_complaints_to_the_topic(infra):
+    props = infra.props("MailFeedbackEventDestination")
+    assert props["ConfigurationSetName"] == infra.resources.configuration_set
+    expected = props["EventDestination"]
+    (actual,) = _event_destinations(infra)
+    assert actual["Name"] == expected["Name"]
+    assert actual["Enabled"] is True and expected["Enabled"] is True
+    assert sorted(actual["MatchingEventTypes"]) == sorted(expected["MatchingEventTypes"])
+    assert {"bounce", "complaint"} <= set(actual["MatchingEventTypes"])
+    # CFN's SnsDestination is the API's SNSDestination.
+    assert actual["SNSDestination"] == expected["SnsDestination"] == {"TopicARN": _topic_arn(infra)}
+    assert not {"CloudWatchDestination", "KinesisFirehoseDestination"} & set(actual)
+
+
 # --------------------------------------------------------------------------- provisioning
 
 
 def test_provision_is_idempotent(infra):
     again = provision(infra.params)
     assert again == infra.resources
-    # Re-running must not duplicate the receipt rule.
+    # Re-running must not duplicate the receipt rule, the topic or the event destination.
     rules = infra.ses.describe_receipt_rule_set(RuleSetName=again.rule_set)["Rules"]
     assert [r["Name"] for r in rules] == ["bounce-no-reply"]
+    topics = [t["TopicArn"] for t in infra.sns.list_topics()["Topics"]]
+    assert [t for t in topics if t.endswith(":" + again.feedback_topic)] == [_topic_arn(infra)]
+    assert [d["Name"] for d in _event_destinations(infra)] == [
+        infra.props("MailFeedbackEventDestination")["EventDestination"]["Name"]
+    ]
 
 
 def test_template_denies_requests_without_tls_to_the_bucket(infra):

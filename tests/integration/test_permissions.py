@@ -41,6 +41,9 @@ ROUTES = {
     ("POST", "/accounts/{user_id}/reactivate"): (MANAGE_OWN, "company"),
     ("POST", "/accounts/{user_id}/resend-guidance"): (MANAGE_OWN, "company"),
     ("POST", "/accounts/{user_id}/unlock"): (ADMIN, "company"),
+    ("POST", "/accounts/{user_id}/mail-resume"): (ADMIN, "company"),
+    ("GET", "/account/mail"): ("all", None),
+    ("POST", "/account/mail"): ("all", None),
     ("GET", "/clients"): (AGENCY, "agency"),
     ("GET", "/clients/new"): (ADMIN, "agency"),
     ("POST", "/clients"): (ADMIN, "agency"),
@@ -62,6 +65,7 @@ ROUTES = {
     ("POST", "/requests/{request_id}/participants"): (CLIENTS, "company"),
     ("POST", "/requests/{request_id}/withdraw"): (CLIENTS, "company"),
     ("POST", "/requests/{request_id}/confirm"): (CLIENTS, "company"),
+    ("POST", "/requests/{request_id}/mail/{event_id}/{recipient_id}/resend"): (AGENCY, "company"),
     ("GET", "/requests/{request_id}/files/{attachment_id}"): ("all", "company"),
     ("GET", "/requests/{request_id}/files/{attachment_id}/preview"): ("all", "company"),
     ("POST", "/api/uploads"): (CLIENTS, None),
@@ -87,7 +91,7 @@ def test_the_table_names_every_route(app):
 @pytest.fixture(scope="module")
 def world(aws):
     """Two client companies with an admin and a member each, and the agency's people."""
-    agency_admin = make_user(name="代理店 管理者")
+    agency_admin = make_user(name="代理店 管理者", mail_unassigned=True)  # mailed about each new request
     company_a, company_b = make_company("A社"), make_company("B社")
     people = {"agency_admin": agency_admin, "agency_staff": make_user(role=AGENCY_STAFF, name="担当")}
     for label, company in (("a", company_a), ("b", company_b)):
@@ -188,7 +192,9 @@ def test_route_answers_each_role_as_the_table_says(client, world, role, method, 
     request = people["request_b"] if other else people["request_a"]
     file = people["file_b"] if other else people["file_a"]
     path = (route.replace("{user_id}", target.user_id).replace("{company_id}", company.company_id)
-            .replace("{request_id}", request.request_id).replace("{attachment_id}", file.attachment_id))
+            .replace("{request_id}", request.request_id).replace("{attachment_id}", file.attachment_id)
+            # the mail the agency admin got about the new request (already sent: re-sending is refused)
+            .replace("{event_id}", request.request_id).replace("{recipient_id}", people["agency_admin"].user_id))
     agent = Agent(client)
     if role == "anonymous":
         agent.get("/login")

@@ -210,6 +210,8 @@ PROBE_ENV = {
     "IRAI_TABLE": "irai-probe",
     "IRAI_BUCKET": "irai-probe-attachments-000000000000",
     "IRAI_MAIL_FROM": "no-reply@example.com",
+    "IRAI_MAIL_CONFIGURATION_SET": "irai-probe-mail",
+    "IRAI_MAIL_FEEDBACK_TOPIC": "irai-probe-mail-feedback",
     "IRAI_SITE_URL": "https://irai.example.com",
     "IRAI_BCRYPT_ROUNDS": "4",
     "IRAI_LOG_LEVEL": "WARNING",

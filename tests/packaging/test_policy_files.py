@@ -80,6 +80,14 @@ def test_policy_covers_the_stage_settings_and_nothing_wider(stage):
     allowed_from = send["Condition"]["StringLike"]["ses:FromAddress"]
     assert iam_match(allowed_from, settings["IRAI_MAIL_FROM"])
     assert not iam_match(allowed_from, "ceo@example.co.jp")
+    # SES authorizes a send against the identity and against the configuration set it names.
+    send_resources = as_list(send["Resource"])
+    identity_arn = f"arn:aws:ses:ap-northeast-1:123456789012:identity/{settings['IRAI_MAIL_FROM'].split('@')[1]}"
+    assert any(iam_match(r, identity_arn) for r in send_resources)
+    config_set_arn = ("arn:aws:ses:ap-northeast-1:123456789012:configuration-set/"
+                      f"{settings['IRAI_MAIL_CONFIGURATION_SET']}")
+    assert any(iam_match(r, config_set_arn) for r in send_resources)
+    assert not any(iam_match(r, config_set_arn.replace(f"irai-{stage}-", "irai-other-")) for r in send_resources)
 
     (logs,) = statements_for(document, "logs:PutLogEvents")
     function_log_group = f"arn:aws:logs:ap-northeast-1:123456789012:log-group:/aws/lambda/{CONFIG['app_name']}-{stage}"

@@ -1,0 +1,1 @@
+"""Lambda functions that no person calls: the schedule and AWS events (SNS)."""

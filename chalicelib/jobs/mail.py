@@ -1,0 +1,38 @@
+"""The mail sender (every minute) and SES feedback (bounces and complaints through SNS)."""
+from __future__ import annotations
+
+import json
+import logging
+
+from chalice import Blueprint, Rate
+
+from chalicelib.adapters import config
+from chalicelib.services import notifications
+
+bp = Blueprint(__name__)
+log = logging.getLogger(__name__)
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES), name="deliver_mail")
+def deliver_mail(event) -> dict:
+    """Send what is due in the outbox. Runs may overlap or repeat: each mail is claimed first."""
+    outcomes = notifications.deliver_due()
+    if outcomes:
+        log.info("outbox run", extra={"outcomes": dict(outcomes)})
+    return dict(outcomes)
+
+
+# The topic is bound at deploy time: `chalice deploy --stage X` imports this module with the
+# stage's settings, so each stage subscribes to its own topic (infra/template.yaml creates it).
+@bp.on_sns_message(topic=config.mail_feedback_topic(), name="mail_feedback")
+def mail_feedback(event) -> list[str]:
+    """Stop mail to addresses SES reports as bouncing for good or complaining."""
+    try:
+        message = json.loads(event.message)
+    except ValueError:
+        log.error("SES feedback is not JSON", extra={"subject": event.subject})
+        return []
+    marked = notifications.record_feedback(message)
+    if marked:
+        log.warning("mail stopped for bouncing or complaining addresses", extra={"count": len(marked)})
+    return marked

@@ -1,0 +1,393 @@
+"""Notifications: who is told about what, and the sender that empties the outbox.
+
+Who (the table in PRODUCT.md):
+
+- 新規依頼: the agency's accounts, and the 依頼関係者 the client chose.
+- a comment or status change by the agency: the requester and the 依頼関係者.
+- a comment or status change by the client (also 取り下げ and 完了確認): the assigned staff (the
+  agency's accounts when nobody is assigned), and the requester and 依頼関係者.
+- 担当者 set: the new assignee.
+
+Never the author, never a deactivated account, never an account of another company. Two choices
+people make for themselves: a client turns off mail for requests they only follow (依頼関係者), a
+staff member turns off mail for requests nobody is assigned to (then only their own arrive).
+社内メモ never become mail.
+
+How: a service adds ``event(...)``'s MailEvent to the transaction that stores the change (the
+outbox). The sender turns it into one Notification per recipient and sends each, claiming every
+item with a conditional write first, so two senders (a retried Lambda, the schedule and an inline
+send) never both do one. A failed send waits RETRY_DELAYS and is tried again; after the last
+attempt it stays FAILED, shown to the agency on the request. In AWS a scheduled Lambda runs
+``deliver_due`` every minute, so nobody's request waits for SES; locally
+(IRAI_MAIL_DELIVERY=inline) ``after_commit`` sends at once.
+
+A sender that dies between SES accepting a mail and recording it leaves its claim to expire, and
+the mail is sent again: at least once, never silently dropped.
+"""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable, Mapping
+
+from pynamodb.exceptions import PutError, PynamoDBException, UpdateError
+
+from chalicelib.adapters import config
+from chalicelib.adapters.ses import SendFailed
+from chalicelib.messages import t
+from chalicelib.models import notifications as outbox
+from chalicelib.models.agency import AgencySettings
+from chalicelib.models.ids import is_id
+from chalicelib.models.notifications import (
+    FAILED,
+    PENDING,
+    SENDING,
+    SENT,
+    SKIPPED,
+    MailEvent,
+    MailSuppression,
+    Notification,
+    outbox_keys,
+)
+from chalicelib.models.requests import Request
+from chalicelib.models.users import User
+from chalicelib.services import mail, permissions
+from chalicelib.services.clock import utcnow
+from chalicelib.services.errors import Invalid, NotFound
+
+log = logging.getLogger(__name__)
+
+# Events.
+CREATED, COMMENT, STATUS, ASSIGNED = "created", "comment", "status", "assigned"
+# Why someone is told.
+STAFF, ASSIGNEE, REQUESTER, PARTICIPANT = "staff", "assignee", "requester", "participant"
+# Why a notification was not sent (messages.MAIL_SKIP_LABELS says it in words).
+SKIP_INACTIVE, SKIP_OPTED_OUT, SKIP_BOUNCE, SKIP_COMPLAINT = "inactive", "opted_out", "bounce", "complaint"
+
+LEASE = timedelta(minutes=5)  # longer than the Lambda timeout, so a live sender never loses its claim
+RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+BATCH = 50  # outbox items one scheduled run takes at most; the next run takes the rest
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user_id: str
+    relation: str
+
+
+def recipients(e: MailEvent, *, request: Request, people: Mapping[str, User]) -> list[Recipient]:
+    """Who is told about the event ``e`` on ``request`` (as it is now). Pure.
+
+    ``people`` maps user IDs to accounts and must hold the requester, the 依頼関係者, the assignee
+    and, when they may be told, the agency's accounts.
+    """
+    staff = [Recipient(u.user_id, STAFF) for u in people.values() if u.is_agency]
+    assignee = people.get(request.assignee_id or "")
+    agency = [Recipient(assignee.user_id, ASSIGNEE)] if assignee and assignee.active else staff
+    requester = [Recipient(request.requester_id, REQUESTER)]
+    participants = [Recipient(user_id, PARTICIPANT) for user_id in request.participant_ids]
+    if e.event == CREATED:
+        chosen = staff + participants
+    elif e.event == ASSIGNED:
+        chosen = [Recipient(e.assignee_id, ASSIGNEE)] if e.assignee_id else []
+    elif e.actor_side == "agency":
+        chosen = requester + participants
+    else:
+        chosen = agency + requester + participants
+
+    result, seen = [], {e.actor_id.lower()}
+    for recipient in chosen:
+        user = people.get(recipient.user_id)
+        if user is None or user.user_id.lower() in seen or _refusal(user, recipient.relation, request):
+            continue
+        seen.add(user.user_id.lower())
+        result.append(recipient)
+    return result
+
+
+def _refusal(user: User, relation: str, request: Request) -> str | None:
+    """Why ``user`` may not get mail about ``request`` as ``relation``, or None."""
+    if not user.active:
+        return SKIP_INACTIVE
+    if relation in (STAFF, ASSIGNEE):
+        if not user.is_agency:
+            return SKIP_INACTIVE
+        return SKIP_OPTED_OUT if relation == STAFF and not user.mail_unassigned else None
+    if user.is_agency or user.company_id != request.company_id:
+        return SKIP_INACTIVE
+    return SKIP_OPTED_OUT if relation == PARTICIPANT and not user.mail_following else None
+
+
+def _audience(e: MailEvent, request: Request) -> dict[str, User]:
+    """The accounts ``recipients`` needs: one batch read, plus one query of the agency's accounts
+    when they may all be told."""
+    ids = [request.requester_id, *request.participant_ids, request.assignee_id, e.assignee_id]
+    keys = list(dict.fromkeys(User.keys(user_id) for user_id in ids if user_id))
+    people = {user.user_id: user for user in User.batch_get(keys)}
+    assignee = people.get(request.assignee_id or "")
+    if e.event == CREATED or (e.actor_side == "client" and not (assignee and assignee.active)):
+        people.update({user.user_id: user for user in User.members(None)})
+    return people
+
+
+def event(kind: str, *, request: Request, actor: User, event_id: str, at: datetime, body: str = "",
+          old_value: str | None = None, new_value: str | None = None, file_names: Iterable[str] = (),
+          assignee_id: str | None = None) -> MailEvent:
+    """The outbox item for one event, for the caller to write in the transaction of the change."""
+    return MailEvent.new(request_id=request.request_id, event_id=event_id, created_at=at, event=kind,
+                         actor_id=actor.user_id, actor_name=actor.name,
+                         actor_side="agency" if actor.is_agency else "client", assignee_id=assignee_id,
+                         body=body, old_value=old_value, new_value=new_value, file_names=list(file_names))
+
+
+# Sending.
+
+class _Cache:
+    """What the items of one run share: the agency's settings, requests and their events."""
+
+    def __init__(self):
+        self._agency: AgencySettings | None = None
+        self._items: dict[tuple, object] = {}
+
+    def agency(self) -> AgencySettings:
+        if self._agency is None:
+            self._agency = AgencySettings.load()
+        return self._agency
+
+    def request(self, request_id: str) -> Request | None:
+        return self._get(Request, request_id)
+
+    def event(self, request_id: str, event_id: str) -> MailEvent | None:
+        return self._get(MailEvent, request_id, event_id)
+
+    def _get(self, model, *parts):
+        key = (model.__name__, *parts)
+        if key not in self._items:
+            self._items[key] = model.find(*parts)
+        return self._items[key]
+
+
+def deliver_due(*, now: datetime | None = None, limit: int = BATCH) -> Counter:
+    """Do what is due in the outbox (the scheduled sender). Returns counts per outcome."""
+    now = now or utcnow()
+    return deliver(outbox.due(now, limit=limit), now=now)
+
+
+def deliver_request(request_id: str, *, now: datetime | None = None) -> Counter:
+    """Do what is due in the outbox for one request (one query of its mail partition)."""
+    events, notifications = outbox.of_request(request_id)
+    return deliver([item for item in [*events, *notifications] if item.status in (PENDING, SENDING)], now=now)
+
+
+def deliver(items: Iterable[MailEvent | Notification], *, now: datetime | None = None) -> Counter:
+    """Expand events and send notifications, unless another sender has them or they are done.
+
+    Returns how many notifications were "sent", "retry" (failed, tried again later), "failed",
+    "skipped" or "taken" (not ours), and how many events were "expanded".
+    """
+    cache, outcomes = _Cache(), Counter()
+    for item in items:
+        moment = now or utcnow()
+        if isinstance(item, MailEvent):
+            created = _expand(item, moment, cache)
+            if created is None:
+                outcomes["taken"] += 1
+                continue
+            outcomes["expanded"] += 1
+            for notification in created:
+                outcomes[_deliver(notification, moment, cache)] += 1
+        else:
+            outcomes[_deliver(item, moment, cache)] += 1
+    return outcomes
+
+
+def after_commit(events: list[MailEvent]) -> None:
+    """Locally, send what a change just queued; in AWS the schedule does. Never fails the
+    caller's request: whatever is not done stays in the outbox for the next sweep."""
+    if not events or config.mail_delivery() != "inline":
+        return
+    # "Now" is at least when they were queued, so a change stamped with a given time (tests,
+    # clocks a little apart) is still sent at once.
+    now = max([utcnow(), *(e.next_attempt_at for e in events)])
+    try:
+        deliver(events, now=now)
+    except PynamoDBException:
+        log.exception("inline mail delivery stopped; the outbox sweep will retry")
+
+
+def _expand(e: MailEvent, now: datetime, cache: _Cache) -> list[Notification] | None:
+    """Write one Notification per recipient of the event (each once, however often this runs)."""
+    if not _claim(e, now):
+        return None
+    request = cache.request(e.request_id)
+    created = []
+    if request is not None:
+        people = _audience(e, request)
+        for r in recipients(e, request=request, people=people):
+            notification = Notification.new(request_id=e.request_id, event_id=e.event_id, recipient_id=r.user_id,
+                                            created_at=now, recipient_name=people[r.user_id].name, event=e.event,
+                                            relation=r.relation)
+            try:
+                notification.save(condition=Notification.pk.does_not_exist())
+            except PutError as error:
+                if error.cause_response_code != "ConditionalCheckFailedException":
+                    raise
+                continue  # written by an earlier run that stopped half-way; that run's claim ended
+            created.append(notification)
+    _finish(e, SENT)
+    return created
+
+
+def _deliver(n: Notification, now: datetime, cache: _Cache) -> str:
+    if not _claim(n, now):
+        return "taken"
+    try:
+        recipient = User.find(n.recipient_id)
+        request = cache.request(n.request_id)
+        e = cache.event(n.request_id, n.event_id)
+        reason = _skip_reason(n, recipient, request) if e is not None else SKIP_INACTIVE
+        if reason:
+            _finish(n, SKIPPED, skip_reason=reason)
+            log.info("mail skipped", extra={"notification": n.sk, "reason": reason})
+            return "skipped"
+        message_id = mail.send_notification(n, e, request=request, recipient=recipient, agency=cache.agency())
+    except SendFailed as error:
+        return _failed(n, now, error.code, permanent=error.permanent)
+    except Exception as error:  # noqa: BLE001 - a bug in rendering must not lose the mail silently
+        log.exception("mail could not be prepared", extra={"notification": n.sk})
+        return _failed(n, now, type(error).__name__, permanent=False)
+    _finish(n, SENT, sent_to=recipient.email, sent_at=utcnow(), ses_message_id=message_id)
+    return "sent"
+
+
+def _claim(item: MailEvent | Notification, now: datetime) -> bool:
+    """Take the item for one attempt, if it is due and nobody else holds it."""
+    model, lease = type(item), now + LEASE
+    try:
+        item.update(
+            actions=[model.status.set(SENDING), model.lease_until.set(lease), model.attempts.add(1),
+                     model.gsi1sk.set(outbox_keys(item, lease)[1])],
+            condition=(((model.status == PENDING) & (model.next_attempt_at <= now))
+                       | ((model.status == SENDING) & (model.lease_until < now))),
+        )
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _skip_reason(n: Notification, recipient: User | None, request: Request | None) -> str | None:
+    if recipient is None or request is None:
+        return SKIP_INACTIVE
+    refusal = _refusal(recipient, n.relation, request)
+    if refusal:
+        return refusal
+    suppressed = MailSuppression.find(recipient.email)
+    if suppressed is not None:
+        return SKIP_COMPLAINT if suppressed.reason == "complaint" else SKIP_BOUNCE
+    return None
+
+
+def _finish(item: MailEvent | Notification, status: str, **values) -> None:
+    model = type(item)
+    actions = [model.status.set(status), model.lease_until.remove(), model.gsi1pk.remove(), model.gsi1sk.remove()]
+    actions += [getattr(model, name).set(value) for name, value in values.items()]
+    item.update(actions=actions)
+
+
+def _failed(n: Notification, now: datetime, code: str, *, permanent: bool) -> str:
+    if permanent or n.attempts >= MAX_ATTEMPTS:
+        _finish(n, FAILED, last_error=code)
+        log.error("mail failed for good", extra={"notification": n.sk, "error": code, "attempts": n.attempts})
+        return "failed"
+    due = now + RETRY_DELAYS[n.attempts - 1]
+    pk, sk = outbox_keys(n, due)
+    n.update(actions=[Notification.status.set(PENDING), Notification.next_attempt_at.set(due),
+                      Notification.lease_until.remove(), Notification.last_error.set(code),
+                      Notification.gsi1pk.set(pk), Notification.gsi1sk.set(sk)])
+    log.warning("mail failed, will retry", extra={"notification": n.sk, "error": code, "attempts": n.attempts})
+    return "retry"
+
+
+# What the agency sees and does.
+
+def of_request(actor: User, request: Request) -> list[Notification]:
+    """Who was told what about a request, for the agency (one query)."""
+    permissions.authorize(actor, permissions.REQUEST_MANAGE, company_id=request.company_id)
+    return outbox.of_request(request.request_id)[1]
+
+
+def resend(actor: User, request_id: str, event_id: str, recipient_id: str, *, now: datetime | None = None) -> Notification:
+    """再送: put a failed or skipped notification back in the outbox, with fresh attempts."""
+    request = Request.find(request_id) if is_id(request_id) else None
+    if request is None:
+        raise NotFound()
+    permissions.authorize(actor, permissions.REQUEST_MANAGE, company_id=request.company_id)
+    n = Notification.find(request_id, event_id, recipient_id) if is_id(event_id) else None
+    if n is None:
+        raise NotFound()
+    if n.status not in (FAILED, SKIPPED):
+        raise Invalid({"_form": t("mail.resend_not_needed")})
+    now = now or utcnow()
+    pk, sk = outbox_keys(n, now)
+    n.update(actions=[Notification.status.set(PENDING), Notification.attempts.set(0),
+                      Notification.next_attempt_at.set(now), Notification.last_error.remove(),
+                      Notification.skip_reason.remove(), Notification.gsi1pk.set(pk), Notification.gsi1sk.set(sk)],
+             condition=Notification.status.is_in(FAILED, SKIPPED))
+    if config.mail_delivery() == "inline":
+        deliver([n], now=now)
+    return n
+
+
+# Bounces and complaints (SES -> SNS -> the feedback handler).
+
+def record_feedback(message: Mapping, *, now: datetime | None = None) -> list[str]:
+    """Mark the addresses an SES bounce or complaint notice names; returns them.
+
+    Takes both SES formats: event publishing (``eventType``) and identity notifications
+    (``notificationType``). Only permanent bounces and complaints stop mail; a transient bounce
+    (mailbox full, greylisting) does not.
+    """
+    now = now or utcnow()
+    kind = message.get("eventType") or message.get("notificationType")
+    if kind == "Bounce":
+        bounce = message.get("bounce") or {}
+        if bounce.get("bounceType") != "Permanent":
+            return []
+        marked = [(r.get("emailAddress", ""), r.get("diagnosticCode") or bounce.get("bounceSubType", ""))
+                  for r in bounce.get("bouncedRecipients", [])]
+        reason = "bounce"
+    elif kind == "Complaint":
+        complaint = message.get("complaint") or {}
+        marked = [(r.get("emailAddress", ""), complaint.get("complaintFeedbackType", ""))
+                  for r in complaint.get("complainedRecipients", [])]
+        reason = "complaint"
+    else:
+        return []
+    addresses = []
+    for address, detail in marked:
+        address = _bare_address(address)
+        if not address:
+            continue
+        MailSuppression(*MailSuppression.keys(address), email=address, reason=reason, detail=str(detail)[:500],
+                        at=now).save()
+        addresses.append(address)
+    return addresses
+
+
+def _bare_address(value: str) -> str:
+    from email.utils import parseaddr
+
+    return parseaddr(value)[1].strip().lower()
+
+
+def save_preferences(actor: User, *, enabled: bool) -> None:
+    """The person's own choice. A client: mail about requests they only follow (依頼関係者). Staff:
+    mail about requests nobody is assigned to (new requests and their comments)."""
+    permissions.authorize(actor, permissions.MAIL_PREFERENCES, company_id=actor.company_id)
+    attribute = User.mail_unassigned if actor.is_agency else User.mail_following
+    actor.update(actions=[attribute.set(enabled)])
