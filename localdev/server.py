@@ -18,6 +18,7 @@ from localdev import emulator, provision, stack, state
 # IRAI_LOCAL_STATE lets tests keep their data away from the developer's.
 STATE_DIR = Path(os.environ.get("IRAI_LOCAL_STATE", stack.ROOT / ".local" / "state"))
 AUTOSAVE_SECONDS = 5
+SWEEP_SECONDS = 15
 
 log = logging.getLogger("irai.local")
 
@@ -60,6 +61,31 @@ class _Autosaver:
         self.flush()
 
 
+class _OutboxSweeper:
+    """Runs the mail sender every few seconds, as the one-minute schedule does in AWS: mail that
+    failed when sent in-process is retried here after its backoff."""
+
+    def __init__(self, sweep, interval: float = SWEEP_SECONDS):
+        self._sweep = sweep
+        self._interval = interval
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="irai-outbox", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self._interval):
+            try:
+                self._sweep()
+            except Exception:  # noqa: BLE001 - a failed sweep must not kill the server; the next one retries
+                log.exception("the mail outbox sweep failed")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=10)
+
+
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's per-call access log
@@ -72,7 +98,7 @@ def main() -> int:
     restored = state.load(STATE_DIR, table=resources.table, bucket=resources.bucket)
 
     from app import app  # after the environment is set: the app reads it
-    from chalicelib.services import accounts
+    from chalicelib.services import accounts, notifications
 
     admin_id = os.environ.get("ADMIN_USER_ID", "admin01")
     created = accounts.ensure_agency_admin(admin_id, os.environ.get("ADMIN_EMAIL", "admin@example.com"))
@@ -87,6 +113,8 @@ def main() -> int:
         return 1
     saver.start()
     saver.mark()  # the admin just created must survive even an immediate crash
+    sweeper = _OutboxSweeper(notifications.deliver_due)
+    sweeper.start()
 
     print()
     if restored:
@@ -110,6 +138,7 @@ def main() -> int:
         pass
     print("\nStopping: saving data...", flush=True)
     server.stop()
+    sweeper.stop()
     saver.stop()
     aws.stop()
     print("Stopped.")

@@ -204,6 +204,20 @@ def test_sam_template_runs_python311_with_the_stage_policy_file(package):
     assert functions["APIHandler"]["Properties"]["Handler"] == "app.app"
 
 
+def test_mail_sender_runs_every_minute_and_feedback_comes_from_the_stage_topic(package):
+    """The outbox is emptied by a schedule (nobody's request waits for SES), and SES feedback
+    reaches the handler through the topic infra/ creates for this stage."""
+    events = {name: function["Properties"].get("Events", {}) for name, function in _functions(package.sam).items()}
+    schedules = [e for found in events.values() for e in found.values() if e["Type"] == "Schedule"]
+    assert [e["Properties"]["Schedule"] for e in schedules] == ["rate(1 minute)"]
+    subscriptions = [e for found in events.values() for e in found.values() if e["Type"] == "SNS"]
+    assert len(subscriptions) == 1
+    topic = json.dumps(subscriptions[0]["Properties"]["Topic"])
+    stage_topic = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][STAGE][
+        "environment_variables"]["IRAI_MAIL_FEEDBACK_TOPIC"]
+    assert topic.endswith(f':{stage_topic}"}}'), topic
+
+
 # --- the unzipped app, imported and called in a fresh interpreter ----------------------------
 
 PROBE_ENV = {
