@@ -27,6 +27,7 @@ the mail is sent again: at least once, never silently dropped.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -70,6 +71,7 @@ LEASE = timedelta(minutes=5)  # longer than the Lambda timeout, so a live sender
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 BATCH = 50  # outbox items one scheduled run takes at most; the next run takes the rest
+RUN_SECONDS = 20  # a scheduled run takes no new item after this, well inside the Lambda timeout
 
 
 @dataclass(frozen=True)
@@ -170,10 +172,11 @@ class _Cache:
         return self._items[key]
 
 
-def deliver_due(*, now: datetime | None = None, limit: int = BATCH) -> Counter:
-    """Do what is due in the outbox (the scheduled sender). Returns counts per outcome."""
+def deliver_due(*, now: datetime | None = None, limit: int = BATCH, seconds: float = RUN_SECONDS) -> Counter:
+    """Do what is due in the outbox (the scheduled sender), for at most ``seconds``: what is left
+    (still due, or still claimed by an item cut short) is the next run's. Returns counts per outcome."""
     now = now or utcnow()
-    return deliver(outbox.due(now, limit=limit), now=now)
+    return deliver(outbox.due(now, limit=limit), now=now, until=time.monotonic() + seconds)
 
 
 def deliver_request(request_id: str, *, now: datetime | None = None) -> Counter:
@@ -182,7 +185,8 @@ def deliver_request(request_id: str, *, now: datetime | None = None) -> Counter:
     return deliver([item for item in [*events, *notifications] if item.status in (PENDING, SENDING)], now=now)
 
 
-def deliver(items: Iterable[MailEvent | Notification], *, now: datetime | None = None) -> Counter:
+def deliver(items: Iterable[MailEvent | Notification], *, now: datetime | None = None,
+            until: float | None = None) -> Counter:
     """Expand events and send notifications, unless another sender has them or they are done.
 
     Returns how many notifications were "sent", "retry" (failed, tried again later), "failed",
@@ -190,6 +194,8 @@ def deliver(items: Iterable[MailEvent | Notification], *, now: datetime | None =
     """
     cache, outcomes = _Cache(), Counter()
     for item in items:
+        if until is not None and time.monotonic() > until:
+            break
         moment = now or utcnow()
         if isinstance(item, MailEvent):
             created = _expand(item, moment, cache)

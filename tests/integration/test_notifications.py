@@ -387,3 +387,11 @@ def test_an_event_is_expanded_once_even_when_run_again(world, scheduled):
     keys = [n.sk for n in mail_of(request.request_id)[1]]
     assert len(keys) == len(set(keys)) == 3
     assert all(isinstance(n, Notification) for n in mail_of(request.request_id)[1])
+
+
+def test_a_run_out_of_time_leaves_the_rest_to_the_next_run(world, scheduled):
+    request = file_request(world)
+    assert notifications.deliver_due(seconds=-1) == {}
+    assert mails_about(request) == [] and mail_of(request.request_id)[0][0].status == PENDING
+    notifications.deliver_request(request.request_id)
+    assert len(mails_about(request)) == 3
