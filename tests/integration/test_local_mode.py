@@ -41,6 +41,12 @@ def test_mailbox_lists_sent_mail_as_json_and_html(live_server, make_user):
     assert order.index(f"{later_id}@example.com") < order.index(f"{user_id}@example.com")  # newest first
     page = requests.get(f"{live_server.url}/dev/mail", timeout=10).text
     assert "ローカルメールボックス" in page and user_id in page
+    # Sender, recipients, subject and both bodies: the text one as it reads, the HTML one rendered
+    # (in a sandboxed frame, scripts off) and as source.
+    article = next(a for a in page.split("<article>") if f"{user_id}@example.com" in a.split("</dl>", 1)[0])
+    assert "差出人" in article and "no-reply@example.com" in article and "ログインのご案内" in article
+    assert f"ユーザーID: {user_id}" in article
+    assert re.search(r'<iframe class="html-body" sandbox srcdoc="[^"]*&lt;table', article)
 
 
 def test_dev_routes_are_not_part_of_the_app(client):
