@@ -43,7 +43,7 @@ def build_message(*, to: str, subject: str, text: str, html: str, sender_name: s
     to_local, _, to_domain = to.partition("@")
     message["To"] = Address(display_name=to_name, username=to_local, domain=to_domain) if to_name else to
     message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False)
+    message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=domain)
     # Machine-sent (RFC 3834): auto-responders and out-of-office replies must not answer it.
     message["Auto-Submitted"] = "auto-generated"

@@ -1,0 +1,263 @@
+"""E-mail notifications in a real browser, walked as new users would: a client files a request,
+the staff member reads the mail in the local mailbox (/dev/mail), follows its link (signing in on
+the way) and comments; the requester and the 依頼関係者 get that comment by mail, the staff member
+gets the client's answer, and the agency's request page lists everything under メール通知. The
+メール通知設定 page is reached from the account menu.
+
+The mailbox is shared by the whole session, so every mail is found by its unique 件名 and its
+宛先. Mail is sent in-process right after each change in local mode; the mailbox page is static,
+so `mailbox_shows` loads it again until the expected mail is there (Playwright's auto-waiting
+`expect`, never a sleep).
+"""
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from chalicelib.models.users import AGENCY_STAFF, User
+from tests.support.factories import PASSWORD, make_client, make_company
+
+pytestmark = pytest.mark.browser
+
+REQUEST_URL = re.compile(r"/requests/[0-9A-Z]{26}(\?[^#]*)?(#.*)?$")
+NO_REPLY = "このメールに返信しても届きません"
+SCREENSHOTS = "/tmp/notif-{}.png"
+MAILBOX_WAIT_S = 10
+
+
+def token() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def heading(page: Page, name: str):
+    return page.get_by_role("heading", level=1, name=name)
+
+
+def fill_login(page: Page, user_id: str) -> None:
+    expect(heading(page, "ログイン")).to_be_visible()
+    page.get_by_label("ユーザーID", exact=True).fill(user_id)
+    page.get_by_label("パスワード", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+
+
+def log_in(page: Page, base_url: str, user_id: str) -> None:
+    page.goto(base_url + "/login")
+    fill_login(page, user_id)
+    expect(heading(page, "管理画面")).to_be_visible()
+
+
+def thread(page: Page):
+    return page.get_by_role("region", name="やりとり")
+
+
+def add_comment(page: Page, text: str) -> None:
+    page.get_by_role("link", name="コメントを追加").click()
+    box = page.get_by_label("コメント", exact=True)
+    expect(box).to_be_visible()
+    box.fill(text)
+    page.get_by_role("button", name="コメント追加").click()
+    expect(thread(page).get_by_role("listitem").filter(has_text=text)).to_have_count(1)
+
+
+# The local mailbox.
+
+def mails(page: Page, *, subject: str, to: str, containing: str | None = None) -> Locator:
+    """The mails in the mailbox page with this exact 件名 to exactly this 宛先 (optionally with
+    ``containing`` in the text body)."""
+    found = (page.get_by_role("article")
+             .filter(has=page.get_by_role("heading", level=2, name=subject, exact=True))
+             .filter(has=page.locator("dt", has_text=re.compile("^宛先$"))
+                     .locator("xpath=following-sibling::dd[1]", has_text=re.compile(f"^{re.escape(to)}$"))))
+    if containing is not None:
+        found = found.filter(has=page.locator("pre", has_text=containing))
+    return found
+
+
+def field(mail: Locator, term: str) -> Locator:
+    return mail.locator("dt", has_text=re.compile(f"^{re.escape(term)}$")).locator("xpath=following-sibling::dd[1]")
+
+
+def mailbox_shows(page: Page, base_url: str, found: Locator, count: int = 1) -> Locator:
+    """Open the mailbox, and open it again until ``found`` matches ``count`` mails."""
+    deadline = time.monotonic() + MAILBOX_WAIT_S
+    while True:
+        page.goto(base_url + "/dev/mail")
+        expect(page.get_by_role("heading", level=1, name="ローカルメールボックス")).to_be_visible()
+        try:
+            expect(found).to_have_count(count, timeout=500)
+            return found
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+
+
+@pytest.fixture
+def staff_told_of_new_requests(make_user):
+    """A staff member who gets the mail about requests nobody is assigned to (the factory's
+    accounts do not: the session's table is shared), turned off again afterwards."""
+    user = make_user(role=AGENCY_STAFF, name=f"担当 通知{token()}", mail_unassigned=True)
+    try:
+        yield user
+    finally:
+        User.find(user.user_id).update(actions=[User.mail_unassigned.set(False)])
+
+
+def test_request_and_comments_reach_the_other_side_by_mail(page, open_page, live_server,
+                                                           staff_told_of_new_requests):
+    base = live_server.url
+    staff = staff_told_of_new_requests
+    tag = token()
+    company = make_company(f"株式会社通知{tag}")
+    requester = make_client(company, name=f"依頼 一子{tag}")
+    colleague = make_client(company, name=f"関係 二郎{tag}")
+    title = f"お問い合わせ先の電話番号の変更 {tag}"
+    body = f"フッターの電話番号を 03-0000-0000 に変えてください。{tag}"
+    subject = f"【{company.name}】#1 {title}"
+    staff_comment = f"承知しました。本日中に差し替えます。{tag}"
+    client_comment = f"ありがとうございます。ヘッダーもお願いします。{tag}"
+
+    # 1. The client files the request with a colleague as 依頼関係者.
+    log_in(page, base, requester.user_id)
+    page.get_by_role("link", name="新規依頼").click()
+    expect(heading(page, "新規依頼の登録")).to_be_visible()
+    page.get_by_label("件名").fill(title)
+    page.get_by_label("依頼内容").fill(body)
+    page.get_by_role("group", name=re.compile("依頼関係者")).get_by_label(colleague.name).check()
+    page.get_by_role("button", name="依頼を登録する").click()
+    expect(page).to_have_url(REQUEST_URL)
+    expect(heading(page, f"#1 {title}")).to_be_visible()
+    request_path = page.url.removeprefix(base).split("?", 1)[0].split("#", 1)[0]
+    # The client does not see the agency's mail panel.
+    expect(page.get_by_role("region", name="メール通知")).to_have_count(0)
+
+    # 2. The staff member's mail, read in the local mailbox in the staff member's own browser.
+    agency = open_page()
+    to_staff = mailbox_shows(agency, base, mails(agency, subject=subject, to=staff.email))
+    agency.screenshot(path=SCREENSHOTS.format("mailbox"))
+    expect(field(to_staff, "差出人")).not_to_contain_text(staff.email)
+    text = to_staff.locator("pre").first
+    expect(text).to_contain_text(f"{staff.name} 様")
+    expect(text).to_contain_text(f"{requester.name}様({company.name})から新しい依頼が届きました。")
+    expect(text).to_contain_text(body)
+    expect(text).to_contain_text(NO_REPLY)
+    expect(text).to_contain_text(base + request_path)
+    # The colleague chosen as 依頼関係者 got one too, saying why; the requester did not.
+    to_colleague = mails(agency, subject=subject, to=colleague.email)
+    expect(to_colleague).to_have_count(1)
+    expect(to_colleague.locator("pre").first).to_contain_text("あなたを依頼関係者に加えました")
+    expect(mails(agency, subject=subject, to=requester.email)).to_have_count(0)
+    to_staff.scroll_into_view_if_needed()
+    to_staff.get_by_text("HTML版", exact=True).click()  # the HTML version opens in place
+    expect(to_staff.get_by_title(f"{subject}(HTML版)")).to_be_visible()
+    to_staff.screenshot(path=SCREENSHOTS.format("mail-new-request"))
+
+    # Following the link: the login page first, then the request itself.
+    text.get_by_role("link", name=base + request_path).click()
+    expect(agency).to_have_url(re.compile(r"/login\?"))
+    fill_login(agency, staff.user_id)
+    expect(agency).to_have_url(base + request_path)
+    expect(heading(agency, f"#1 {title}")).to_be_visible()
+
+    # 3. The staff member comments.
+    add_comment(agency, staff_comment)
+
+    # 4. The requester and the 依頼関係者 get the comment; the staff member, its author, does not.
+    probe = open_page()
+    to_requester = mailbox_shows(probe, base, mails(probe, subject=subject, to=requester.email,
+                                                    containing=staff_comment))
+    expect(to_requester.locator("pre").first).to_contain_text("がコメントしました。")
+    expect(to_requester.locator("pre").first).to_contain_text(f"{requester.name} 様")
+    expect(to_requester.locator("pre").first).to_contain_text(NO_REPLY)
+    expect(mails(probe, subject=subject, to=colleague.email, containing=staff_comment)).to_have_count(1)
+    expect(mails(probe, subject=subject, to=staff.email, containing=staff_comment)).to_have_count(0)
+    # Only the new-request mail was ever sent to the staff member so far.
+    expect(mails(probe, subject=subject, to=staff.email)).to_have_count(1)
+    to_requester.screenshot(path=SCREENSHOTS.format("mail-comment"))
+
+    # 5. The client answers (on the page the link leads to); the staff member is told.
+    to_requester.locator("pre").first.get_by_role("link", name=base + request_path).click()
+    expect(heading(probe, "ログイン")).to_be_visible()
+    fill_login(probe, requester.user_id)
+    expect(heading(probe, f"#1 {title}")).to_be_visible()
+    expect(thread(probe)).to_contain_text(staff_comment)
+    add_comment(probe, client_comment)
+
+    reply = mailbox_shows(probe, base, mails(probe, subject=subject, to=staff.email, containing=client_comment))
+    expect(reply.locator("pre").first).to_contain_text(f"{requester.name}様がコメントしました。")
+    expect(reply.locator("pre").first).to_contain_text(NO_REPLY)
+    # The other client participant hears of it too; the author does not.
+    expect(mails(probe, subject=subject, to=colleague.email, containing=client_comment)).to_have_count(1)
+    expect(mails(probe, subject=subject, to=requester.email, containing=client_comment)).to_have_count(0)
+
+    # 6. The staff member's request page lists what was sent.
+    agency.reload()
+    expect(thread(agency)).to_contain_text(client_comment)
+    panel = agency.get_by_role("region", name="メール通知")
+    expect(panel).to_be_visible()
+    expect(panel).not_to_contain_text("送信できなかったメールがあります。")
+    history = panel.locator("details")
+    history.get_by_text(re.compile(r"^送信履歴")).click()
+    entries = history.get_by_role("listitem")
+    # 新規依頼 → staff, colleague; staff comment → requester, colleague; client comment → staff, colleague.
+    expect(history.get_by_text("送信履歴(6件)", exact=True)).to_be_visible()
+    expect(entries).to_have_count(6)
+    expect(entries.filter(has_text="送信済み")).to_have_count(6)
+    expect(entries.filter(has_text=staff.name).filter(has_text="新規依頼: 送信済み")).to_have_count(1)
+    expect(entries.filter(has_text=colleague.name).filter(has_text="新規依頼: 送信済み")).to_have_count(1)
+    expect(entries.filter(has_text=requester.name).filter(has_text="コメント: 送信済み")).to_have_count(1)
+    expect(entries.filter(has_text=colleague.name).filter(has_text="コメント: 送信済み")).to_have_count(2)
+    expect(entries.filter(has_text=staff.name).filter(has_text="コメント: 送信済み")).to_have_count(1)
+    panel.scroll_into_view_if_needed()
+    panel.screenshot(path=SCREENSHOTS.format("mail-panel"))
+    agency.screenshot(path=SCREENSHOTS.format("request-page"), full_page=True)
+
+
+def test_mail_settings_from_the_account_menu(page, live_server, staff_told_of_new_requests):
+    base = live_server.url
+    staff = staff_told_of_new_requests
+    tag = token()
+    company = make_company(f"株式会社設定{tag}")
+    requester = make_client(company, name=f"依頼 三子{tag}")
+    colleague = make_client(company, name=f"関係 四郎{tag}")
+
+    # The 依頼関係者 turns off mail for requests they only follow.
+    log_in(page, base, colleague.user_id)
+    page.get_by_role("navigation", name="アカウントメニュー").get_by_role("link", name="メール通知設定").click()
+    expect(heading(page, "メール通知設定")).to_be_visible()
+    choice = page.get_by_label("依頼関係者になっている依頼のメールも受け取る")
+    expect(choice).to_be_checked()
+    page.screenshot(path=SCREENSHOTS.format("settings-client"), full_page=True)
+    choice.uncheck()
+    page.get_by_role("button", name="設定を保存する").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    page.screenshot(path=SCREENSHOTS.format("settings-client-saved"), full_page=True)
+    expect(page.get_by_label("依頼関係者になっている依頼のメールも受け取る")).not_to_be_checked()
+    page.reload()
+    expect(page.get_by_label("依頼関係者になっている依頼のメールも受け取る")).not_to_be_checked()
+
+    # The staff member sees their own choice.
+    page.get_by_role("button", name="ログアウト").click()
+    log_in(page, base, staff.user_id)
+    page.get_by_role("navigation", name="アカウントメニュー").get_by_role("link", name="メール通知設定").click()
+    expect(heading(page, "メール通知設定")).to_be_visible()
+    expect(page.get_by_label(re.compile("新規依頼と、担当者が決まっていない依頼へのコメントのメールを受け取る"))).to_be_checked()
+    page.screenshot(path=SCREENSHOTS.format("settings-staff"), full_page=True)
+
+    # A new request with the colleague as 依頼関係者 now reaches the staff member only.
+    page.get_by_role("button", name="ログアウト").click()
+    title = f"採用情報の更新 {tag}"
+    subject = f"【{company.name}】#1 {title}"
+    log_in(page, base, requester.user_id)
+    page.get_by_role("link", name="新規依頼").click()
+    page.get_by_label("件名").fill(title)
+    page.get_by_label("依頼内容").fill(f"募集職種を追加してください。{tag}")
+    page.get_by_role("group", name=re.compile("依頼関係者")).get_by_label(colleague.name).check()
+    page.get_by_role("button", name="依頼を登録する").click()
+    expect(heading(page, f"#1 {title}")).to_be_visible()
+
+    mailbox_shows(page, base, mails(page, subject=subject, to=staff.email))
+    expect(mails(page, subject=subject, to=colleague.email)).to_have_count(0)
