@@ -71,6 +71,7 @@ LEASE = timedelta(minutes=5)  # longer than the Lambda timeout, so a live sender
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 BATCH = 50  # outbox items one scheduled run takes at most; the next run takes the rest
+AGENCY_ACCOUNTS_MAX = 1000  # agency accounts read when all of them may be told (a few pages at most)
 RUN_SECONDS = 20  # a scheduled run takes no new item after this, well inside the Lambda timeout
 
 
@@ -131,7 +132,7 @@ def _audience(e: MailEvent, request: Request) -> dict[str, User]:
     people = {user.user_id: user for user in User.batch_get(keys)}
     assignee = people.get(request.assignee_id or "")
     if e.event == CREATED or (e.actor_side == "client" and not (assignee and assignee.active)):
-        people.update({user.user_id: user for user in User.members(None)})
+        people.update({user.user_id: user for user in User.members(None, limit=AGENCY_ACCOUNTS_MAX)})
     return people
 
 
