@@ -149,7 +149,8 @@ def event(kind: str, *, request: Request, actor: User, event_id: str, at: dateti
 # Sending.
 
 class _Cache:
-    """What the items of one run share: the agency's settings, requests and their events."""
+    """What the items of one run share: the agency's settings, requests, their events and the
+    accounts an expansion has just read (its notifications are sent right after it)."""
 
     def __init__(self):
         self._agency: AgencySettings | None = None
@@ -165,6 +166,13 @@ class _Cache:
 
     def event(self, request_id: str, event_id: str) -> MailEvent | None:
         return self._get(MailEvent, request_id, event_id)
+
+    def user(self, user_id: str) -> User | None:
+        return self._get(User, user_id.lower())
+
+    def keep(self, item, *parts) -> None:
+        """Remember ``item`` as what ``type(item).find(*parts)`` would read."""
+        self._items[(type(item).__name__, *parts)] = item
 
     def _get(self, model, *parts):
         key = (model.__name__, *parts)
@@ -233,6 +241,9 @@ def _expand(e: MailEvent, now: datetime, cache: _Cache) -> list[Notification] | 
     created = []
     if request is not None:
         people = _audience(e, request)
+        cache.keep(e, e.request_id, e.event_id)
+        for user in people.values():
+            cache.keep(user, user.user_id.lower())
         for r in recipients(e, request=request, people=people):
             notification = Notification.new(request_id=e.request_id, event_id=e.event_id, recipient_id=r.user_id,
                                             created_at=now, recipient_name=people[r.user_id].name, event=e.event,
@@ -252,7 +263,7 @@ def _deliver(n: Notification, now: datetime, cache: _Cache) -> str:
     if not _claim(n, now):
         return "taken"
     try:
-        recipient = User.find(n.recipient_id)
+        recipient = cache.user(n.recipient_id)
         request = cache.request(n.request_id)
         e = cache.event(n.request_id, n.event_id)
         reason = _skip_reason(n, recipient, request) if e is not None else SKIP_INACTIVE
