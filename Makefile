@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Browser-side test tools (axe-core, Lighthouse) from package-lock.json; never shipped.
+NODE_STAMP := node_modules/.installed
 
 .PHONY: run test test-fast reset package lint clean
 
@@ -13,12 +15,17 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js 18.16+) is needed for the browser audits"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 ## Start Irai with the embedded AWS emulator at http://127.0.0.1:8000 (PORT overrides).
 run: $(STAMP)
 	$(BIN)/python -m localdev.server
 
 ## Unit, integration (emulator over HTTP) and browser tests.
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest
 
 ## Forget all local data (table items, files, mailbox).
@@ -39,4 +46,4 @@ lint: $(STAMP)
 	$(BIN)/cfn-lint infra/template.yaml
 
 clean:
-	rm -rf $(VENV) dist .pytest_cache
+	rm -rf $(VENV) node_modules dist .pytest_cache
