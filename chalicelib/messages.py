@@ -52,6 +52,8 @@ JA: dict[str, str] = {
     "request.single_line": "件名は1行で入力してください。",
     "request.due_invalid": "日付を正しく入力してください(例: 2026-12-24)。",
     "request.due_past": "公開希望日には今日以降の日付を指定してください。",
+    # 特急料金・休業日 (urgency rules and closed days)
+    "urgency.label": "特急({days}営業日以内) ×{multiplier}",
     "request.participant_unknown": "選択できない依頼関係者が含まれています。画面を開き直してください。",
     "request.status_denied": "この状態には変更できません。",
     "request.assignee_unknown": "選択できない担当者です。",
