@@ -92,8 +92,13 @@ def urgency_for(due: date | None, *, filed_on: date) -> Urgency:
     return urgency_from(UrgencySettings.load(), due, filed_on=filed_on)
 
 
+def japan_date(moment: datetime) -> date:
+    """The calendar day in Japan of an aware datetime, e.g. a request's ``created_at`` (its filing day)."""
+    return moment.astimezone(JST).date()
+
+
 def today_in_japan(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(JST).date()
+    return japan_date(now or utcnow())
 
 
 # --- the 特急料金・休業日 page (agency admin) ------------------------------------------------
@@ -128,6 +133,12 @@ class UrgencyForm:
 def load_settings(actor: User) -> UrgencySettings:
     permissions.authorize(actor, permissions.SETTINGS_EDIT, agency_target=True)
     return UrgencySettings.load()
+
+
+def upcoming_holidays(*, now: datetime | None = None) -> list[tuple[date, str]]:
+    """The public holidays of the coming year, which the page lists as already excluded."""
+    today = today_in_japan(now)
+    return business_days.holidays_between(today, today + timedelta(days=365))
 
 
 def form_of(settings: UrgencySettings) -> UrgencyForm:

@@ -23,7 +23,7 @@ def _render(form: urgency.UrgencyForm, *, version, errors: dict | None = None, s
     closed = form.closed + [urgency.ClosedRow() for _ in range(SPARE_CLOSED)]
     return page("settings/urgency.html", status=status, version=version, errors=errors or {}, notice=notice,
                 rules=rules[:urgency.MAX_RULES], closed=closed[:urgency.MAX_CLOSED],
-                max_rule_days=urgency.MAX_RULE_DAYS)
+                holidays=urgency.upcoming_holidays())
 
 
 def _posted() -> urgency.UrgencyForm:

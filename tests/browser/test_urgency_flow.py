@@ -86,8 +86,21 @@ def test_the_admin_sets_rules_and_closed_days(page, live_server):
     expect(page.get_by_role("status")).to_have_text("特急料金・休業日を保存しました。")
     expect(page.get_by_role("group", name="条件2").get_by_label("倍率")).to_have_value("1.5")
     expect(page.get_by_role("group", name="休業日1").get_by_label("終了日")).to_have_value("2027-01-04")
+    page.get_by_text("今後1年の国民の祝日").click()
+    expect(page.get_by_role("listitem").filter(has_text="元日")).to_be_visible()
     shot(page, "settings-saved")
     assert [(int(rule.within_days), rule.multiplier) for rule in UrgencySettings.load().rules] == [(2, "2.0"), (5, "1.5")]
+
+
+def test_the_page_fits_a_phone(open_page, live_server):
+    admin = make_user()
+    page = open_page(viewport={"width": 375, "height": 740})
+    log_in(page, live_server.url, admin.user_id)
+    page.goto(f"{live_server.url}/settings/urgency")
+    expect(heading(page, "特急料金・休業日")).to_be_visible()
+    # Nothing sticks out sideways: the rows wrap instead.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    shot(page, "settings-phone")
 
 
 def _set_rules() -> None:

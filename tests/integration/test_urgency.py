@@ -90,6 +90,10 @@ def test_the_agency_dashboard_links_the_page_and_it_explains_itself(client, admi
     for label in ("特急料金・休業日", "営業日数", "営業日以内", "倍率", "休業日", "開始日", "終了日", "名称", "保存する",
                   "国民の祝日"):
         assert label in page
+    # The public holidays of the coming year are listed as already excluded.
+    new_year = date(urgency.today_in_japan().year + 1, 1, 1)
+    weekday = "月火水木金土日"[new_year.weekday()]
+    assert f'<time datetime="{new_year.isoformat()}">{new_year:%Y/%m/%d}({weekday})</time> 元日' in page
     # Two blank rule rows and three blank closed rows to fill without JavaScript.
     assert 'name="rule_days_1"' in page and 'name="rule_days_2"' not in page
     assert 'name="closed_first_2"' in page and 'name="closed_first_3"' not in page

@@ -183,3 +183,16 @@ def test_no_date_or_no_rules_means_no_multiplier():
 @pytest.mark.parametrize("value,text", [("2", "2.0"), ("2.0", "2.0"), ("1.50", "1.5"), ("1.25", "1.25"), ("10", "10.0")])
 def test_multiplier_format(value, text):
     assert format_multiplier(Decimal(value)) == text
+
+
+def test_holidays_between_lists_them_in_order():
+    assert bd.holidays_between(D("2026-09-01"), D("2026-09-30")) == [
+        (D("2026-09-21"), "敬老の日"), (D("2026-09-22"), "国民の休日"), (D("2026-09-23"), "秋分の日")]
+    assert bd.holidays_between(D("2026-06-01"), D("2026-06-30")) == []
+
+
+def test_filing_day_is_the_day_in_japan():
+    from chalicelib.services.urgency import japan_date
+    # 15:30 UTC on 1 December is already 2 December in Tokyo.
+    assert japan_date(datetime(2026, 12, 1, 15, 30, tzinfo=timezone.utc)) == D("2026-12-02")
+    assert japan_date(datetime(2026, 12, 1, 14, 59, tzinfo=timezone.utc)) == D("2026-12-01")
