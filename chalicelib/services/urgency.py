@@ -247,7 +247,7 @@ def update_settings(actor: User, form: UrgencyForm, *, version: int | None) -> U
     settings = UrgencySettings.load()
     if settings.version != version:
         raise Conflict("urgency settings changed meanwhile")
-    settings.rules = [UrgencyRuleAttribute(within_days=rule.within_days, multiplier=str(rule.multiplier))
+    settings.rules = [UrgencyRuleAttribute(within_days=rule.within_days, multiplier=format_multiplier(rule.multiplier))
                       for rule in rules]
     settings.closed = [ClosedPeriodAttribute(first=period.first.isoformat(), last=period.last.isoformat(),
                                              name=period.name) for period in closed]

@@ -18,22 +18,23 @@ async function update(input) {
     show(hint, "", "");
     return;
   }
-  let message = "";
-  let state = "";
+  // Without an answer (offline, signed out, server error) the hint says so: the form itself
+  // still works, and the server checks the date again when it is sent.
+  let message = input.dataset.urgencyFailed;
+  let state = "invalid";
   try {
     const response = await fetch(`/api/urgency?due=${encodeURIComponent(input.value)}`, {
       credentials: "same-origin", headers: { Accept: "application/json" },
     });
-    const data = await response.json();
+    const data = await response.json().catch(() => ({}));
     if (response.ok) {
       message = data.message;
       state = data.label ? "applied" : "";
-    } else if (response.status === 400) {
-      message = data.errors?.due_date || data.message;
-      state = "invalid";
+    } else {
+      message = data.errors?.due_date || data.message || message;
     }
   } catch {
-    // No answer (offline, server error): no hint; the form's own check still runs on submit.
+    // keep the failure message
   }
   if (question === asked) show(hint, message, state);
 }

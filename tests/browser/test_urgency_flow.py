@@ -137,6 +137,17 @@ def test_picking_a_date_on_new_request_shows_the_multiplier(page, live_server):
     due.fill("")
     expect(hint).to_be_hidden()
 
+    # Signed out meanwhile (another tab): the hint says it could not ask, rather than nothing.
+    cookies = page.context.cookies()
+    page.context.clear_cookies()
+    due.fill(business_days_ahead(4).isoformat())
+    expect(hint).to_have_text("ログインしてください。")
+    page.context.add_cookies(cookies)
+    page.context.set_offline(True)
+    due.fill(business_days_ahead(5).isoformat())
+    expect(hint).to_have_text("特急料金の有無を確認できませんでした。依頼はこのまま登録できます。")
+    page.context.set_offline(False)
+
     # The form still files the request as before.
     due.fill(business_days_ahead(3).isoformat())
     page.get_by_label("件名").fill(f"お知らせの差し替え {tag}")

@@ -110,7 +110,7 @@ def test_saving_rules_and_closed_days_stores_them_normalised_and_sorted(client, 
     })
     assert response.status_code == 303 and response.headers["location"] == "/settings/urgency?notice=saved"
     stored = UrgencySettings.load()
-    assert [(int(rule.within_days), rule.multiplier) for rule in stored.rules] == [(2, "2"), (5, "1.50")]
+    assert [(int(rule.within_days), rule.multiplier) for rule in stored.rules] == [(2, "2.0"), (5, "1.5")]
     assert [(p.first, p.last, p.name) for p in stored.closed] == [
         ("2026-12-15", "2026-12-15", ""), ("2026-12-29", "2027-01-04", "年末年始"), ("2027-08-12", "2027-08-16", "夏季休業")]
     page = agent.text(agent.get(response.headers["location"]))
