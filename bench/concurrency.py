@@ -126,6 +126,7 @@ def _new_requests(one: w.Scene) -> tuple[list, list[str]]:
 
 
 def run() -> str:
+    w.world()
     comment_rows, comment_notes = _comments(w.make_scene("株式会社同時コメント"))
     request_rows, request_notes = _new_requests(w.make_scene("株式会社同時依頼"))
     notes = comment_notes[:1] + request_notes[:1]

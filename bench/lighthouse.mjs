@@ -5,6 +5,7 @@
 import {readFileSync} from 'node:fs';
 import * as chromeLauncher from 'chrome-launcher';
 import lighthouse, {desktopConfig} from 'lighthouse';
+import * as constants from 'lighthouse/core/config/constants.js';
 
 const job = JSON.parse(readFileSync(0, 'utf8'));
 const chrome = await chromeLauncher.launch({chromePath: job.chromePath, chromeFlags: job.chromeFlags});
@@ -18,7 +19,15 @@ try {
       onlyCategories: ['performance', 'accessibility'],
       extraHeaders: page.headers || {},
       disableStorageReset: false,
-    }, {...desktopConfig, settings: {...desktopConfig.settings, ...job.settings}});
+    }, {
+      ...desktopConfig,
+      settings: {
+        ...desktopConfig.settings,
+        // Cookies too: a cookie an earlier page set (the login page's CSRF cookie) would make
+        // Chromium send its own Cookie header instead of the session cookie in extraHeaders.
+        clearStorageTypes: [...constants.defaultSettings.clearStorageTypes, 'cookies'],
+      },
+    });
     const lhr = run.lhr;
     if (lhr.runtimeError) {
       throw new Error(`${page.name}: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);

@@ -67,8 +67,13 @@ def cookie_header(session) -> dict:
 def audit_pages(base_url: str, one: w.Scene, signed_in) -> dict:
     """The four pages of ``one``; ``signed_in`` is a requests session of its client admin."""
     headers = cookie_header(signed_in)
-    return audit({name: (base_url + path, {} if name == "login" else headers)
-                  for name, path in w.pages(one).items()})
+    scores = audit({name: (base_url + path, {} if name == "login" else headers)
+                    for name, path in w.pages(one).items()})
+    for name, result in scores.items():
+        # A signed-in page that bounced to the login page would be scored as the login page.
+        if name != "login" and "/login" in result["url"]:
+            raise RuntimeError(f"Lighthouse was sent to {result['url']} instead of the {name} page")
+    return scores
 
 
 def under_budget(scores: dict) -> list[str]:

@@ -23,6 +23,8 @@ def _weigh(browser, url: str, cookies: list[dict]) -> dict:
     responses = []
     tab.on("response", lambda response: responses.append(response))
     tab.goto(url, wait_until="networkidle")
+    if tab.url != url:  # e.g. a signed-in page that bounced to the login page
+        raise RuntimeError(f"{url} ended at {tab.url}")
     totals = {kind: [0, 0] for kind in (*KINDS.values(), "other")}
     count = 0
     for response in responses:

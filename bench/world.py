@@ -79,15 +79,16 @@ def _baseline_app(table: str):
     return baseline
 
 
-def session(user_id: str, password: str) -> http.Session:
-    """A browser-like HTTP session of ``user_id``, signed in through the login form."""
+def session(user_id: str, password: str, base_url: str | None = None) -> http.Session:
+    """A browser-like HTTP session of ``user_id``, signed in through the login form of base_url (the bench's app)."""
+    base_url = base_url or world().url
     agent = http.Session()
-    page = agent.get(f"{world().url}/login")
+    page = agent.get(f"{base_url}/login")
     page.raise_for_status()
-    response = agent.post(f"{world().url}/login", data={"user_id": user_id, "password": password,
+    response = agent.post(f"{base_url}/login", data={"user_id": user_id, "password": password,
                                                         "csrf_token": csrf_token(page.text)},
                           allow_redirects=False)
-    if response.status_code != 303 and response.status_code != 302:
+    if response.status_code != 303:
         raise RuntimeError(f"could not sign in {user_id}: {response.status_code}")
     return agent
 
@@ -134,8 +135,10 @@ class Scene:
 
 
 def make_scene(name: str) -> Scene:
-    """A company whose admin filed one request, with three comments, and a staff account."""
-    world()
+    """A company whose admin filed one request, with three comments, and a staff account.
+
+    Needs the environment world() sets (or the tests' `aws` fixture).
+    """
     from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN
     from chalicelib.services import requests
     from tests.support.factories import PASSWORD, make_client, make_company, make_request, make_user
@@ -175,6 +178,7 @@ def remove(items: list) -> None:
 @cache
 def scene() -> Scene:
     """The company the timing, weight and Lighthouse sections open: 10 requests, one with a conversation."""
+    world()
     one = make_scene("株式会社ベンチ")
     add_requests(one, 9)
     return one
