@@ -26,7 +26,7 @@ def _sessions(one: w.Scene, count: int):
     return [w.session(person.user_id, one.password) for person in people]
 
 
-def _post_all(sessions, url_of, form_of, *, at_once: bool):
+def post_all(sessions, url_of, form_of, *, at_once: bool):
     """POST one form per session (all released together if ``at_once``); seconds and Location per POST."""
     results: list = [None] * len(sessions)
     tokens = [w.csrf_token(agent.get(url_of(index, "form")).text) for index, agent in enumerate(sessions)]
@@ -78,7 +78,7 @@ def _comments(one: w.Scene) -> tuple[list, list[str]]:
     target = base + f"/requests/{one.request_id}"
     runs, problems = {}, []
     for mode in ("one at a time", "at once"):
-        runs[mode] = _post_all(
+        runs[mode] = post_all(
             sessions, lambda index, step: target if step == "form" else target + "/comments",
             lambda index, mode=mode: {"body": f"同時コメント {mode} {index}"}, at_once=mode == "at once")
         refused = [status for _, status, _ in runs[mode][0] if status != 303]
@@ -104,7 +104,7 @@ def _new_requests(one: w.Scene) -> tuple[list, list[str]]:
     sessions = _sessions(one, PEOPLE)
     runs, problems = {}, []
     for mode in ("one at a time", "at once"):
-        runs[mode] = _post_all(
+        runs[mode] = post_all(
             sessions, lambda index, step: base + ("/requests/new" if step == "form" else "/requests"),
             lambda index, mode=mode: {"title": f"同時の依頼 {mode} {index}", "body": "本文です。"},
             at_once=mode == "at once")
