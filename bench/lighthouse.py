@@ -8,7 +8,9 @@ Why these settings hold on a shared 2-core machine:
 - Lighthouse's desktop preset with *simulated* throttling (its default method): the scores come
   from a model of the page's requests and main-thread work on a fixed network, not from the
   wall-clock of this run, so another process's load moves them little. Applied (devtools)
-  throttling or none would time the real, noisy machine.
+  throttling or none would time the real, noisy machine. Desktop because requests are filed and
+  answered at office PCs; the mobile preset's 4x CPU slowdown would also multiply this machine's
+  noise.
 - Accessibility is deterministic (axe-core's checks on the rendered page): its budget is the
   perfect score, and any drop is a real regression.
 - The performance budget sits well under what the pages score (they are server-rendered, with

@@ -15,7 +15,7 @@ from bench import world as bench_world
 
 
 @pytest.fixture(scope="module")
-def audited(live_server):
+def audited(live_server, request):
     reason = lighthouse.missing()
     if reason:
         if os.environ.get("CI"):
@@ -24,7 +24,10 @@ def audited(live_server):
     one = bench_world.make_scene("株式会社ライトハウス")
     signed_in = bench_world.session(one.client_id, one.password, live_server.url)
     scores = lighthouse.audit_pages(live_server.url, one, signed_in)
-    print("\n" + lighthouse.report(scores))  # the scores, shown with -s or on failure
+    # The scores are printed on every run, not only when a budget fails (pytest captures print()).
+    plugins = request.config.pluginmanager
+    with plugins.get_plugin("capturemanager").global_and_fixture_disabled():
+        plugins.get_plugin("terminalreporter").write_line("\n" + lighthouse.report(scores))
     return scores
 
 
