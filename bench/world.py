@@ -8,6 +8,7 @@ multiples of it, which holds on a shared, noisy machine where milliseconds do no
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import statistics
@@ -103,7 +104,7 @@ def csrf_token(html: str) -> str:
 def percentile(values: list[float], share: float) -> float:
     """The nearest-rank percentile (share in 0..1) of ``values``."""
     ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 def timed(call) -> float:
