@@ -11,6 +11,8 @@ import threading
 import time
 from collections import Counter
 
+import requests as http
+
 from bench import world as w
 
 PEOPLE = 50
@@ -27,7 +29,11 @@ def _sessions(one: w.Scene, count: int):
 
 
 def post_all(sessions, url_of, form_of, *, at_once: bool):
-    """POST one form per session (all released together if ``at_once``); seconds and Location per POST."""
+    """POST one form per session, all released together if ``at_once``.
+
+    Returns ([(seconds, status, Location) per POST], seconds for all); a POST that got no
+    answer has the error's name as its status.
+    """
     results: list = [None] * len(sessions)
     tokens = [w.csrf_token(agent.get(url_of(index, "form")).text) for index, agent in enumerate(sessions)]
     barrier = threading.Barrier(len(sessions)) if at_once else None
@@ -38,13 +44,19 @@ def post_all(sessions, url_of, form_of, *, at_once: bool):
 
         def send():
             nonlocal response
-            response = agent.post(url_of(index, "post"), data={**form_of(index), "csrf_token": tokens[index]},
-                                  allow_redirects=False)
+            try:
+                response = agent.post(url_of(index, "post"), data={**form_of(index), "csrf_token": tokens[index]},
+                                      allow_redirects=False)
+            except http.RequestException as error:  # counted as a refused POST, not lost in a thread
+                response = error
 
         if barrier:
             barrier.wait()
         took = w.timed(send)
-        results[index] = (took, response.status_code, response.headers.get("Location", ""))
+        if isinstance(response, Exception):
+            results[index] = (took, type(response).__name__, "")
+        else:
+            results[index] = (took, response.status_code, response.headers.get("Location", ""))
 
     started = time.perf_counter()
     if at_once:
