@@ -54,7 +54,8 @@ def run() -> str:
             for name, path in w.pages(one).items():
                 weight = _weigh(browser, base + path, [] if name == "login" else cookies)
                 totals = weight["totals"]
-                cells = [f"{totals[kind][0] / 1024:.1f} / {totals[kind][1] / 1024:.1f}" for kind in (*KINDS.values(), "other")]
+                cells = [f"{totals[kind][0] / 1024:.1f} / {totals[kind][1] / 1024:.1f}"
+                         for kind in (*KINDS.values(), "other")]
                 all_raw = sum(raw for raw, _ in totals.values())
                 all_gzip = sum(packed for _, packed in totals.values())
                 rows.append([name, *cells, f"{all_raw / 1024:.1f} / {all_gzip / 1024:.1f}",
