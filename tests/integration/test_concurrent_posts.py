@@ -35,7 +35,7 @@ def sessions(live_server, scene, count):
 
 def test_comments_posted_at_once_are_all_stored_once(live_server, scene):
     page = f"{live_server.url}/requests/{scene.request_id}"
-    results, _ = post_all(sessions(live_server, scene, AT_ONCE),
+    results, _, _ = post_all(sessions(live_server, scene, AT_ONCE),
                           lambda index, step: page if step == "form" else page + "/comments",
                           lambda index: {"body": f"同時のコメント {index}"}, at_once=True)
     assert [status for _, status, _ in results] == [303] * AT_ONCE
@@ -44,7 +44,7 @@ def test_comments_posted_at_once_are_all_stored_once(live_server, scene):
 
 
 def test_requests_filed_at_once_are_all_stored_once_with_numbers_of_their_own(live_server, scene):
-    results, _ = post_all(sessions(live_server, scene, AT_ONCE),
+    results, _, _ = post_all(sessions(live_server, scene, AT_ONCE),
                           lambda index, step: live_server.url + ("/requests/new" if step == "form" else "/requests"),
                           lambda index: {"title": f"同時の依頼 {index}", "body": "本文です。"}, at_once=True)
     assert [status for _, status, _ in results] == [303] * AT_ONCE

@@ -1,6 +1,7 @@
 """Volume helpers shared by the bounded-cost tests and `make bench`: seed many requests, count calls."""
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
@@ -35,14 +36,16 @@ def seed(company: Company, asker, count: int, *, first_number: int = 1) -> list[
 
 
 class DynamoDBCalls:
-    """Counts the DynamoDB operations this process sends, by name."""
+    """Counts the DynamoDB operations this process sends, by name, from any thread."""
 
     def __init__(self):
         self.operations: Counter = Counter()
         self._events = Item._get_connection().connection.client.meta.events
+        self._lock = threading.Lock()  # `+=` on a Counter is a read then a write
 
     def _count(self, model, **_):
-        self.operations[model.name] += 1
+        with self._lock:
+            self.operations[model.name] += 1
 
     def __enter__(self):
         self.operations.clear()
