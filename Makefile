@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Browser-side test tools (axe-core, Lighthouse) from package-lock.json; never shipped.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test test-fast reset package lint clean
+.PHONY: run test test-fast bench reset package lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed" if sys.version_info < (3, 11) else 0)'
@@ -27,6 +27,10 @@ run: $(STAMP)
 ## Unit, integration (emulator over HTTP) and browser tests.
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest
+
+## Figures measured in one run (own emulator, Chromium, Lighthouse), printed and written to docs/figures.md.
+bench: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python -m bench
 
 ## Forget all local data (table items, files, mailbox).
 reset:

@@ -1,57 +1,13 @@
 """A page costs the same small number of DynamoDB calls whatever the data volume, and no scan."""
 from __future__ import annotations
 
-from collections import Counter
-from datetime import datetime, timedelta, timezone
-
 import pytest
 
-from chalicelib.models.base import Item
-from chalicelib.models.companies import Company
-from chalicelib.models.requests import Request
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN
 from chalicelib.services import requests, workflow
 from tests.support.agent import Agent
 from tests.support.factories import PASSWORD, make_client, make_company, make_request, make_user
-
-STATUSES = (workflow.NEW, workflow.IN_PROGRESS, workflow.WAITING, workflow.ON_HOLD, workflow.DONE)
-
-
-def seed(company: Company, asker, count: int) -> None:
-    """``count`` requests written straight to the table (filing them one by one would take minutes)."""
-    start = datetime.now(timezone.utc) - timedelta(days=30)
-    with Request.batch_write() as batch:
-        for index in range(count):
-            at = start + timedelta(minutes=index)
-            batch.save(Request.new(
-                company_id=company.company_id, company_name=company.name, number=index + 1,
-                title=f"既存の依頼 {index}", body="本文", status=STATUSES[index % len(STATUSES)],
-                requester_id=asker.user_id, requester_name=asker.name, created_at=at, last_activity_at=at,
-                search_text=f"既存の依頼 {index}"))
-    Company(*Company.keys(company.company_id)).update(actions=[Company.request_counter.set(count)])
-
-
-class DynamoDBCalls:
-    """Counts the DynamoDB operations this process sends, by name."""
-
-    def __init__(self):
-        self.operations: Counter = Counter()
-        self._events = Item._get_connection().connection.client.meta.events
-
-    def _count(self, model, **_):
-        self.operations[model.name] += 1
-
-    def __enter__(self):
-        self.operations.clear()
-        self._events.register("before-call.dynamodb", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        self._events.unregister("before-call.dynamodb", self._count)
-
-    @property
-    def total(self) -> int:
-        return sum(self.operations.values())
+from tests.support.volume import DynamoDBCalls, seed
 
 
 @pytest.fixture(scope="module")

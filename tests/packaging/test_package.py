@@ -204,6 +204,12 @@ def test_sam_template_runs_python311_with_the_stage_policy_file(package):
     assert functions["APIHandler"]["Properties"]["Handler"] == "app.app"
 
 
+def test_api_gateway_compresses_responses_of_a_kib_and_more(package):
+    """HTML, CSS and JS shrink to about a quarter gzipped (docs/figures.md, page weight); API
+    Gateway sends nothing compressed unless the REST API says from which size on."""
+    assert package.sam["Resources"]["RestAPI"]["Properties"]["MinimumCompressionSize"] == 1024
+
+
 def test_mail_sender_runs_every_minute_and_feedback_comes_from_the_stage_topic(package):
     """The outbox is emptied by a schedule (nobody's request waits for SES), and SES feedback
     reaches the handler through the topic infra/ creates for this stage."""

@@ -1,0 +1,54 @@
+// Lighthouse on several pages with one Chromium: `node bench/lighthouse.mjs < job.json`.
+// job: {"chromePath": "...", "chromeFlags": [...], "pages": [{"name", "url", "headers"}]}.
+// Prints {"<name>": {"performance", "accessibility", "metrics": {...}, "failed": [audit ids]}}.
+// Called by bench/lighthouse.py (the bench and the browser test tier), not by the app.
+import {readFileSync} from 'node:fs';
+import * as chromeLauncher from 'chrome-launcher';
+import lighthouse, {desktopConfig} from 'lighthouse';
+import * as constants from 'lighthouse/core/config/constants.js';
+
+const job = JSON.parse(readFileSync(0, 'utf8'));
+const chrome = await chromeLauncher.launch({chromePath: job.chromePath, chromeFlags: job.chromeFlags});
+const results = {};
+try {
+  for (const page of job.pages) {
+    const run = await lighthouse(page.url, {
+      port: chrome.port,
+      logLevel: 'error',
+      output: 'json',
+      onlyCategories: ['performance', 'accessibility'],
+      extraHeaders: page.headers || {},
+      disableStorageReset: false,
+    }, {
+      ...desktopConfig,
+      settings: {
+        ...desktopConfig.settings,
+        // Cookies too: a cookie an earlier page set (the login page's CSRF cookie) would make
+        // Chromium send its own Cookie header instead of the session cookie in extraHeaders.
+        clearStorageTypes: [...constants.defaultSettings.clearStorageTypes, 'cookies'],
+      },
+    });
+    const lhr = run.lhr;
+    if (lhr.runtimeError) {
+      throw new Error(`${page.name}: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
+    }
+    const metric = (id) => lhr.audits[id] && lhr.audits[id].numericValue;
+    results[page.name] = {
+      url: lhr.finalDisplayedUrl,
+      performance: lhr.categories.performance.score,
+      accessibility: lhr.categories.accessibility.score,
+      metrics: {
+        fcp: metric('first-contentful-paint'),
+        lcp: metric('largest-contentful-paint'),
+        tbt: metric('total-blocking-time'),
+        cls: metric('cumulative-layout-shift'),
+      },
+      failed: lhr.categories.accessibility.auditRefs
+        .filter((ref) => ref.weight > 0 && lhr.audits[ref.id].score !== null && lhr.audits[ref.id].score < 1)
+        .map((ref) => ref.id),
+    };
+  }
+} finally {
+  await chrome.kill();
+}
+process.stdout.write(JSON.stringify(results));
