@@ -18,6 +18,7 @@ from localdev import emulator, provision, stack
 ROOT = Path(__file__).resolve().parent.parent
 TEST_BCRYPT_ROUNDS = "4"  # production uses 12; tests stay fast through configuration
 PASSWORD = "correct-horse-battery-staple"
+pytest_plugins = ["tests.support.aws_audit"]  # the IAM policy allows every AWS call the app makes
 
 
 def pytest_addoption(parser):
