@@ -23,3 +23,91 @@ def test_stage_settings_come_from_the_chalice_config():
     config = json.loads((create_admin.ROOT / ".chalice" / "config.json").read_text())
     assert settings["IRAI_TABLE"] == config["stages"]["prod"]["environment_variables"]["IRAI_TABLE"]
     assert settings["IRAI_BCRYPT_ROUNDS"] == "12"
+
+
+# --- ops.stage_settings: the infra stack's outputs into .chalice/config.json -----------------------
+
+import shutil  # noqa: E402
+
+import boto3  # noqa: E402
+import pytest  # noqa: E402
+
+from localdev import provision  # noqa: E402
+from ops import stage_settings  # noqa: E402
+
+PROD_PARAMS = {"Stage": "prod", "SiteUrl": "https://irai.example.co.jp", "MailDomain": "mail.example.co.jp",
+               "NoReplyAddress": "no-reply@mail.example.co.jp"}
+
+
+def _described_stack(params: dict[str, str]) -> dict:
+    """What `describe-stacks` returns for infra/template.yaml deployed with ``params``."""
+    template = provision.load_template()
+    names = provision._names(template, provision._checked_params(template, params))
+    outputs = [{"OutputKey": key, "OutputValue": provision.resolve(out["Value"], names)}
+               for key, out in template["Outputs"].items()]
+    return {"StackName": "irai-prod-infra", "Outputs": outputs,
+            "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()]}
+
+
+def test_every_setting_comes_from_an_output_or_parameter_of_the_template():
+    settings = stage_settings.settings_from_stack(_described_stack(PROD_PARAMS), "prod")
+    assert settings == {
+        "IRAI_TABLE": "irai-prod",
+        "IRAI_BUCKET": "irai-prod-attachments-123456789012",  # the account ID of the stack's account
+        "IRAI_MAIL_FROM": "no-reply@mail.example.co.jp",
+        "IRAI_MAIL_CONFIGURATION_SET": "irai-prod-mail",
+        "IRAI_MAIL_FEEDBACK_TOPIC": "irai-prod-mail-feedback",
+        "IRAI_SITE_URL": "https://irai.example.co.jp",
+    }
+
+
+def test_another_stages_stack_or_an_old_template_is_refused():
+    with pytest.raises(stage_settings.StackMismatch, match="Stage='prod', not 'dev'"):
+        stage_settings.settings_from_stack(_described_stack(PROD_PARAMS), "dev")
+    old = _described_stack(PROD_PARAMS)
+    old["Outputs"] = [o for o in old["Outputs"] if o["OutputKey"] != "MailFeedbackTopicName"]
+    with pytest.raises(stage_settings.StackMismatch, match="lacks MailFeedbackTopicName"):
+        stage_settings.settings_from_stack(old, "prod")
+
+
+# A stand-in stack in the emulator's CloudFormation with the outputs the infra template has.
+STAND_IN = """
+Parameters:
+  Stage: {Type: String}
+  SiteUrl: {Type: String}
+Resources:
+  Topic: {Type: "AWS::SNS::Topic", Properties: {TopicName: irai-prod-mail-feedback}}
+Outputs:
+  TableName: {Value: irai-prod}
+  AttachmentsBucketName: {Value: !Sub "irai-prod-attachments-${AWS::AccountId}"}
+  NoReplyAddress: {Value: no-reply@mail.example.co.jp}
+  ConfigurationSetName: {Value: irai-prod-mail}
+  MailFeedbackTopicName: {Value: !GetAtt Topic.TopicName}
+"""
+
+
+def test_the_command_writes_the_stage_settings_from_describe_stacks(aws, tmp_path, capsys):
+    config_path = tmp_path / "config.json"
+    shutil.copy(stage_settings.CONFIG, config_path)
+    before = json.loads(config_path.read_text())
+    boto3.client("cloudformation").create_stack(
+        StackName="irai-prod-infra-ops-test", TemplateBody=STAND_IN,
+        Parameters=[{"ParameterKey": "Stage", "ParameterValue": "prod"},
+                    {"ParameterKey": "SiteUrl", "ParameterValue": "https://irai.example.co.jp"}])
+    command = ["--stage", "prod", "--stack", "irai-prod-infra-ops-test", "--config", str(config_path)]
+
+    assert stage_settings.main(command) == 0
+    after = json.loads(config_path.read_text())
+    prod = after["stages"]["prod"]["environment_variables"]
+    assert prod["IRAI_BUCKET"] == "irai-prod-attachments-123456789012"
+    assert "IRAI_BUCKET: 'irai-prod-attachments-ACCOUNT_ID' -> 'irai-prod-attachments-123456789012'" in capsys.readouterr().out
+    # Everything else is as it was: the other stage, the shared settings, the stage's other keys.
+    assert after["stages"]["dev"] == before["stages"]["dev"]
+    assert after["environment_variables"] == before["environment_variables"]
+    assert {k: v for k, v in after["stages"]["prod"].items() if k != "environment_variables"} == \
+        {k: v for k, v in before["stages"]["prod"].items() if k != "environment_variables"}
+
+    assert stage_settings.main(command) == 0
+    assert "already up to date" in capsys.readouterr().out
+    assert stage_settings.main(["--stage", "dev", *command[2:]]) == 1  # the prod stack for dev
+    assert json.loads(config_path.read_text()) == after
