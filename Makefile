@@ -34,16 +34,25 @@ reset:
 
 # Offline of AWS on purpose: no profile, credentials or instance metadata are consulted (chalice only
 # needs *a* region name to start; nothing region-specific lands in sam.json). pip must reach PyPI.
+# The SAM template carries infra/template.yaml too (ops/merge_template.py), so app and infra can go
+# out as one stack; the zip gets bytecode (ops/bytecode.py) for faster cold starts.
+DIST ?= dist
+MERGE ?= build/merge-prod.json
 ## Build the Lambda deployment package and SAM template into dist/ (no AWS credentials needed).
 package: $(STAMP)
-	rm -rf dist
+	rm -rf $(DIST) $(MERGE)
+	$(BIN)/python -m ops.merge_template --stage prod $(MERGE)
 	env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
 	  AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
 	  AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-ap-northeast-1} \
-	  $(BIN)/chalice package --stage prod dist
+	  $(BIN)/chalice package --stage prod --merge-template $(MERGE) $(DIST)
+	$(BIN)/python -m ops.bytecode $(DIST)/deployment.zip
+	$(BIN)/cfn-lint $(DIST)/sam.json
 
+## cfn-lint the infra template, and the packaged SAM template when dist/ has one.
 lint: $(STAMP)
 	$(BIN)/cfn-lint infra/template.yaml
+	test ! -f $(DIST)/sam.json || $(BIN)/cfn-lint $(DIST)/sam.json
 
 clean:
-	rm -rf $(VENV) node_modules dist .pytest_cache
+	rm -rf $(VENV) node_modules dist build .pytest_cache

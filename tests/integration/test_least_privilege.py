@@ -140,3 +140,15 @@ def test_a_full_run_must_have_seen_the_known_operations():
     assert ("ses", "SendRawEmail", "") in aws_audit.missing(seen)
     assert ("dynamodb", "Query", "index") in aws_audit.missing(seen)
     assert ("dynamodb", "GetItem", "") not in aws_audit.missing(seen)
+
+
+def test_a_grant_no_operation_needed_is_reported():
+    policy, names = aws_audit.stage_policies()["prod"]
+    used = {op("dynamodb", "GetItem", TableName="irai-local")}
+    unused = aws_audit.unused_grants(used, {"prod": (policy, names)})
+    assert any(line.startswith("policy-prod.json grants dynamodb:PutItem") for line in unused)
+    assert not any("dynamodb:GetItem" in line for line in unused)
+    assert not any("logs:" in line for line in unused)  # Lambda itself writes the logs
+    query_on_table_only = {op("dynamodb", "Query", TableName="irai-local")}
+    unused = aws_audit.unused_grants(query_on_table_only, {"prod": (policy, names)})
+    assert any("dynamodb:Query (StageTableIndexQueries)" in line for line in unused)

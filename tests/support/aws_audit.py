@@ -8,7 +8,8 @@ operation the browser later performs with the function's credentials. At session
 translated into IAM actions (a transaction is authorised per item action, CopyObject as a read of
 the source and a write of the target), the session's resource names are replaced by each stage's,
 and the policy is evaluated with IAM's rules. A denied operation fails the run. A full run must
-also have seen the operations the app is known to perform, so the check cannot pass vacuously.
+also have seen the operations the app is known to perform, so the check cannot pass vacuously,
+and must have needed every action the policies grant (least privilege: nothing unused).
 """
 from __future__ import annotations
 
@@ -261,6 +262,27 @@ def denials(operations, policies: dict[str, tuple[dict, Names]] | None = None) -
     return sorted(set(found))
 
 
+# Used by the Lambda service on the function's behalf, not by the app's code.
+SERVICE_ACTIONS = ("logs:",)
+
+
+def unused_grants(operations, policies: dict[str, tuple[dict, Names]] | None = None) -> list[str]:
+    """Actions a statement grants that no recorded operation needed: least privilege means the
+    policy names only what the app uses."""
+    found = []
+    for stage, (policy, names) in (policies or stage_policies()).items():
+        requests = [r for o in operations for r in iam_requests(o, names)]
+        for statement in _listed(policy["Statement"]):
+            for action in _listed(statement["Action"]):
+                if action.startswith(SERVICE_ACTIONS) or statement["Effect"] != "Allow":
+                    continue
+                single = {**statement, "Action": action}
+                if not any(_matches(single, *request) for request in requests):
+                    found.append(f"policy-{stage}.json grants {action} ({statement.get('Sid', '')}) "
+                                 "but the app never needed it")
+    return found
+
+
 def missing(operations) -> set[tuple[str, str, str]]:
     return REQUIRED - {(o.service, o.name, o.detail) for o in operations}
 
@@ -287,6 +309,7 @@ def problems(session) -> list[str]:
     if _full_run(session):
         found += [f"a full run never performed {service} {name} {detail}".rstrip()
                   for service, name, detail in sorted(missing(RECORDER.operations))]
+        found += unused_grants(RECORDER.operations)
     return found
 
 

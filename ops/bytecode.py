@@ -1,0 +1,59 @@
+"""Add bytecode to a Lambda deployment zip, so cold starts do not compile what they import.
+
+    .venv/bin/python -m ops.bytecode dist/deployment.zip
+
+Lambda's code directory is read-only: without .pyc files in the package, every cold start
+compiles every module it imports, which costs more than the import itself. Chalice ships sources
+only, so `make package` adds `__pycache__/*.cpython-<version>.pyc` beside each .py. They are
+checked-hash pycs (PEP 552): Python uses one only if the hash of the .py beside it matches, so a
+stale or foreign pyc is ignored instead of running the wrong code, and the zip's 2-second file
+times (which would defeat timestamp pycs) do not matter. Run it with the Python of the Lambda
+runtime (the one `chalice package` ran with): a pyc is only read by the version that wrote it.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import zipfile
+from importlib._bootstrap_external import _code_to_hash_pyc  # what py_compile itself uses
+from pathlib import Path
+
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the same bytes for the same sources: reproducible packages
+
+
+def add_bytecode(zip_path: Path) -> int:
+    """Compile every .py in the zip that has no pyc yet; returns how many were added."""
+    with zipfile.ZipFile(zip_path) as archive:
+        names = set(archive.namelist())
+        compiled = {}
+        for name in sorted(n for n in names if n.endswith(".py")):
+            target = importlib.util.cache_from_source(name)
+            if target in names:
+                continue
+            source = archive.read(name)
+            try:
+                code = compile(source, name, "exec", dont_inherit=True)
+            except SyntaxError:
+                continue  # Python would fail on it too; some packages carry templates named .py
+            compiled[target] = _code_to_hash_pyc(code, importlib.util.source_hash(source), checked=True)
+    with zipfile.ZipFile(zip_path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        for target, data in compiled.items():
+            info = zipfile.ZipInfo(target, date_time=FIXED_TIME)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return len(compiled)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("zip", type=Path)
+    args = parser.parse_args(argv)
+    added = add_bytecode(args.zip)
+    print(f"{args.zip}: bytecode for Python {sys.version_info.major}.{sys.version_info.minor} added to {added} modules")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
