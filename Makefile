@@ -35,7 +35,8 @@ reset:
 # Offline of AWS on purpose: no profile, credentials or instance metadata are consulted (chalice only
 # needs *a* region name to start; nothing region-specific lands in sam.json). pip must reach PyPI.
 # The SAM template carries infra/template.yaml too (ops/merge_template.py), so app and infra can go
-# out as one stack; the zip gets bytecode (ops/bytecode.py) for faster cold starts.
+# out as one stack; the zip gets bytecode (ops/bytecode.py) for faster cold starts, and so does the
+# copy chalice keeps in .chalice/deployments, which a following `chalice deploy` uploads.
 DIST ?= dist
 MERGE ?= build/merge-prod.json
 ## Build the Lambda deployment package and SAM template into dist/ (no AWS credentials needed).
@@ -46,7 +47,7 @@ package: $(STAMP)
 	  AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
 	  AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-ap-northeast-1} \
 	  $(BIN)/chalice package --stage prod --merge-template $(MERGE) $(DIST)
-	$(BIN)/python -m ops.bytecode $(DIST)/deployment.zip
+	$(BIN)/python -m ops.bytecode $(DIST)/deployment.zip --chalice-cache .chalice/deployments
 	$(BIN)/cfn-lint $(DIST)/sam.json
 
 ## cfn-lint the infra template, and the packaged SAM template when dist/ has one.

@@ -1,6 +1,6 @@
 """Add bytecode to a Lambda deployment zip, so cold starts do not compile what they import.
 
-    .venv/bin/python -m ops.bytecode dist/deployment.zip
+    .venv/bin/python -m ops.bytecode dist/deployment.zip --chalice-cache .chalice/deployments
 
 Lambda's code directory is read-only: without .pyc files in the package, every cold start
 compiles every module it imports, which costs more than the import itself. Chalice ships sources
@@ -9,10 +9,16 @@ checked-hash pycs (PEP 552): Python uses one only if the hash of the .py beside 
 stale or foreign pyc is ignored instead of running the wrong code, and the zip's 2-second file
 times (which would defeat timestamp pycs) do not matter. Run it with the Python of the Lambda
 runtime (the one `chalice package` ran with): a pyc is only read by the version that wrote it.
+
+`chalice deploy` uploads the zip it keeps in .chalice/deployments (named by a hash of the
+requirements, app.py, chalicelib/ and vendor/) when one exists for the current code, and
+`chalice package` copies that same zip to dist/. With --chalice-cache the cached zip identical
+to the given one gets the bytecode too, so a `chalice deploy` right after `make package` ships it.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import sys
 import zipfile
@@ -46,12 +52,28 @@ def add_bytecode(zip_path: Path) -> int:
     return len(compiled)
 
 
+def cached_twin(zip_path: Path, cache_dir: Path) -> Path | None:
+    """The zip in chalice's deployment cache with the same bytes as ``zip_path``, if any."""
+    digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()
+    for candidate in sorted(cache_dir.glob("*.zip")) if cache_dir.is_dir() else []:
+        if candidate.stat().st_size == zip_path.stat().st_size and \
+                hashlib.sha256(candidate.read_bytes()).hexdigest() == digest:
+            return candidate
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("zip", type=Path)
+    parser.add_argument("--chalice-cache", type=Path, help="also add it to the identical zip in this folder")
     args = parser.parse_args(argv)
-    added = add_bytecode(args.zip)
-    print(f"{args.zip}: bytecode for Python {sys.version_info.major}.{sys.version_info.minor} added to {added} modules")
+    targets = [args.zip]
+    twin = cached_twin(args.zip, args.chalice_cache) if args.chalice_cache else None
+    if twin is not None:
+        targets.append(twin)
+    for target in targets:
+        added = add_bytecode(target)
+        print(f"{target}: bytecode for Python {sys.version_info.major}.{sys.version_info.minor} added to {added} modules")
     return 0
 
 

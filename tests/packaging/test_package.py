@@ -55,6 +55,7 @@ class Package:
     zip_path: Path
     sam: dict
     root: Path  # the unzipped deployment.zip
+    deploy_zip_names: list[str]  # what a `chalice deploy` right after `make package` would upload
 
     def top_level(self) -> set[str]:
         return {p.name for p in self.root.iterdir()}
@@ -101,6 +102,8 @@ def package(tmp_path_factory) -> Package:
         pytest.fail(f"`chalice package` took longer than {BUILD_TIMEOUT}s; is the package index "
                     "(PyPI) reachable? pip downloads the Lambda's dependencies during the build.")
     zip_path = out / "deployment.zip"
+    deploy_zip = Path(_chalice_deploy_zip())
+    deploy_zip_names = zipfile.ZipFile(deploy_zip).namelist() if deploy_zip.is_file() else []
     _prune_chalice_cache(cache_dir, before)
     if result.returncode != 0:
         pytest.fail(_build_failure(result))
@@ -111,7 +114,16 @@ def package(tmp_path_factory) -> Package:
     root = work / "unzipped"
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(root)
-    return Package(zip_path=zip_path, sam=json.loads((out / "sam.json").read_text()), root=root)
+    return Package(zip_path=zip_path, sam=json.loads((out / "sam.json").read_text()), root=root,
+                   deploy_zip_names=deploy_zip_names)
+
+
+def _chalice_deploy_zip() -> str:
+    """The cached package `chalice deploy` reuses for the current code (chalice's own naming)."""
+    from chalice.deploy.packager import LambdaDeploymentPackager
+    from chalice.utils import OSUtils
+
+    return LambdaDeploymentPackager(OSUtils(), None, None).deployment_package_filename(str(ROOT), RUNTIME)
 
 
 # --- what is in the zip -------------------------------------------------------------------------
@@ -286,6 +298,13 @@ def test_every_module_ships_with_checked_hash_bytecode_for_the_runtime(package):
         assert header[:4] == importlib.util.MAGIC_NUMBER
         assert int.from_bytes(header[4:8], "little") == 0b11, "not a checked-hash pyc (PEP 552)"
         assert header[8:16] == importlib.util.source_hash(source.read_bytes()), source
+
+
+def test_chalice_deploy_after_make_package_uploads_the_zip_with_bytecode(package):
+    with zipfile.ZipFile(package.zip_path) as archive:
+        packaged = sorted(archive.namelist())
+    assert sorted(package.deploy_zip_names) == packaged
+    assert "chalicelib/__pycache__/templating.cpython-311.pyc" in packaged
 
 
 # --- the unzipped app, imported and called in a fresh interpreter ----------------------------
