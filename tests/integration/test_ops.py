@@ -75,6 +75,7 @@ STAND_IN = """
 Parameters:
   Stage: {Type: String}
   SiteUrl: {Type: String}
+  MailDomain: {Type: String}
 Resources:
   Topic: {Type: "AWS::SNS::Topic", Properties: {TopicName: irai-prod-mail-feedback}}
 Outputs:
@@ -86,14 +87,25 @@ Outputs:
 """
 
 
-def test_the_command_writes_the_stage_settings_from_describe_stacks(aws, tmp_path, capsys):
-    config_path = tmp_path / "config.json"
-    shutil.copy(stage_settings.CONFIG, config_path)
-    before = json.loads(config_path.read_text())
+def _stand_in_stack(name: str, mail_domain: str) -> None:
     boto3.client("cloudformation").create_stack(
-        StackName="irai-prod-infra-ops-test", TemplateBody=STAND_IN,
+        StackName=name, TemplateBody=STAND_IN,
         Parameters=[{"ParameterKey": "Stage", "ParameterValue": "prod"},
-                    {"ParameterKey": "SiteUrl", "ParameterValue": "https://irai.example.co.jp"}])
+                    {"ParameterKey": "SiteUrl", "ParameterValue": "https://irai.example.co.jp"},
+                    {"ParameterKey": "MailDomain", "ParameterValue": mail_domain}])
+
+
+def _copy_project_config(folder):
+    for name in ("config.json", "policy-dev.json", "policy-prod.json"):
+        shutil.copy(stage_settings.CONFIG.with_name(name), folder / name)
+    return folder / "config.json"
+
+
+def test_the_command_writes_the_stage_settings_from_describe_stacks(aws, tmp_path, capsys):
+    config_path = _copy_project_config(tmp_path)
+    before = json.loads(config_path.read_text())
+    policy_before = (tmp_path / "policy-prod.json").read_bytes()
+    _stand_in_stack("irai-prod-infra-ops-test", "mail.example.co.jp")
     command = ["--stage", "prod", "--stack", "irai-prod-infra-ops-test", "--config", str(config_path)]
 
     assert stage_settings.main(command) == 0
@@ -107,7 +119,27 @@ def test_the_command_writes_the_stage_settings_from_describe_stacks(aws, tmp_pat
     assert {k: v for k, v in after["stages"]["prod"].items() if k != "environment_variables"} == \
         {k: v for k, v in before["stages"]["prod"].items() if k != "environment_variables"}
 
+    # The committed policy already names this sender: rewritten byte for byte.
+    assert (tmp_path / "policy-prod.json").read_bytes() == policy_before
+
     assert stage_settings.main(command) == 0
     assert "already up to date" in capsys.readouterr().out
     assert stage_settings.main(["--stage", "dev", *command[2:]]) == 1  # the prod stack for dev
     assert json.loads(config_path.read_text()) == after
+
+
+def test_the_policy_lets_the_function_send_only_as_the_stacks_sender(aws, tmp_path, capsys):
+    config_path = _copy_project_config(tmp_path)
+    _stand_in_stack("irai-prod-infra-ops-domain", "notify.agency.example")
+    assert stage_settings.main(["--stage", "prod", "--stack", "irai-prod-infra-ops-domain",
+                                "--config", str(config_path)]) == 0
+    assert "SendMailFromNoReplyOnly now names" in capsys.readouterr().out
+    policy = json.loads((tmp_path / "policy-prod.json").read_text())
+    (send,) = [s for s in policy["Statement"] if s["Sid"] == "SendMailFromNoReplyOnly"]
+    assert send["Resource"] == ["arn:aws:ses:*:*:identity/notify.agency.example",
+                                "arn:aws:ses:*:*:identity/no-reply@mail.example.co.jp",
+                                "arn:aws:ses:*:*:configuration-set/irai-prod-mail"]
+    assert send["Condition"] == {"StringEquals": {"ses:FromAddress": "no-reply@mail.example.co.jp"}}
+    others = [s for s in policy["Statement"] if s["Sid"] != "SendMailFromNoReplyOnly"]
+    assert others == [s for s in json.loads(stage_settings.CONFIG.with_name("policy-prod.json").read_text())["Statement"]
+                      if s["Sid"] != "SendMailFromNoReplyOnly"]
