@@ -94,11 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     config = json.loads(args.config.read_text(encoding="utf-8"))
     policy_path = args.config.parent / f"policy-{args.stage}.json"
     policy = json.loads(policy_path.read_text(encoding="utf-8"))
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         stack = describe_stack(args.stack, args.region)
         settings = settings_from_stack(stack, args.stage)
         changed = apply(config, args.stage, settings)
-    except StackMismatch as error:
+    except (StackMismatch, ClientError, BotoCoreError) as error:  # e.g. no such stack in this region
         print(f"Nothing was written: {error}", file=sys.stderr)
         return 1
     policy_changed = apply_to_policy(policy, domain=mail_domain(stack), sender=settings["IRAI_MAIL_FROM"],

@@ -125,6 +125,8 @@ def test_the_command_writes_the_stage_settings_from_describe_stacks(aws, tmp_pat
     assert stage_settings.main(command) == 0
     assert "already up to date" in capsys.readouterr().out
     assert stage_settings.main(["--stage", "dev", *command[2:]]) == 1  # the prod stack for dev
+    assert stage_settings.main(["--stage", "prod", "--stack", "no-such-stack", "--config", str(config_path)]) == 1
+    assert "Nothing was written" in capsys.readouterr().err
     assert json.loads(config_path.read_text()) == after
 
 
