@@ -152,3 +152,24 @@ def test_a_grant_no_operation_needed_is_reported():
     query_on_table_only = {op("dynamodb", "Query", TableName="irai-local")}
     unused = aws_audit.unused_grants(query_on_table_only, {"prod": (policy, names)})
     assert any("dynamodb:Query (StageTableIndexQueries)" in line for line in unused)
+
+
+def _session(args, **options):
+    from types import SimpleNamespace
+
+    option = SimpleNamespace(**{"keyword": "", "markexpr": "", "deselect": None, "collectonly": False, **options})
+    return SimpleNamespace(config=SimpleNamespace(args=args, option=option), testscollected=700,
+                           shouldstop=False, testsfailed=0)
+
+
+def test_only_a_run_of_the_whole_suite_must_have_seen_everything():
+    root = str(aws_audit.ROOT / "tests")
+    assert aws_audit._full_run(_session([root]))
+    assert not aws_audit._full_run(_session([root + "/integration"]))
+    assert not aws_audit._full_run(_session([root], keyword="notifications"))
+    assert not aws_audit._full_run(_session([root], collectonly=True))
+    # A full run that recorded nothing fails: the hook itself could be broken.
+    found = aws_audit.problems(_session([root]), operations=set())
+    assert "a full run never performed ses SendRawEmail" in found
+    assert any("grants dynamodb:GetItem" in line for line in found)
+    assert aws_audit.problems(_session([root + "/unit"]), operations=set()) == []

@@ -298,18 +298,17 @@ def _full_run(session) -> bool:
     config = session.config
     targets = {Path(a).resolve() for a in config.args}
     return (targets == {ROOT / "tests"} and not config.option.keyword and not config.option.markexpr
-            and not config.option.deselect and session.testscollected > 0 and not session.shouldstop
-            and session.testsfailed == 0)
+            and not config.option.deselect and not config.option.collectonly and session.testscollected > 0
+            and not session.shouldstop and session.testsfailed == 0)
 
 
-def problems(session) -> list[str]:
-    if not RECORDER.operations:
-        return []
-    found = denials(RECORDER.operations)
+def problems(session, operations=None) -> list[str]:
+    operations = RECORDER.operations if operations is None else operations
+    found = denials(operations)
     if _full_run(session):
         found += [f"a full run never performed {service} {name} {detail}".rstrip()
-                  for service, name, detail in sorted(missing(RECORDER.operations))]
-        found += unused_grants(RECORDER.operations)
+                  for service, name, detail in sorted(missing(operations))]
+        found += unused_grants(operations)
     return found
 
 
