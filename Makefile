@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Browser-side test tools (axe-core, Lighthouse) from package-lock.json; never shipped.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test test-fast reset package lint clean
+.PHONY: run test test-fast reset package deploy lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed" if sys.version_info < (3, 11) else 0)'
@@ -49,6 +49,14 @@ package: $(STAMP)
 	  $(BIN)/chalice package --stage prod --merge-template $(MERGE) $(DIST)
 	$(BIN)/python -m ops.bytecode $(DIST)/deployment.zip --chalice-cache .chalice/deployments
 	$(BIN)/cfn-lint $(DIST)/sam.json
+
+# With your AWS credentials: chalice deploy uploads the zip make package just gave bytecode, then
+# unknown URLs get the 404 page (chalice deploy resets API Gateway's answer to them each time).
+STAGE ?= prod
+## Deploy a stage (STAGE=prod) with chalice: bytecode included, 404 page for unknown URLs.
+deploy: package
+	$(BIN)/chalice deploy --stage $(STAGE)
+	$(BIN)/python -m ops.gateway_404 --stage $(STAGE)
 
 ## cfn-lint the infra template, and the packaged SAM template when dist/ has one.
 lint: $(STAMP)

@@ -145,3 +145,39 @@ def test_the_policy_lets_the_function_send_only_as_the_stacks_sender(aws, tmp_pa
     others = [s for s in policy["Statement"] if s["Sid"] != "SendMailFromNoReplyOnly"]
     assert others == [s for s in json.loads(stage_settings.CONFIG.with_name("policy-prod.json").read_text())["Statement"]
                       if s["Sid"] != "SendMailFromNoReplyOnly"]
+
+
+# --- ops.gateway_404: the 404 page on a chalice-deployed API -------------------------------------
+
+from ops import gateway_404  # noqa: E402
+
+
+def test_a_chalice_deployed_api_gets_the_404_page_and_a_new_deployment(aws, tmp_path, capsys):
+    client = boto3.client("apigateway")
+    api_id = client.create_rest_api(name="irai")["id"]
+    root_id = client.get_resources(restApiId=api_id)["items"][0]["id"]
+    client.put_method(restApiId=api_id, resourceId=root_id, httpMethod="GET", authorizationType="NONE")
+    client.put_integration(restApiId=api_id, resourceId=root_id, httpMethod="GET", type="MOCK")
+    (tmp_path / ".chalice" / "deployed").mkdir(parents=True)
+    shutil.copy(stage_settings.CONFIG, tmp_path / ".chalice" / "config.json")
+    # What `chalice deploy --stage prod` records (schema 2.0).
+    (tmp_path / ".chalice" / "deployed" / "prod.json").write_text(json.dumps({"schema_version": "2.0", "resources": [
+        {"name": "rest_api", "resource_type": "rest_api", "rest_api_id": api_id,
+         "rest_api_url": f"https://{api_id}.execute-api.ap-northeast-1.amazonaws.com/api/"}]}))
+
+    assert gateway_404.main(["--stage", "prod", "--project-dir", str(tmp_path)]) == 0
+    assert f"REST API {api_id} (stage api)" in capsys.readouterr().out
+    response = client.get_gateway_response(restApiId=api_id, responseType="MISSING_AUTHENTICATION_TOKEN")
+    assert response["statusCode"] == "404"
+    assert "ページが見つかりません" in response["responseTemplates"]["text/html"]
+    assert json.loads(response["responseTemplates"]["application/json"]) == {"message": "見つかりません。"}
+    assert response["responseParameters"]["gatewayresponse.header.Cache-Control"] == "'no-store'"
+    assert [d["description"] for d in client.get_deployments(restApiId=api_id)["items"]] == [
+        "Irai: 404 page for unknown URLs"]
+    assert client.get_stage(restApiId=api_id, stageName="api")["deploymentId"]
+
+
+def test_without_a_chalice_deploy_the_command_says_so(tmp_path):
+    (tmp_path / ".chalice").mkdir()
+    with pytest.raises(SystemExit, match="run `chalice deploy --stage prod` first"):
+        gateway_404.main(["--stage", "prod", "--project-dir", str(tmp_path)])
