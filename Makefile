@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Browser-side test tools (axe-core, Lighthouse) from package-lock.json; never shipped.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test test-fast bench reset package lint clean
+.PHONY: run test test-fast bench reset package deploy lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed" if sys.version_info < (3, 11) else 0)'
@@ -38,16 +38,34 @@ reset:
 
 # Offline of AWS on purpose: no profile, credentials or instance metadata are consulted (chalice only
 # needs *a* region name to start; nothing region-specific lands in sam.json). pip must reach PyPI.
+# The SAM template carries infra/template.yaml too (ops/merge_template.py), so app and infra can go
+# out as one stack; the zip gets bytecode (ops/bytecode.py) for faster cold starts, and so does the
+# copy chalice keeps in .chalice/deployments, which a following `chalice deploy` uploads.
+DIST ?= dist
+MERGE ?= build/merge-prod.json
 ## Build the Lambda deployment package and SAM template into dist/ (no AWS credentials needed).
 package: $(STAMP)
-	rm -rf dist
+	rm -rf $(DIST) $(MERGE)
+	$(BIN)/python -m ops.merge_template --stage prod $(MERGE)
 	env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
 	  AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
 	  AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-ap-northeast-1} \
-	  $(BIN)/chalice package --stage prod dist
+	  $(BIN)/chalice package --stage prod --merge-template $(MERGE) $(DIST)
+	$(BIN)/python -m ops.bytecode $(DIST)/deployment.zip --chalice-cache .chalice/deployments
+	$(BIN)/cfn-lint $(DIST)/sam.json
 
+# With your AWS credentials: chalice deploy uploads the zip make package just gave bytecode, then
+# unknown URLs get the 404 page (chalice deploy resets API Gateway's answer to them each time).
+STAGE ?= prod
+## Deploy a stage (STAGE=prod) with chalice: bytecode included, 404 page for unknown URLs.
+deploy: package
+	$(BIN)/chalice deploy --stage $(STAGE)
+	$(BIN)/python -m ops.gateway_404 --stage $(STAGE)
+
+## cfn-lint the infra template, and the packaged SAM template when dist/ has one.
 lint: $(STAMP)
 	$(BIN)/cfn-lint infra/template.yaml
+	test ! -f $(DIST)/sam.json || $(BIN)/cfn-lint $(DIST)/sam.json
 
 clean:
-	rm -rf $(VENV) node_modules dist .pytest_cache
+	rm -rf $(VENV) node_modules dist build .pytest_cache

@@ -6,6 +6,7 @@ talks to AWS, so nothing in chalicelib/ knows it is local.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import threading
@@ -137,7 +138,8 @@ FAULTS = Faults()
 
 
 class _InjectFaults:
-    """WSGI wrapper answering the calls FAULTS names with an AWS error (query protocol, e.g. SES)."""
+    """WSGI wrapper answering the calls FAULTS names with an AWS error (query protocol, e.g. SES;
+    JSON protocol, e.g. DynamoDB, whose action is the X-Amz-Target header)."""
 
     def __init__(self, app):
         self._app = app
@@ -146,6 +148,16 @@ class _InjectFaults:
         service = self._service(environ)
         if service is None or not FAULTS._armed:
             return self._app(environ, start_response)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target:
+            fault = FAULTS.take(service, target.rpartition(".")[2])
+            if fault is None:
+                return self._app(environ, start_response)
+            code, status = fault
+            payload = json.dumps({"__type": f"com.amazonaws.{service}#{code}", "message": "injected by the test"}).encode()
+            start_response(f"{status} Injected", [("Content-Type", "application/x-amz-json-1.0"),
+                                                  ("Content-Length", str(len(payload)))])
+            return [payload]
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(body)
         action = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]

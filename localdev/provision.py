@@ -163,6 +163,7 @@ _PHYSICAL_NAME_PROPERTY = {
     "AWS::SES::ReceiptRuleSet": "RuleSetName",
     "AWS::SES::ConfigurationSet": "Name",
     "AWS::SNS::Topic": "TopicName",
+    "AWS::Logs::LogGroup": "LogGroupName",
 }
 _ARN_FORMAT = {
     "AWS::DynamoDB::Table": "arn:{partition}:dynamodb:{region}:{account}:table/{name}",
@@ -592,6 +593,9 @@ _HANDLERS: dict[str, Callable[[Mapping[str, Any]], None]] = {
 # Types with nothing to emulate locally, each with the reason.
 _NOT_EMULATED: dict[str, str] = {
     "AWS::CloudWatch::Alarm": "no metrics locally",
+    "AWS::Logs::LogGroup": "the local server logs to the terminal",
+    "AWS::Logs::MetricFilter": "the local server logs to the terminal",
+    "AWS::SNS::Subscription": "nobody receives alarm mail locally",
 }
 
 

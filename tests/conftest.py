@@ -18,6 +18,8 @@ from localdev import emulator, provision, stack
 ROOT = Path(__file__).resolve().parent.parent
 TEST_BCRYPT_ROUNDS = "4"  # production uses 12; tests stay fast through configuration
 PASSWORD = "correct-horse-battery-staple"
+# The IAM policy allows every AWS call the app makes; the logs hold no password, token or mail.
+pytest_plugins = ["tests.support.aws_audit", "tests.support.log_audit"]
 
 
 def pytest_addoption(parser):

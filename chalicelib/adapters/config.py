@@ -36,7 +36,10 @@ def table_name() -> str:
 
 
 def attachments_bucket() -> str:
-    return _required("IRAI_BUCKET")
+    bucket = _required("IRAI_BUCKET")
+    if "ACCOUNT_ID" in bucket:  # the committed placeholder: the stage's settings were never written
+        raise ConfigError("setting IRAI_BUCKET still holds ACCOUNT_ID: run python -m ops.stage_settings (README)")
+    return bucket
 
 
 def mail_from_address() -> str:

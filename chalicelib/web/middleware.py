@@ -57,7 +57,7 @@ def friendly_errors(event, get_response) -> Response:
     """Replace Chalice's JSON 500 on HTML routes with a page a person can read."""
     response = get_response(event)
     path = event.context.get("resourcePath", "")
-    if response.status_code >= 500 and not path.startswith("/api/"):
+    if response.status_code >= 500 and not path.startswith("/api/") and path != "/health":  # JSON routes
         log.error("server error on %s %s: %s", event.method, path, response.status_code)
         try:
             return error_page(500)

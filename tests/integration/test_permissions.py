@@ -82,7 +82,8 @@ ROUTES = {
 # Routes open to everyone, checked elsewhere (sign-in, reset, static files).
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/password/forgot"), ("POST", "/password/forgot"),
           ("GET", "/password/reset/{token}"), ("POST", "/password/reset/{token}"),
-          ("GET", "/static/{folder}/{name}"), ("GET", "/api/openapi.json")}
+          ("GET", "/static/{folder}/{name}"), ("GET", "/api/openapi.json"),
+          ("GET", "/health")}  # tests/integration/test_health.py
 
 
 def test_the_table_names_every_route(app):

@@ -8,6 +8,7 @@ file that the repo has but the zip lacks fails here rather than in production.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from localdev.provision import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -52,6 +55,7 @@ class Package:
     zip_path: Path
     sam: dict
     root: Path  # the unzipped deployment.zip
+    deploy_zip_names: list[str]  # what a `chalice deploy` right after `make package` would upload
 
     def top_level(self) -> set[str]:
         return {p.name for p in self.root.iterdir()}
@@ -68,22 +72,17 @@ def _build_failure(result: subprocess.CompletedProcess) -> str:
                 "must be reachable from this machine; AWS itself is not needed. A message such as "
                 "'Could not satisfy the requirement: pynamodb==...' usually means the index was "
                 "unreachable, not that the pin is wrong.")
-    return f"`chalice package --stage {STAGE}` failed (exit {result.returncode}).{hint}\n--- output ---\n{output}"
+    return f"`make package` (chalice package --stage {STAGE}, bytecode, cfn-lint) failed (exit {result.returncode}).{hint}\n--- output ---\n{output}"
 
 
-def _prune_chalice_cache(cache_dir: Path, before: set[Path], built: Path) -> None:
+def _prune_chalice_cache(cache_dir: Path, before: set[Path]) -> None:
     """chalice keeps every build in .chalice/deployments (keyed on requirements, app code and
-    vendor/), so each test run after a code change would leave ~18 MB behind: drop the one
-    this run added, identified by its content."""
-    if not cache_dir.is_dir() or not built.is_file():
+    vendor/), so each test run after a code change would leave ~18 MB behind: drop what this
+    run added (the packaged zip differs from it: `make package` adds bytecode)."""
+    if not cache_dir.is_dir():
         return
-    digest = hashlib.sha256(built.read_bytes()).hexdigest()
     for candidate in set(cache_dir.glob("*.zip")) - before:
-        try:
-            if hashlib.sha256(candidate.read_bytes()).hexdigest() == digest:
-                candidate.unlink()
-        except FileNotFoundError:
-            pass
+        candidate.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="module")
@@ -94,15 +93,18 @@ def package(tmp_path_factory) -> Package:
     cache_dir = ROOT / ".chalice" / "deployments"
     before = set(cache_dir.glob("*.zip")) if cache_dir.is_dir() else set()
     try:
+        # What `make package` does: merge infra/template.yaml, package, add bytecode, cfn-lint.
         result = subprocess.run(
-            [str(CHALICE), "package", "--stage", STAGE, str(out)],
+            ["make", "--no-print-directory", "package", f"DIST={out}", f"MERGE={work / 'merge.json'}"],
             cwd=ROOT, env=offline_env(), capture_output=True, text=True, timeout=BUILD_TIMEOUT,
         )
     except subprocess.TimeoutExpired:
         pytest.fail(f"`chalice package` took longer than {BUILD_TIMEOUT}s; is the package index "
                     "(PyPI) reachable? pip downloads the Lambda's dependencies during the build.")
     zip_path = out / "deployment.zip"
-    _prune_chalice_cache(cache_dir, before, zip_path)
+    deploy_zip = Path(_chalice_deploy_zip())
+    deploy_zip_names = zipfile.ZipFile(deploy_zip).namelist() if deploy_zip.is_file() else []
+    _prune_chalice_cache(cache_dir, before)
     if result.returncode != 0:
         pytest.fail(_build_failure(result))
     # chalice only warns (exit 0) when it could not get a Lambda-compatible build of a dependency.
@@ -112,7 +114,16 @@ def package(tmp_path_factory) -> Package:
     root = work / "unzipped"
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(root)
-    return Package(zip_path=zip_path, sam=json.loads((out / "sam.json").read_text()), root=root)
+    return Package(zip_path=zip_path, sam=json.loads((out / "sam.json").read_text()), root=root,
+                   deploy_zip_names=deploy_zip_names)
+
+
+def _chalice_deploy_zip() -> str:
+    """The cached package `chalice deploy` reuses for the current code (chalice's own naming)."""
+    from chalice.deploy.packager import LambdaDeploymentPackager
+    from chalice.utils import OSUtils
+
+    return LambdaDeploymentPackager(OSUtils(), None, None).deployment_package_filename(str(ROOT), RUNTIME)
 
 
 # --- what is in the zip -------------------------------------------------------------------------
@@ -143,7 +154,8 @@ def test_nothing_but_the_lambda_code_is_shipped(package):
     for dev_only in ("moto", "pytest", "_pytest", "playwright", "cfnlint"):
         assert dev_only not in top, f"dev-only {dev_only} ended up in the Lambda package"
     # Chalice ships only its runtime module, not its CLI and deployer.
-    assert sorted(p.name for p in (package.root / "chalice").iterdir()) == ["__init__.py", "app.py"]
+    assert sorted(p.name for p in (package.root / "chalice").iterdir() if p.name != "__pycache__") == \
+        ["__init__.py", "app.py"]
 
 
 def _glibc_needs(shared_object: Path) -> set[tuple[int, int]]:
@@ -218,10 +230,87 @@ def test_mail_sender_runs_every_minute_and_feedback_comes_from_the_stage_topic(p
     assert [e["Properties"]["Schedule"] for e in schedules] == ["rate(1 minute)"]
     subscriptions = [e for found in events.values() for e in found.values() if e["Type"] == "SNS"]
     assert len(subscriptions) == 1
-    topic = json.dumps(subscriptions[0]["Properties"]["Topic"])
+    # In the one-stack template the subscription names the stack's own topic (so it is created
+    # first), which is the topic `chalice deploy` finds by the stage's setting.
+    assert subscriptions[0]["Properties"]["Topic"] == {"Fn::Sub": "${MailFeedbackTopic}"}
     stage_topic = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][STAGE][
         "environment_variables"]["IRAI_MAIL_FEEDBACK_TOPIC"]
-    assert topic.endswith(f':{stage_topic}"}}'), topic
+    assert _resolved(package.sam, "MailFeedbackTopic")["TopicName"] == stage_topic
+
+
+# --- the one-stack template (infra/template.yaml merged in) ---------------------------------------
+
+def _resolved(sam: dict, logical_id: str) -> dict:
+    """A merged infra resource's Properties with the Stage parameter's default substituted."""
+    stage = sam["Parameters"]["Stage"]["Default"]
+    text = json.dumps(sam["Resources"][logical_id]["Properties"])
+    return json.loads(re.sub(r'\{"Fn::Sub": "([^"$]*)\$\{Stage\}([^"$]*)"\}', rf'"\g<1>{stage}\g<2>"', text))
+
+
+def test_the_merged_template_passes_cfn_lint(package):
+    result = subprocess.run([str(CHALICE.with_name("cfn-lint")), str(package.zip_path.with_name("sam.json"))],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_merged_template_carries_the_infra_stack_for_the_packaged_stage_only(package):
+    infra = load_template()
+    assert set(infra["Resources"]) <= set(package.sam["Resources"])
+    assert set(infra["Outputs"]) <= set(package.sam["Outputs"])
+    assert package.sam["Parameters"]["Stage"]["AllowedValues"] == [STAGE]
+
+
+def test_functions_are_named_as_the_log_groups_and_alarms_of_the_infra_stack_expect(package):
+    names = {props["Properties"]["FunctionName"] for props in _functions(package.sam).values()}
+    assert names == {f"irai-{STAGE}", f"irai-{STAGE}-deliver_mail", f"irai-{STAGE}-mail_feedback"}
+    groups = {_resolved(package.sam, name)["LogGroupName"] for name, r in package.sam["Resources"].items()
+              if r["Type"] == "AWS::Logs::LogGroup"}
+    assert groups == {f"/aws/lambda/{name}" for name in names}
+
+
+def test_function_settings_name_the_stacks_own_resources(package):
+    for name, function in _functions(package.sam).items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["IRAI_TABLE"] == {"Ref": "Table"}, name
+        assert variables["IRAI_BUCKET"] == {"Ref": "AttachmentsBucket"}, name  # no ACCOUNT_ID by hand
+        assert variables["IRAI_MAIL_CONFIGURATION_SET"] == {"Ref": "MailConfigurationSet"}, name
+        assert variables["IRAI_SITE_URL"] == {"Ref": "SiteUrl"}, name
+        assert variables["IRAI_BCRYPT_ROUNDS"] == "12", name  # the rest still comes from config.json
+
+
+def test_unknown_urls_get_the_apps_404_page_not_api_gateways_403(package):
+    swagger = package.sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    response = swagger["x-amazon-apigateway-gateway-responses"]["MISSING_AUTHENTICATION_TOKEN"]
+    assert response["statusCode"] == 404
+    page = response["responseTemplates"]["text/html"]
+    _assert_stylesheet_is_the_shipped_one(page, package)
+    assert "ページが見つかりません" in page and 'href="/"' in page
+    assert "$" not in page and "#" not in page  # a Velocity template
+    assert json.loads(response["responseTemplates"]["application/json"]) == {"message": "見つかりません。"}
+    assert response["responseParameters"]["gatewayresponse.header.X-Content-Type-Options"] == "'nosniff'"
+
+
+# --- bytecode ----------------------------------------------------------------------------------
+
+def test_every_module_ships_with_checked_hash_bytecode_for_the_runtime(package):
+    """Lambda cannot write .pyc files: without them each cold start compiles every import."""
+    assert RUNTIME == f"python{sys.version_info.major}.{sys.version_info.minor}"  # the pyc's reader
+    sources = sorted(package.root.rglob("*.py"))
+    assert len(sources) > 200
+    for source in sources:
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        assert cached.is_file(), f"no bytecode for {source.relative_to(package.root)}"
+        header = cached.read_bytes()[:16]
+        assert header[:4] == importlib.util.MAGIC_NUMBER
+        assert int.from_bytes(header[4:8], "little") == 0b11, "not a checked-hash pyc (PEP 552)"
+        assert header[8:16] == importlib.util.source_hash(source.read_bytes()), source
+
+
+def test_chalice_deploy_after_make_package_uploads_the_zip_with_bytecode(package):
+    with zipfile.ZipFile(package.zip_path) as archive:
+        packaged = sorted(archive.namelist())
+    assert sorted(package.deploy_zip_names) == packaged
+    assert "chalicelib/__pycache__/templating.cpython-311.pyc" in packaged
 
 
 # --- the unzipped app, imported and called in a fresh interpreter ----------------------------
@@ -275,6 +364,10 @@ def test_the_app_needs_nothing_outside_the_package(probe):
 def _assert_login_page(html: str, package: Package) -> None:
     for text in ("ユーザーID", "パスワード", "ログイン"):
         assert text in html
+    _assert_stylesheet_is_the_shipped_one(html, package)
+
+
+def _assert_stylesheet_is_the_shipped_one(html: str, package: Package) -> None:
     links = re.findall(r'<link rel="stylesheet" href="(/static/css/app\.([0-9a-f]{12})\.css)">', html)
     assert links, "no content-hashed stylesheet link"
     _, digest = links[0]

@@ -42,3 +42,11 @@ def test_every_setting_read_is_in_the_chalice_config():
     for stage, settings in stages["stages"].items():
         defined = set(stages["environment_variables"]) | set(settings["environment_variables"])
         assert read <= defined, f"{stage} lacks {read - defined}"
+
+
+def test_the_bucket_placeholder_of_an_unwritten_stage_fails_loudly(monkeypatch):
+    monkeypatch.setenv("IRAI_BUCKET", "irai-prod-attachments-ACCOUNT_ID")
+    with pytest.raises(config.ConfigError, match="ops.stage_settings"):
+        config.attachments_bucket()
+    monkeypatch.setenv("IRAI_BUCKET", "irai-prod-attachments-111122223333")
+    assert config.attachments_bucket() == "irai-prod-attachments-111122223333"
