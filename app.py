@@ -3,12 +3,12 @@ the functions no person calls (the mail sender, SES feedback) under chalicelib/j
 from chalice import Chalice
 
 from chalicelib.jobs import mail
-from chalicelib.web import accounts, api, assets, auth, dashboard, logs, middleware, requests
+from chalicelib.web import accounts, api, assets, auth, dashboard, logs, middleware, points, requests
 
 app = Chalice(app_name="irai")
 logs.configure(app)
 
-for blueprint in (auth.bp, dashboard.bp, accounts.bp, requests.bp, api.bp, assets.bp, mail.bp):
+for blueprint in (auth.bp, dashboard.bp, accounts.bp, requests.bp, points.bp, api.bp, assets.bp, mail.bp):
     app.register_blueprint(blueprint)
 
 for handler in middleware.ALL:
