@@ -680,7 +680,7 @@ def check_status_change(request: Request, new_status: str, *, now: datetime) -> 
     delta = -int(estimate.total_tenths)
     entry = LedgerEntry.new(company_id=request.company_id, month=month, entry_kind=r.CHARGE, delta_tenths=delta,
                             balance_after_tenths=int(balance.tenths) + delta,
-                            balance_version=int(balance.version) + 1, note=_estimate_text(estimate),
+                            balance_version=int(balance.version) + 1, note=f"見積 {_estimate_text(estimate)}",
                             actor_name="", at=now, **_request_fields(request))
     mark = ChargeMark(*ChargeMark.keys(request.request_id), request_id=request.request_id,
                       entry_id=entry.entry_id, at=now)

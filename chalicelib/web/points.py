@@ -233,7 +233,7 @@ def request_context(me: SignedIn, view, typed: dict) -> dict:
         context["urgency"] = points.urgency_of(request)
         context["estimate_rows"] = _rows(estimate, typed)
     # A refused estimate form is shown open, with what was typed.
-    context["estimate_open"] = estimate is None or any(name.startswith("menu_") for name in typed)
+    context["estimate_open"] = any(name.startswith("menu_") for name in typed)
     if context["can_answer"] and estimate is not None:
         context["points_summary"] = points.summary(me.user, request.company_id)
     return context

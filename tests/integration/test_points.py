@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import threading
+import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from urllib.parse import unquote
@@ -425,3 +426,22 @@ def test_the_agency_overview_lists_every_company(client, admin, company, other_c
     body = web.text(web.get("/points"))
     assert "ポイント利用状況" in body and "株式会社ポイント" in body and "株式会社よそ" in body
     assert "前払い(月ごと)、毎月 10 pt" in body
+
+
+# Mail
+
+def test_an_estimate_is_mailed_to_the_requester_and_a_return_to_the_assignee(admin, staff, company, client_admin):
+    from localdev import mailbox
+
+    request = make_request(client_admin, title=f"見積のメール {uuid.uuid4().hex[:6]}")
+    requests.update_request(admin, request.request_id, requests.RequestChanges(assignee_id=staff.user_id), revision=0)
+    estimate(staff, request, [points.LineInput(name="バナーの差し替え", points="2", quantity="2")])
+    points.return_estimate(client_admin, request.request_id, version=1, reason="1枚で十分です")
+    mails = [m for m in reversed(mailbox.messages()) if request.title in m["subject"]]
+    sent_estimate = [m for m in mails if "見積をお送りしました" in m["text"]]
+    assert [m["to"] for m in sent_estimate] == [[client_admin.email]]
+    assert "・バナーの差し替え × 2: 4 pt" in sent_estimate[0]["text"] and "合計 4 pt" in sent_estimate[0]["text"]
+    assert "「承認」または「差し戻し」" in sent_estimate[0]["text"]
+    returned = [m for m in mails if "見積を「差し戻し」にしました" in m["text"]]
+    assert [m["to"] for m in returned] == [[staff.email]]
+    assert "差し戻しの理由" in returned[0]["text"] and "1枚で十分です" in returned[0]["text"]
