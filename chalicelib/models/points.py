@@ -96,8 +96,13 @@ class Balance(Item, discriminator="Balance"):
     posted = UnicodeSetAttribute(default=set)  # grants and expiries already made (pointrules keys)
     usage_month = UnicodeAttribute(null=True)   # the month usage_tenths counts (charges), YYYY-MM
     usage_tenths = NumberAttribute(default=0)
-    contract_kind = UnicodeAttribute(null=True)  # copied from the current contract for the overview
+    # Copied from the current contract, so the overview of every company needs the balances only.
+    contract_kind = UnicodeAttribute(null=True)
     contract_text = UnicodeAttribute(default="")
+    contract_points_tenths = NumberAttribute(default=0)
+    contract_carry_over = BooleanAttribute(default=False)
+    contract_starts_on = UnicodeAttribute(null=True)
+    contract_ends_on = UnicodeAttribute(null=True)
 
     @staticmethod
     def keys(company_id: str) -> tuple[str, str]:

@@ -229,9 +229,11 @@ def save_contract(actor: User, company_id: str, form: ContractForm, *, now: date
                             author_name=actor.name, created_at=now)
     contract.save(condition=Contract.pk.does_not_exist())
     # The overview of every company reads balances only (one batch): they carry the contract's line.
-    Balance(*Balance.keys(company_id)).update(actions=[Balance.company_id.set(company_id),
-                                                       Balance.contract_kind.set(contract.contract_type),
-                                                       Balance.contract_text.set(describe(contract))])
+    Balance(*Balance.keys(company_id)).update(actions=[
+        Balance.company_id.set(company_id), Balance.contract_kind.set(contract.contract_type),
+        Balance.contract_text.set(describe(contract)), Balance.contract_points_tenths.set(int(contract.points_tenths)),
+        Balance.contract_carry_over.set(contract.carry_over), Balance.contract_starts_on.set(contract.starts_on),
+        Balance.contract_ends_on.set(contract.ends_on) if contract.ends_on else Balance.contract_ends_on.remove()])
     settle(company_id, now=now, contract=contract)
     return contract
 
@@ -768,11 +770,28 @@ class UsageRow:
 
 
 def usage_overview(actor: User, *, now: datetime | None = None, limit: int = 200) -> list[UsageRow]:
-    """Every company's balance and this month's usage: one query and one batch read."""
+    """Every company's balance and this month's usage: one query and one batch read, plus the
+    settlement of a company whose contract made a grant or expiry due since anyone looked."""
     permissions.authorize(actor, permissions.POINTS_OVERVIEW, agency_target=True)
     month = r.month_of(today_jst(now))
     companies, _ = Company.page(limit=limit)
     stored = {b.company_id: b for b in Balance.batch_get([Balance.keys(c.company_id) for c in companies])} \
         if companies else {}
-    empty = lambda c: Balance(*Balance.keys(c.company_id), company_id=c.company_id)  # noqa: E731
-    return [UsageRow(company=c, balance=stored.get(c.company_id) or empty(c), month=month) for c in companies]
+    rows = []
+    for company in companies:
+        balance = stored.get(company.company_id) or Balance(*Balance.keys(company.company_id),
+                                                            company_id=company.company_id)
+        if r.due_postings(_terms_on(balance), posted=set(balance.posted or set()), today=today_jst(now)):
+            # A month began since anyone looked: make its grant now (once a month per company).
+            balance = settle(company.company_id, now=now)
+        rows.append(UsageRow(company=company, balance=balance, month=month))
+    return rows
+
+
+def _terms_on(balance: Balance) -> r.Terms | None:
+    """The current contract's terms as copied onto the balance item."""
+    if not balance.contract_kind or not balance.contract_starts_on:
+        return None
+    return r.Terms(kind=balance.contract_kind, points_tenths=int(balance.contract_points_tenths or 0),
+                   carry_over=bool(balance.contract_carry_over), starts_on=date.fromisoformat(balance.contract_starts_on),
+                   ends_on=date.fromisoformat(balance.contract_ends_on) if balance.contract_ends_on else None)

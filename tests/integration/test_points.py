@@ -248,17 +248,27 @@ def test_estimate_approval_and_the_charge_at_completion(client, admin, staff, co
     assert "残りポイント 7 pt" in page and "消費" in page and f"#{int(request.number)}" in page
 
 
-def test_the_urgency_multiplier_is_fixed_by_the_filing_day(staff, company, client_admin):
+def test_the_urgency_multiplier_is_fixed_by_the_filing_day(client, staff, company, client_admin):
     settings = UrgencySettings.load()
     saved_rules = list(settings.rules)
-    settings.rules = [UrgencyRuleAttribute(within_days=60, multiplier="1.5")]
+    settings.rules = [UrgencyRuleAttribute(within_days=15, multiplier="1.5")]
     settings.save()
     try:
-        due = (points.today_jst() + timedelta(days=14)).isoformat()
-        request = make_request(client_admin, due_date=due)
-        saved = estimate(staff, request, [points.LineInput(name="バナー作成", points="3")])
+        due = (points.today_jst() + timedelta(days=14)).isoformat()  # about 10 business days ahead
+        urgent = make_request(client_admin, due_date=due)
+        saved = estimate(staff, urgent, [points.LineInput(name="バナー作成", points="3")])
         assert Decimal(saved.multiplier) == Decimal("1.5") and "×1.5" in saved.urgency_label
         assert int(saved.subtotal_tenths) == 30 and int(saved.total_tenths) == 45
+        web = signed_in(client, client_admin)
+        page = plain(web.text(web.get(f"/requests/{urgent.request_id}")))
+        assert f"小計 3 pt {saved.urgency_label} +1.5 pt 合計 4.5 pt" in page
+        assert "0.5ポイント単位に切り上げ" in page
+        # Filed a month ago for the same day: the client gave a long lead time, however late
+        # the estimate is made.
+        early = requests.create_request(client_admin, requests.RequestForm(title="早めの依頼", body="内容", due_date=due),
+                                        now=datetime.now(timezone.utc) - timedelta(days=30))
+        relaxed = estimate(staff, early, [points.LineInput(name="バナー作成", points="3")])
+        assert Decimal(relaxed.multiplier) == 1 and relaxed.urgency_label == "" and int(relaxed.total_tenths) == 30
     finally:
         settings = UrgencySettings.load()
         settings.rules = saved_rules
@@ -445,3 +455,12 @@ def test_an_estimate_is_mailed_to_the_requester_and_a_return_to_the_assignee(adm
     returned = [m for m in mails if "見積を「差し戻し」にしました" in m["text"]]
     assert [m["to"] for m in returned] == [[staff.email]]
     assert "差し戻しの理由" in returned[0]["text"] and "1枚で十分です" in returned[0]["text"]
+
+
+def test_the_overview_makes_the_grant_of_a_new_month(admin, company):
+    october = datetime(2026, 10, 5, 3, tzinfo=timezone.utc)
+    points.save_contract(admin, company.company_id, points.ContractForm(
+        kind=r.PREPAID_MONTHLY, points="10", carry_over=True, starts_on="2026-10-01"), now=october)
+    rows = points.usage_overview(admin, now=datetime(2026, 11, 2, tzinfo=timezone.utc), limit=1000)
+    row = next(row for row in rows if row.company.company_id == company.company_id)
+    assert int(row.balance.tenths) == 200 == ledger_sum(company.company_id)
