@@ -276,8 +276,15 @@ class Posted:
     balance: Balance
 
 
+def _counts_as_usage(kind: str, balance: Balance) -> bool:
+    """Charges are the month's usage; under a postpaid contract a correction (調整) is too, since
+    the usage is what is billed."""
+    return kind == r.CHARGE or (kind == r.ADJUSTMENT and balance.contract_kind == r.POSTPAID)
+
+
 def _balance_write(tx, balance: Balance, delta: int, *, month: str, charge: bool, posting_key: str | None) -> None:
-    """The balance's new value, conditioned on the version that was read."""
+    """The balance's new value, conditioned on the version that was read. ``charge``: the delta
+    also counts as the month's usage."""
     actions = [Balance.tenths.set(int(balance.tenths) + delta), Balance.version.set(int(balance.version) + 1),
                Balance.company_id.set(balance.company_id)]
     if posting_key:
@@ -309,7 +316,8 @@ def _post(company_id: str, *, kind: str, tenths: int | None, month: str, note: s
         def write(tx):
             if entry is not None:
                 tx.save(entry)
-            _balance_write(tx, balance, delta, month=month, charge=kind == r.CHARGE, posting_key=posting_key)
+            _balance_write(tx, balance, delta, month=month, charge=_counts_as_usage(kind, balance),
+                           posting_key=posting_key)
 
         try:
             transact(write)
@@ -704,12 +712,18 @@ class Statement:
     closing_tenths: int
 
     @property
+    def postpaid(self) -> bool:
+        return self.contract is not None and self.contract.contract_type == r.POSTPAID
+
+    @property
     def usage_tenths(self) -> int:
-        return -self.totals.get(r.CHARGE, 0)
+        """The month's usage: its charges, and under a postpaid contract its corrections."""
+        adjusted = self.totals.get(r.ADJUSTMENT, 0) if self.postpaid else 0
+        return -(self.totals.get(r.CHARGE, 0) + adjusted)
 
     @property
     def amount(self) -> int | None:
-        if self.contract is None or self.contract.contract_type != r.POSTPAID:
+        if not self.postpaid:
             return None
         return r.yen_for(self.usage_tenths, int(self.contract.unit_price))
 

@@ -11,7 +11,7 @@ from chalicelib.messages import t
 from chalicelib.services import companies, permissions, points
 from chalicelib.services import pointrules as r
 from chalicelib.services.auth import SignedIn
-from chalicelib.services.errors import Invalid
+from chalicelib.services.errors import Conflict, Invalid
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page, redirect
@@ -119,6 +119,8 @@ def contract_save(me: SignedIn, company_id: str):
         points.save_contract(me.user, company_id, contract_form)
     except Invalid as error:
         return company_page(me, company_id, status=400, errors=error.errors, typed={"contract": contract_form})
+    except Conflict:
+        return company_page(me, company_id, status=409, errors={"_form": t("conflict.changed")}, typed={"contract": contract_form})
     return redirect(f"/clients/{company_id}?notice=contract_saved#contract-title")
 
 
@@ -129,6 +131,8 @@ def topup(me: SignedIn, company_id: str):
         points.top_up(me.user, company_id, points=field("topup_points"), note=field("topup_note", strip=False))
     except Invalid as error:
         return company_page(me, company_id, status=400, errors=error.errors, typed={"fields": dict(form())})
+    except Conflict:
+        return company_page(me, company_id, status=409, errors={"_form": t("conflict.changed")}, typed={"fields": dict(form())})
     return redirect(f"/clients/{company_id}?notice=topped_up#balance-title")
 
 
@@ -139,6 +143,8 @@ def adjust(me: SignedIn, company_id: str):
         points.adjust(me.user, company_id, points=field("adjust_points"), note=field("adjust_note", strip=False))
     except Invalid as error:
         return company_page(me, company_id, status=400, errors=error.errors, typed={"fields": dict(form())})
+    except Conflict:
+        return company_page(me, company_id, status=409, errors={"_form": t("conflict.changed")}, typed={"fields": dict(form())})
     return redirect(f"/clients/{company_id}?notice=adjusted#balance-title")
 
 

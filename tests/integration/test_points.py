@@ -402,6 +402,11 @@ def test_a_postpaid_statement_shows_the_amount(admin, staff, company, client_adm
     assert summary.month_usage_tenths == 15 and summary.month_amount == 7500
     csv_text = points.statement_csv(view)[3:].decode()
     assert "請求額(円)" in csv_text and "7500" in csv_text
+    # A correction of a postpaid month changes what is billed.
+    points.adjust(admin, company.company_id, points="0.5", note="作業時間の訂正")
+    view = points.statement(client_admin, company.company_id, r.month_of(points.today_jst()))
+    assert view.usage_tenths == 10 and view.amount == 5000
+    assert points.summary(client_admin, company.company_id).month_amount == 5000
 
 
 # Isolation
