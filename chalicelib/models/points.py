@@ -145,6 +145,13 @@ class LedgerEntry(Item, discriminator="LedgerEntry"):
                               consistent_read=True))
 
     @classmethod
+    def last_before(cls, company_id: str, month: str) -> "LedgerEntry | None":
+        """The newest entry of the months before ``month`` (one query, one item)."""
+        found = list(cls.query(ledger_partition(company_id), cls.sk.between("ENTRY#", f"ENTRY#{month}#"),
+                               scan_index_forward=False, limit=1, consistent_read=True))
+        return found[0] if found else None
+
+    @classmethod
     def latest(cls, company_id: str, *, limit: int = 20) -> list["LedgerEntry"]:
         return list(cls.query(ledger_partition(company_id), cls.sk.startswith("ENTRY#"), scan_index_forward=False,
                               limit=limit, consistent_read=True))

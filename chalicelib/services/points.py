@@ -745,8 +745,8 @@ def statement(actor: User, company_id: str | None, month: str, *, now: datetime 
     closing = int(entries[-1].balance_after_tenths) if entries else None
     if opening is None:
         # No entries this month: the balance did not move; the latest earlier entry tells it.
-        earlier = [e for e in LedgerEntry.latest(company_id, limit=50) if e.month < month]
-        opening = closing = int(earlier[0].balance_after_tenths) if earlier else 0
+        earlier = LedgerEntry.last_before(company_id, month)
+        opening = closing = int(earlier.balance_after_tenths) if earlier else 0
     return Statement(company=company, month=month, entries=entries, contract=contract, totals=totals,
                      opening_tenths=opening, closing_tenths=closing)
 

@@ -469,3 +469,12 @@ def test_the_overview_makes_the_grant_of_a_new_month(admin, company):
     rows = points.usage_overview(admin, now=datetime(2026, 11, 2, tzinfo=timezone.utc), limit=1000)
     row = next(row for row in rows if row.company.company_id == company.company_id)
     assert int(row.balance.tenths) == 200 == ledger_sum(company.company_id)
+
+
+def test_a_quiet_month_carries_the_balance_of_the_months_before(admin, company):
+    october = datetime(2026, 10, 5, 3, tzinfo=timezone.utc)
+    points.top_up(admin, company.company_id, points="7", note="", now=october)
+    points.top_up(admin, company.company_id, points="1", note="", now=datetime(2027, 3, 2, tzinfo=timezone.utc))
+    quiet = points.statement(admin, company.company_id, "2026-12")
+    assert quiet.entries == [] and quiet.opening_tenths == quiet.closing_tenths == 70
+    assert points.statement(admin, company.company_id, "2026-09").closing_tenths == 0
