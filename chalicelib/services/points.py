@@ -670,7 +670,8 @@ def check_status_change(request: Request, new_status: str, *, now: datetime) -> 
     """Whether the contract lets the request move to ``new_status``, and the charge 完了 makes.
 
     With 見積承認が必要 the work waits: 対応中, 確認待ち and 完了 are refused while the estimate is
-    not approved. A returned estimate is never charged: 完了 waits for a revised one. Reads only
+    not approved. A returned estimate is never charged: 完了 waits for a revised one (without
+    見積承認が必要 the work itself may go on meanwhile). Reads only
     on those transitions (the estimate, and for 完了 the contract and the balance).
     """
     if new_status not in WORK_STATUSES:
@@ -679,9 +680,10 @@ def check_status_change(request: Request, new_status: str, *, now: datetime) -> 
     if estimate is None:
         return StatusCheck()
     contract = Contract.current(request.company_id)
-    if estimate.state == RETURNED:
+    waits = contract is not None and contract.approval_required
+    if estimate.state == RETURNED and (waits or new_status == workflow.DONE):
         return StatusCheck(error=t("estimate.returned_first"))
-    if estimate.state == PENDING and contract is not None and contract.approval_required:
+    if estimate.state == PENDING and waits:
         return StatusCheck(error=t("estimate.approval_first"))
     if new_status != workflow.DONE or ChargeMark.find(request.request_id) is not None:
         return StatusCheck(estimate=estimate)

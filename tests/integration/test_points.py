@@ -478,3 +478,20 @@ def test_a_quiet_month_carries_the_balance_of_the_months_before(admin, company):
     quiet = points.statement(admin, company.company_id, "2026-12")
     assert quiet.entries == [] and quiet.opening_tenths == quiet.closing_tenths == 70
     assert points.statement(admin, company.company_id, "2026-09").closing_tenths == 0
+
+
+def test_without_required_approval_work_goes_on_but_a_returned_estimate_is_not_charged(admin, staff, company,
+                                                                                       client_admin):
+    monthly_contract(admin, company, approval=False)
+    request = make_request(client_admin)
+    estimate(staff, request, [points.LineInput(name="作業", points="3")])
+    moved = requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.IN_PROGRESS),
+                                    revision=0)  # no approval needed to start
+    points.return_estimate(client_admin, request.request_id, version=1, reason="高すぎます")
+    with pytest.raises(Invalid) as refused:
+        requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.DONE),
+                                revision=moved.revision)
+    assert refused.value.errors["status"] == "見積が差し戻されています。見積を修正してから状態を変更してください。"
+    estimate(staff, request, [points.LineInput(name="作業", points="2")], version=2)
+    complete(staff, request.request_id)  # a pending estimate is charged when approval is not required
+    assert int(Balance.load(company.company_id).tenths) == 80
