@@ -495,3 +495,28 @@ def test_without_required_approval_work_goes_on_but_a_returned_estimate_is_not_c
     estimate(staff, request, [points.LineInput(name="作業", points="2")], version=2)
     complete(staff, request.request_id)  # a pending estimate is charged when approval is not required
     assert int(Balance.load(company.company_id).tenths) == 80
+
+
+def test_points_pages_cost_the_same_at_few_and_many_ledger_entries(client, admin, staff):
+    """A page's DynamoDB calls do not grow with the ledger (no scan; fixed queries and gets)."""
+    from tests.integration.test_bounded_cost import DynamoDBCalls
+
+    counts = {}
+    for size in (3, 60):
+        company = make_company(f"{size}件の履歴の会社")
+        asker = make_client(company, role=CLIENT_ADMIN)
+        monthly_contract(admin, company)
+        for _ in range(size):
+            points.top_up(admin, company.company_id, points="1", note="")
+        request = make_request(asker)
+        estimate(staff, request, [points.LineInput(name="作業", points="1")])
+        web = signed_in(client, asker)
+        counts[size] = {}
+        for path in ("/", "/points", f"/requests/{request.request_id}"):
+            web.get(path)  # warm: the first view marks the request seen
+            with DynamoDBCalls() as calls:
+                assert web.get(path).status_code == 200
+            assert "Scan" not in calls.operations
+            counts[size][path.split("/")[1] or "dashboard"] = calls.total
+    assert counts[3] == counts[60], counts
+    assert max(counts[60].values()) <= 12, counts
