@@ -3,12 +3,13 @@ the functions no person calls (the mail sender, SES feedback) under chalicelib/j
 from chalice import Chalice
 
 from chalicelib.jobs import mail
-from chalicelib.web import accounts, api, assets, auth, dashboard, logs, middleware, points, requests
+from chalicelib.web import accounts, api, assets, auth, dashboard, logs, middleware, points, requests, urgency
 
 app = Chalice(app_name="irai")
 logs.configure(app)
 
-for blueprint in (auth.bp, dashboard.bp, accounts.bp, requests.bp, points.bp, api.bp, assets.bp, mail.bp):
+for blueprint in (auth.bp, dashboard.bp, accounts.bp, requests.bp, points.bp, urgency.bp, api.bp, assets.bp,
+                  mail.bp):
     app.register_blueprint(blueprint)
 
 for handler in middleware.ALL:

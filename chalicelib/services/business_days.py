@@ -87,6 +87,11 @@ def holiday_name(day: date) -> str | None:
     return holiday_table().names.get(day)
 
 
+def holidays_between(first: date, last: date) -> list[tuple[date, str]]:
+    """The public holidays from ``first`` to ``last`` inclusive, in date order."""
+    return sorted((day, name) for day, name in holiday_table().names.items() if first <= day <= last)
+
+
 def _closed_days(closed: Iterable[ClosedPeriod], start: date, end: date) -> set[date]:
     """The closed days within start..end (inclusive); periods may overlap."""
     days = set()

@@ -6,16 +6,22 @@ by the filing day (the lead time the client gave), not by the day staff estimate
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Iterable
 
+from pynamodb.exceptions import PutError, UpdateError
+
 from chalicelib.messages import t
-from chalicelib.models.urgency import UrgencySettings
-from chalicelib.services import business_days
+from chalicelib.models.urgency import ClosedPeriodAttribute, UrgencyRuleAttribute, UrgencySettings
+from chalicelib.models.users import User
+from chalicelib.services import business_days, permissions
+from chalicelib.services import validation as v
 from chalicelib.services.business_days import ClosedPeriod
 from chalicelib.services.clock import utcnow
+from chalicelib.services.errors import Conflict, Invalid
 
 JST = timezone(timedelta(hours=9))
 
@@ -86,5 +92,219 @@ def urgency_for(due: date | None, *, filed_on: date) -> Urgency:
     return urgency_from(UrgencySettings.load(), due, filed_on=filed_on)
 
 
+def japan_date(moment: datetime) -> date:
+    """The calendar day in Japan of an aware datetime, e.g. a request's ``created_at`` (its filing day)."""
+    return moment.astimezone(JST).date()
+
+
 def today_in_japan(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(JST).date()
+    return japan_date(now or utcnow())
+
+
+# --- the 特急料金・休業日 page (agency admin) ------------------------------------------------
+
+@dataclass
+class RuleRow:
+    within_days: str = ""
+    multiplier: str = ""
+
+    def blank(self) -> bool:
+        return not (self.within_days.strip() or self.multiplier.strip())
+
+
+@dataclass
+class ClosedRow:
+    first: str = ""
+    last: str = ""
+    name: str = ""
+
+    def blank(self) -> bool:
+        return not (self.first.strip() or self.last.strip() or self.name.strip())
+
+
+@dataclass
+class UrgencyForm:
+    """The page as typed (every value text), so a refused form keeps everything."""
+
+    rules: list[RuleRow] = field(default_factory=list)
+    closed: list[ClosedRow] = field(default_factory=list)
+
+
+def load_settings(actor: User) -> UrgencySettings:
+    permissions.authorize(actor, permissions.SETTINGS_EDIT, agency_target=True)
+    return UrgencySettings.load()
+
+
+def upcoming_holidays(*, now: datetime | None = None) -> list[tuple[date, str]]:
+    """The public holidays of the coming year, which the page lists as already excluded."""
+    today = today_in_japan(now)
+    return business_days.holidays_between(today, today + timedelta(days=365))
+
+
+def form_of(settings: UrgencySettings) -> UrgencyForm:
+    """The stored rules and closed days as the page shows them."""
+    return UrgencyForm(
+        rules=[RuleRow(str(rule.within_days), format_multiplier(rule.multiplier)) for rule in rules_of(settings)],
+        closed=[ClosedRow(period.first.isoformat(), "" if period.last == period.first else period.last.isoformat(),
+                          period.name) for period in closed_of(settings)])
+
+
+def _normalise(raw: str) -> str:
+    return unicodedata.normalize("NFKC", raw).strip()
+
+
+def _clean_days(raw: str, name: str, errors: v.FieldErrors) -> int | None:
+    value = _normalise(raw).removesuffix("営業日").strip()
+    if not errors.check(name, bool(value), "required"):
+        return None
+    if not errors.check(name, value.isdigit() and 1 <= int(value) <= MAX_RULE_DAYS, "urgency.days_range",
+                        max=MAX_RULE_DAYS):
+        return None
+    return int(value)
+
+
+def _clean_multiplier(raw: str, name: str, errors: v.FieldErrors) -> Decimal | None:
+    value = _normalise(raw).lstrip("×xX*").removesuffix("倍").strip()
+    if not errors.check(name, bool(value), "required"):
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        number = None
+    valid = (number is not None and number.is_finite() and NO_MULTIPLIER < number <= MAX_MULTIPLIER
+             and number.as_tuple().exponent >= -2)
+    if not errors.check(name, valid, "urgency.multiplier_range", max=MAX_MULTIPLIER):
+        return None
+    return number
+
+
+def _clean_date(raw: str, name: str, errors: v.FieldErrors) -> date | None:
+    value = _normalise(raw).replace("/", "-")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.check(name, False, "request.due_invalid")
+        return None
+
+
+def _clean_rules(rows: list[RuleRow], errors: v.FieldErrors) -> list[UrgencyRule]:
+    rules: list[tuple[int, UrgencyRule]] = []
+    for index, row in enumerate(rows):
+        if row.blank():
+            continue
+        days = _clean_days(row.within_days, f"rule_days_{index}", errors)
+        multiplier = _clean_multiplier(row.multiplier, f"rule_multiplier_{index}", errors)
+        if days is None or multiplier is None:
+            continue
+        if any(rule.within_days == days for _, rule in rules):
+            errors.check(f"rule_days_{index}", False, "urgency.days_duplicate", days=days)
+            continue
+        rules.append((index, UrgencyRule(days, multiplier)))
+    if len(rules) > MAX_RULES:
+        errors.check("rules", False, "urgency.too_many_rules", max=MAX_RULES)
+    # "Within n days" rules nest: a shorter lead must never cost less than a longer one.
+    ordered = sorted(rules, key=lambda pair: pair[1].within_days)
+    for (_, shorter), (index, longer) in zip(ordered, ordered[1:]):
+        errors.check(f"rule_multiplier_{index}", longer.multiplier < shorter.multiplier, "urgency.multiplier_order",
+                     days=shorter.within_days, multiplier=format_multiplier(shorter.multiplier))
+    return [rule for _, rule in ordered]
+
+
+def _clean_closed(rows: list[ClosedRow], errors: v.FieldErrors) -> list[ClosedPeriod]:
+    periods = []
+    for index, row in enumerate(rows):
+        if row.blank():
+            continue
+        first_name, last_name, label_name = f"closed_first_{index}", f"closed_last_{index}", f"closed_name_{index}"
+        label = " ".join(row.name.split())
+        errors.check(label_name, len(label) <= CLOSED_NAME_MAX, "too_long", max=CLOSED_NAME_MAX)
+        if not errors.check(first_name, bool(row.first.strip()), "required"):
+            continue
+        first = _clean_date(row.first, first_name, errors)
+        last = _clean_date(row.last, last_name, errors) if row.last.strip() else first
+        if first is None or last is None:
+            continue
+        if not errors.check(last_name, last >= first, "urgency.closed_order"):
+            continue
+        if not errors.check(last_name, (last - first).days < MAX_CLOSED_SPAN_DAYS, "urgency.closed_span",
+                            max=MAX_CLOSED_SPAN_DAYS):
+            continue
+        periods.append(ClosedPeriod(first, last, label))
+    if len(periods) > MAX_CLOSED:
+        errors.check("closed", False, "urgency.too_many_closed", max=MAX_CLOSED)
+    return sorted(periods, key=lambda period: (period.first, period.last))
+
+
+def update_settings(actor: User, form: UrgencyForm, *, version: int | None) -> UrgencySettings:
+    """Replace the rules and closed days. Raises Invalid (messages per field, e.g. ``rule_days_0``)
+    or Conflict when someone saved since the page was read (optimistic locking)."""
+    permissions.authorize(actor, permissions.SETTINGS_EDIT, agency_target=True)
+    errors = v.FieldErrors()
+    rules = _clean_rules(form.rules, errors)
+    closed = _clean_closed(form.closed, errors)
+    if errors:
+        raise Invalid(dict(errors))
+    settings = UrgencySettings.load()
+    if settings.version != version:
+        raise Conflict("urgency settings changed meanwhile")
+    settings.rules = [UrgencyRuleAttribute(within_days=rule.within_days, multiplier=format_multiplier(rule.multiplier))
+                      for rule in rules]
+    settings.closed = [ClosedPeriodAttribute(first=period.first.isoformat(), last=period.last.isoformat(),
+                                             name=period.name) for period in closed]
+    try:
+        settings.save()  # VersionAttribute: refused if someone saved in between
+    except (PutError, UpdateError) as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise Conflict("urgency settings changed meanwhile") from None
+        raise
+    return settings
+
+
+# --- the live hint on the 新規依頼 form ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Preview:
+    due: date
+    urgency: Urgency
+
+
+def preview(actor: User, raw_due: str, *, now: datetime | None = None) -> Preview:
+    """What filing today with 公開希望日 ``raw_due`` would mean. Raises Invalid (``due_date``) for a
+    date the 新規依頼 form would refuse, with the same message."""
+    permissions.authorize(actor, permissions.REQUEST_CREATE, company_id=actor.company_id)
+    today = today_in_japan(now)
+    value = _normalise(raw_due).replace("/", "-")
+    try:
+        due = date.fromisoformat(value)
+    except ValueError:
+        raise Invalid({"due_date": t("request.due_invalid")}) from None
+    if due < today:
+        raise Invalid({"due_date": t("request.due_past")})
+    return Preview(due=due, urgency=urgency_for(due, filed_on=today))
+
+
+def hint(urgency: Urgency) -> str:
+    """The sentence under 公開希望日, e.g. 「公開希望日まで3営業日: 特急料金 ×1.5 が適用されます」."""
+    if urgency.lead_days is None:
+        return ""
+    if urgency.label:
+        return t("urgency.hint_applies", days=urgency.lead_days, multiplier=format_multiplier(urgency.multiplier))
+    return t("urgency.hint_none", days=urgency.lead_days)
+
+
+@dataclass(frozen=True)
+class Hint:
+    message: str
+    applied: bool           # a multiplier applies (the hint is drawn as a warning)
+
+
+def form_hint(actor: User, raw_due: str) -> Hint | None:
+    """The hint a re-shown 新規依頼 form carries for the date typed, so it reads the same with or
+    without JavaScript; None without a date or for one the form refuses (its error says why)."""
+    if not raw_due.strip():
+        return None
+    try:
+        shown = preview(actor, raw_due)
+    except Invalid:
+        return None
+    return Hint(message=hint(shown.urgency), applied=bool(shown.urgency.label))

@@ -14,7 +14,7 @@ from chalice import Blueprint, Response
 from chalicelib import templating
 from chalicelib.messages import CHANGE_LABELS, t
 from chalicelib.models.agency import AgencySettings
-from chalicelib.services import attachments, requests, workflow
+from chalicelib.services import attachments, requests, urgency, workflow
 from chalicelib.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
 from chalicelib.web import context
 from chalicelib.web.openapi import DOCUMENT
@@ -143,6 +143,18 @@ def session(me):
     user = me.user
     return _json({"user": {"id": user.user_id, "name": user.name, "role": user.role, "company_id": user.company_id},
                   "csrf_token": me.session.csrf_token})
+
+
+@bp.route("/api/urgency", methods=["GET"])
+@api
+def urgency_preview(me):
+    """The lead time and 特急料金 multiplier for filing today with 公開希望日 ``due`` (the live hint on
+    新規依頼): the server does the business-day arithmetic, so page and estimate cannot disagree."""
+    shown = urgency.preview(me.user, (bp.current_request.query_params or {}).get("due", ""))
+    result = shown.urgency
+    return _json({"due": shown.due.isoformat(), "lead_days": result.lead_days,
+                  "multiplier": urgency.format_multiplier(result.multiplier), "label": result.label,
+                  "message": urgency.hint(result)})
 
 
 @bp.route("/api/requests", methods=["GET"])

@@ -36,6 +36,12 @@ DOCUMENT: dict = {
             "summary": "ログイン中のユーザーとCSRFトークン",
             "responses": {"200": _response("ok", {"$ref": "#/components/schemas/Session"}), **_errors(401, 403)},
         }},
+        "/api/urgency": {"get": {
+            "summary": "公開希望日までの営業日数と特急料金の倍率(新規依頼で今日登録した場合; クライアントのみ)",
+            "parameters": [{"name": "due", "in": "query", "required": True,
+                            "schema": {"type": "string", "description": "公開希望日 YYYY-MM-DD(今日以降)"}}],
+            "responses": {"200": _response("ok", {"$ref": "#/components/schemas/Urgency"}), **_errors(400, 401, 403)},
+        }},
         "/api/requests": {
             "get": {
                 "summary": "依頼の一覧(クライアント: 自社の進行中、または status 指定; 制作会社: 受信箱)",
@@ -94,6 +100,14 @@ DOCUMENT: dict = {
                                                                        "client_member"]},
                                     "company_id": _NULLABLE_STRING}},
             "csrf_token": {"type": "string"},
+        }},
+        "Urgency": {"type": "object", "required": ["due", "lead_days", "multiplier", "label", "message"],
+                    "additionalProperties": False, "properties": {
+            "due": {"type": "string", "format": "date"},
+            "lead_days": {"type": "integer", "minimum": 0, "description": "登録日の翌営業日から公開希望日までの営業日数"},
+            "multiplier": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+$", "description": "倍率(例: \"1.5\"、条件なしは \"1.0\")"},
+            "label": {"type": "string", "description": "例: 特急(3営業日以内) ×2.0。当たる条件がなければ空文字"},
+            "message": {"type": "string", "description": "画面に表示する文"},
         }},
         "Request": {"type": "object", "additionalProperties": False, "required": [
             "id", "number", "company_id", "company_name", "title", "body", "status", "status_label", "due_date",

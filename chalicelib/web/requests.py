@@ -6,7 +6,7 @@ from chalice import Blueprint
 from chalicelib import messages
 from chalicelib.adapters import config
 from chalicelib.messages import CHANGE_LABELS, t
-from chalicelib.services import attachments, notifications, permissions, points, requests, workflow
+from chalicelib.services import attachments, notifications, permissions, points, requests, urgency, workflow
 from chalicelib.services.auth import SignedIn
 from chalicelib.services.errors import Conflict, Invalid
 from chalicelib.web import points as points_web
@@ -28,7 +28,8 @@ def _query(name: str) -> str:
 
 
 def _new_form(me: SignedIn, request_form: requests.RequestForm, errors: dict, status: int = 200):
-    return page("requests/new.html", status=status, form=request_form, errors=errors,
+    hint = None if "due_date" in errors else urgency.form_hint(me.user, request_form.due_date)
+    return page("requests/new.html", status=status, form=request_form, errors=errors, urgency_hint=hint,
                 choices=requests.participant_choices(me.user), max_bytes=config.upload_max_bytes())
 
 

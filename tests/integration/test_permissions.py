@@ -55,6 +55,8 @@ ROUTES = {
     ("POST", "/staff"): (ADMIN, "agency"),
     ("GET", "/settings"): (ADMIN, "agency"),
     ("POST", "/settings"): (ADMIN, "agency"),
+    ("GET", "/settings/urgency"): (ADMIN, "agency"),
+    ("POST", "/settings/urgency"): (ADMIN, "agency"),
     ("GET", "/requests"): ("all", None),  # the agency is sent to its inbox
     ("GET", "/requests/new"): (CLIENTS, None),
     ("POST", "/requests"): (CLIENTS, None),
@@ -84,6 +86,7 @@ ROUTES = {
     ("POST", "/requests/{request_id}/estimate/return"): (CLIENTS, "company"),
     ("POST", "/api/uploads"): (CLIENTS, None),
     ("GET", "/api/session"): ("all", None),
+    ("GET", "/api/urgency"): (CLIENTS, None),  # without ?due= the allowed get 400
     ("GET", "/api/requests"): ("all", None),
     ("POST", "/api/requests"): (CLIENTS, None),
     ("GET", "/api/requests/{request_id}"): ("all", "company"),
@@ -180,6 +183,8 @@ def _form_for(path: str) -> dict:
         return {"name": ""}
     if path == "/settings":
         return {"agency_name": "", "mail_sender_name": ""}
+    if path == "/settings/urgency":
+        return {"rule_days_0": "", "rule_multiplier_0": "2"}  # refused at the field: nothing changes
     if path == "/password":
         return {"current_password": "", "new_password": "", "new_password_confirm": ""}
     return {}

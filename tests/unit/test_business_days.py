@@ -183,3 +183,27 @@ def test_no_date_or_no_rules_means_no_multiplier():
 @pytest.mark.parametrize("value,text", [("2", "2.0"), ("2.0", "2.0"), ("1.50", "1.5"), ("1.25", "1.25"), ("10", "10.0")])
 def test_multiplier_format(value, text):
     assert format_multiplier(Decimal(value)) == text
+
+
+def test_holidays_between_lists_them_in_order():
+    assert bd.holidays_between(D("2026-09-01"), D("2026-09-30")) == [
+        (D("2026-09-21"), "敬老の日"), (D("2026-09-22"), "国民の休日"), (D("2026-09-23"), "秋分の日")]
+    assert bd.holidays_between(D("2026-06-01"), D("2026-06-30")) == []
+
+
+def test_filing_day_is_the_day_in_japan():
+    from chalicelib.services.urgency import japan_date
+    # 15:30 UTC on 1 December is already 2 December in Tokyo.
+    assert japan_date(datetime(2026, 12, 1, 15, 30, tzinfo=timezone.utc)) == D("2026-12-02")
+    assert japan_date(datetime(2026, 12, 1, 14, 59, tzinfo=timezone.utc)) == D("2026-12-01")
+
+
+@pytest.mark.parametrize("urgency,text", [
+    (Urgency(3, Decimal("1.5"), "特急(5営業日以内) ×1.5"), "公開希望日まで3営業日: 特急料金 ×1.5 が適用されます"),
+    (Urgency(0, Decimal("2.0"), "特急(2営業日以内) ×2.0"), "公開希望日まで0営業日: 特急料金 ×2.0 が適用されます"),
+    (Urgency(12, Decimal("1"), ""), "公開希望日まで12営業日: 特急料金はかかりません"),
+    (Urgency(None, Decimal("1"), ""), ""),
+])
+def test_the_hint_under_the_date(urgency, text):
+    from chalicelib.services.urgency import hint
+    assert hint(urgency) == text
