@@ -520,3 +520,25 @@ def test_points_pages_cost_the_same_at_few_and_many_ledger_entries(client, admin
             counts[size][path.split("/")[1] or "dashboard"] = calls.total
     assert counts[3] == counts[60], counts
     assert max(counts[60].values()) <= 12, counts
+
+
+def test_an_estimate_changed_after_its_approval_needs_a_new_one(admin, staff, company, client_admin):
+    monthly_contract(admin, company, approval=True)
+    request = make_request(client_admin)
+    estimate(staff, request, [points.LineInput(name="作業", points="1")])
+    points.approve_estimate(client_admin, request.request_id, version=1)
+    moved = requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.IN_PROGRESS),
+                                    revision=0)
+    revised = estimate(staff, request, [points.LineInput(name="作業", points="1"),
+                                        points.LineInput(name="追加の作業", points="2")], version=2)
+    assert revised.state == "pending"
+    with pytest.raises(Invalid) as refused:
+        requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.DONE),
+                                revision=moved.revision)
+    assert "見積の承認が必要" in refused.value.errors["status"]
+    with pytest.raises(Invalid) as twice:
+        points.approve_estimate(client_admin, request.request_id, version=3)
+        points.approve_estimate(client_admin, request.request_id, version=4)
+    assert twice.value.errors["_form"] == "この見積には既にお返事済みです。"
+    complete(staff, request.request_id)
+    assert int(Balance.load(company.company_id).tenths) == 70
