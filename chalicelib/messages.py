@@ -104,6 +104,7 @@ JA: dict[str, str] = {
     "estimate.closed": "完了または取り下げの依頼、ポイントを消費済みの依頼の見積は変更できません。",
     "estimate.answered": "この見積には既にお返事済みです。",
     "estimate.approval_first": "見積の承認が必要な契約です。お客様が見積を承認するまで、対応中・確認待ち・完了にはできません。",
+    "estimate.approve_first": "見積がまだ承認されていません。先に見積の内容をご確認のうえ「承認」してください。",
     "estimate.returned_first": "見積が差し戻されています。見積を修正してから状態を変更してください。",
     "estimate.saved": "見積を保存しました。お客様の承認をお待ちください。",
     "estimate.approved": "見積を承認しました。",

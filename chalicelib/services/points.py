@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -169,8 +170,6 @@ class ContractForm:
 
 
 def _date(errors: dict, name: str, raw: str, *, required: bool) -> date | None:
-    import unicodedata
-
     text = unicodedata.normalize("NFKC", raw or "").strip().replace("/", "-")
     if not text:
         if required:
@@ -192,8 +191,6 @@ def _contract_values(form: ContractForm) -> dict:
         points = _points(errors, "points", form.points)
         points_tenths = r.to_tenths(points) if points is not None else 0
     if form.kind == r.POSTPAID:
-        import unicodedata
-
         price = unicodedata.normalize("NFKC", form.unit_price or "").strip().replace(",", "")
         if not price.isdigit() or not 0 < int(price) <= UNIT_PRICE_MAX:
             errors["unit_price"] = t("contract.unit_price")
@@ -666,7 +663,8 @@ class StatusCheck:
     estimate: Estimate | None = field(default=None)
 
 
-def check_status_change(request: Request, new_status: str, *, now: datetime) -> StatusCheck:
+def check_status_change(request: Request, new_status: str, *, now: datetime,
+                        side: str = workflow.AGENCY) -> StatusCheck:
     """Whether the contract lets the request move to ``new_status``, and the charge 完了 makes.
 
     With 見積承認が必要 the work waits: 対応中, 確認待ち and 完了 are refused while the estimate is
@@ -684,7 +682,8 @@ def check_status_change(request: Request, new_status: str, *, now: datetime) -> 
     if estimate.state == RETURNED and (waits or new_status == workflow.DONE):
         return StatusCheck(error=t("estimate.returned_first"))
     if estimate.state == PENDING and waits:
-        return StatusCheck(error=t("estimate.approval_first"))
+        # The client confirming 完了 is the one who can approve; staff must wait for it.
+        return StatusCheck(error=t("estimate.approve_first" if side == workflow.CLIENT else "estimate.approval_first"))
     if new_status != workflow.DONE or ChargeMark.find(request.request_id) is not None:
         return StatusCheck(estimate=estimate)
     balance = settle(request.company_id, now=now, contract=contract)

@@ -306,7 +306,7 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
     if changes.status is not UNCHANGED and changes.status != request.status:
         check = points.StatusCheck()
         if workflow.allowed(side, request.status, str(changes.status)):
-            check = points.check_status_change(request, str(changes.status), now=now)
+            check = points.check_status_change(request, str(changes.status), now=now, side=side)
         if not workflow.allowed(side, request.status, str(changes.status)):
             errors["status"] = t("request.status_denied")
         elif check.error:

@@ -542,3 +542,17 @@ def test_an_estimate_changed_after_its_approval_needs_a_new_one(admin, staff, co
     assert twice.value.errors["_form"] == "この見積には既にお返事済みです。"
     complete(staff, request.request_id)
     assert int(Balance.load(company.company_id).tenths) == 70
+
+
+def test_a_client_confirming_completion_is_asked_to_approve_the_estimate_first(admin, staff, company, client_admin):
+    monthly_contract(admin, company, approval=True)
+    request = make_request(client_admin)
+    requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.WAITING), revision=0)
+    estimate(staff, request, [points.LineInput(name="作業", points="2")])
+    with pytest.raises(Invalid) as refused:
+        requests.confirm_request(client_admin, request.request_id, revision=1)
+    assert refused.value.errors["status"].startswith("見積がまだ承認されていません。")
+    points.approve_estimate(client_admin, request.request_id, version=1)
+    requests.confirm_request(client_admin, request.request_id, revision=1)  # 完了確認 charges the points
+    assert int(Balance.load(company.company_id).tenths) == 80
+    assert LedgerEntry.latest(company.company_id)[0].actor_name == client_admin.name
