@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN
 from chalicelib.services import pointrules, points
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.test_urgency_flow import axe_violations
 from tests.support.factories import PASSWORD, make_client, make_company, make_request, make_user
 
 pytestmark = pytest.mark.browser
@@ -30,8 +31,10 @@ def log_in(page: Page, base_url: str, user_id: str) -> None:
 
 
 def shot(page: Page, name: str) -> None:
+    """Keep the page for review, and hold it to WCAG 2.1 AA as axe-core checks it."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"points-{name}.png"), full_page=True)
+    assert axe_violations(page) == [], name
 
 
 def estimate_panel(page: Page):
