@@ -237,7 +237,8 @@ def request_context(me: SignedIn, view, typed: dict) -> dict:
     if context["can_estimate"]:
         context["menu_categories"] = points.menu(me.user)
         context["urgency"] = points.urgency_of(request)
-        context["estimate_rows"] = _rows(estimate, typed)
+        offered = {item.item_id for category in context["menu_categories"] for item in category.items}
+        context["estimate_rows"] = _rows(estimate, typed, offered)
     # A refused estimate form is shown open, with what was typed.
     context["estimate_open"] = any(name.startswith("menu_") for name in typed)
     if context["can_answer"] and estimate is not None:
@@ -245,19 +246,22 @@ def request_context(me: SignedIn, view, typed: dict) -> dict:
     return context
 
 
-def _rows(estimate, typed: dict) -> list[points.LineInput]:
+def _rows(estimate, typed: dict, offered: set[str]) -> list[points.LineInput]:
     """The rows of the estimate form: as typed after a refusal, else the saved items, and a few
-    empty rows to add more."""
+    empty rows to add more. A saved item whose menu entry was stopped since comes back as a
+    free-form item with the name and points it was estimated with."""
     if any(name.startswith(("menu_", "name_")) for name in typed):
         count = 1 + max(int(name.split("_")[1]) for name in typed
                         if name.startswith(("menu_", "qty_", "name_", "points_")) and name.split("_")[1].isdigit())
         return [points.LineInput(menu_item_id=typed.get(f"menu_{i}", ""), quantity=typed.get(f"qty_{i}", ""),
                                  name=typed.get(f"name_{i}", ""), points=typed.get(f"points_{i}", ""))
                 for i in range(count)]
-    rows = [points.LineInput(menu_item_id=line.menu_item_id, quantity=str(int(line.quantity)),
-                             name="" if line.menu_item_id else line.name,
-                             points="" if line.menu_item_id else r.format_points(line.unit_tenths).replace(",", ""))
-            for line in (estimate.lines if estimate else [])]
+    rows = []
+    for line in estimate.lines if estimate else []:
+        from_menu = line.menu_item_id in offered
+        rows.append(points.LineInput(menu_item_id=line.menu_item_id if from_menu else "",
+                                     quantity=str(int(line.quantity)), name="" if from_menu else line.name,
+                                     points="" if from_menu else r.format_points(line.unit_tenths).replace(",", "")))
     return rows + [points.LineInput() for _ in range(max(3, 5 - len(rows)))]
 
 

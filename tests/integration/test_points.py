@@ -556,3 +556,20 @@ def test_a_client_confirming_completion_is_asked_to_approve_the_estimate_first(a
     requests.confirm_request(client_admin, request.request_id, revision=1)  # 完了確認 charges the points
     assert int(Balance.load(company.company_id).tenths) == 80
     assert LedgerEntry.latest(company.company_id)[0].actor_name == client_admin.name
+
+
+def test_a_company_without_a_contract_sees_no_points_on_its_dashboard(client, company, client_admin):
+    web = signed_in(client, client_admin)
+    body = web.text(web.get("/"))
+    assert "残りポイント" not in body and "ポイント履歴" not in body
+
+
+def test_an_item_stopped_on_the_menu_comes_back_as_a_free_form_row(client, admin, staff, client_admin, menu_item):
+    request = make_request(client_admin)
+    estimate(staff, request, [points.LineInput(menu_item_id=menu_item.item_id, quantity="2")])
+    points.update_menu_item(admin, menu_item.item_id, points.MenuForm(category="テキスト", name="文言の変更", points="1"),
+                            active=False)
+    web = signed_in(client, staff)
+    page = web.text(web.get(f"/requests/{request.request_id}"))
+    assert re.search(r'id="name_0" name="name_0" type="text" value="文言の変更"', page)
+    assert re.search(r'id="points_0" name="points_0" type="text" inputmode="decimal" value="1"', page)
