@@ -84,6 +84,32 @@ JA: dict[str, str] = {
     "mail.resend_not_needed": "この通知は送信済みか、送信待ちです。",
     "mail.resent": "通知メールを送信待ちに戻しました。",
     "mail.preferences_saved": "メール通知の設定を保存しました。",
+    "points.number": "数字で入力してください(小数は第1位まで。例: 1.5)。",
+    "points.positive": "0より大きい数を入力してください。",
+    "points.nonzero": "0以外の数を入力してください(減らす場合は「-」を付けます)。",
+    "points.too_large": "{max}ポイント以内で入力してください。",
+    "points.quantity": "数量は1から{max}までの整数で入力してください。",
+    "points.markup": "HTMLタグやスクリプトタグは入力できません。",
+    "menu.added": "ポイント表に追加しました。",
+    "menu.updated": "ポイント表を更新しました。",
+    "contract.kind": "契約の種類を選んでください。",
+    "contract.unit_price": "1ポイントあたりの単価(円)を1以上の整数で入力してください。",
+    "contract.ends_before": "終了日は開始日以降の日付にしてください。",
+    "contract.saved": "契約を保存しました。以前の契約は契約履歴に残ります。",
+    "points.topped_up": "ポイントをチャージしました。",
+    "points.adjusted": "ポイントを調整しました。",
+    "estimate.empty": "見積の項目を1つ以上入力してください(ポイント表から選ぶか、項目名とポイントを入力します)。",
+    "estimate.too_many": "見積の項目は{max}件までです。",
+    "estimate.menu_unknown": "選べない項目です。画面を開き直してください。",
+    "estimate.closed": "完了または取り下げの依頼、ポイントを消費済みの依頼の見積は変更できません。",
+    "estimate.answered": "この見積には既にお返事済みです。",
+    "estimate.approval_first": "見積の承認が必要な契約です。お客様が見積を承認するまで、対応中・確認待ち・完了にはできません。",
+    "estimate.approve_first": "見積がまだ承認されていません。先に見積の内容をご確認のうえ「承認」してください。",
+    "estimate.returned_first": "見積が差し戻されています。見積を修正してから状態を変更してください。",
+    "estimate.saved": "見積を保存しました。お客様の承認をお待ちください。",
+    "estimate.approved": "見積を承認しました。",
+    "estimate.returned": "見積を差し戻しました。",
+    "statement.month": "月を正しく指定してください(例: 2026-12)。",
     "upload.unknown": "添付ファイルの情報が古くなっています。画面を開き直して、もう一度添付してください。",
 }
 
@@ -93,6 +119,9 @@ CHANGE_LABELS: dict[str, str] = {
     "assignee": "担当者",
     "due_date": "公開希望日",
     "participants": "依頼関係者",
+    "estimate": "見積",
+    "estimate_state": "見積の承認",
+    "points": "ポイント",
 }
 
 # Account history, as shown to the agency on the account page.
@@ -141,6 +170,8 @@ MAIL_EVENT_LABELS: dict[str, str] = {
     "comment": "コメント",
     "status": "状態の変更",
     "assigned": "担当者の設定",
+    "estimate": "見積",
+    "estimate_answer": "見積への回答",
 }
 MAIL_RELATION_LABELS: dict[str, str] = {
     "staff": "担当者",

@@ -34,18 +34,30 @@ REQUEST_WITHDRAW = "request.withdraw"
 REQUEST_CONFIRM = "request.confirm"          # the client confirms completion (確認待ち -> 完了)
 INBOX_VIEW = "inbox.view"
 MAIL_PREFERENCES = "mail.preferences"        # one's own mail settings (メール通知設定)
+# Maintenance contracts and points.
+POINTS_MENU_VIEW = "points.menu.view"        # ポイント表: shared with every client
+POINTS_MENU_EDIT = "points.menu.edit"
+CONTRACT_VIEW = "contract.view"
+CONTRACT_EDIT = "contract.edit"
+POINTS_VIEW = "points.view"                  # 残りポイント, ポイント履歴, 月次明細 of a company
+POINTS_TOPUP = "points.topup"                # チャージ and 調整
+POINTS_OVERVIEW = "points.overview"          # every company's usage
+ESTIMATE_EDIT = "estimate.edit"              # 見積 on a request
+ESTIMATE_ANSWER = "estimate.answer"          # 承認 / 差し戻し
 
 _ACCOUNT_ADMIN = {ACCOUNT_LIST, ACCOUNT_VIEW, ACCOUNT_CREATE, ACCOUNT_EDIT, ACCOUNT_DEACTIVATE,
                   ACCOUNT_RESEND_GUIDANCE}
 
-_AGENCY_WORK = {REQUEST_VIEW, REQUEST_COMMENT, REQUEST_MANAGE, INBOX_VIEW, MAIL_PREFERENCES}
+_AGENCY_WORK = {REQUEST_VIEW, REQUEST_COMMENT, REQUEST_MANAGE, INBOX_VIEW, MAIL_PREFERENCES,
+                POINTS_MENU_VIEW, CONTRACT_VIEW, POINTS_VIEW, POINTS_OVERVIEW, ESTIMATE_EDIT}
 _CLIENT_WORK = {REQUEST_VIEW, REQUEST_CREATE, REQUEST_COMMENT, REQUEST_PARTICIPANTS, REQUEST_WITHDRAW,
-                REQUEST_CONFIRM, MAIL_PREFERENCES}
+                REQUEST_CONFIRM, MAIL_PREFERENCES, POINTS_MENU_VIEW, CONTRACT_VIEW, POINTS_VIEW, ESTIMATE_ANSWER}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     AGENCY_ADMIN: frozenset(_ACCOUNT_ADMIN | _AGENCY_WORK | {COMPANY_LIST, COMPANY_CREATE, COMPANY_VIEW,
                                                              ACCOUNT_HISTORY, ACCOUNT_UNLOCK, ACCOUNT_MAIL,
-                                                             STAFF_MANAGE, SETTINGS_EDIT}),
+                                                             STAFF_MANAGE, SETTINGS_EDIT, POINTS_MENU_EDIT,
+                                                             CONTRACT_EDIT, POINTS_TOPUP}),
     # Staff answer requests: they may look companies and their people up, not manage them.
     AGENCY_STAFF: frozenset(_AGENCY_WORK | {COMPANY_LIST, COMPANY_VIEW, ACCOUNT_LIST, ACCOUNT_VIEW}),
     CLIENT_ADMIN: frozenset(_ACCOUNT_ADMIN | _CLIENT_WORK),

@@ -17,9 +17,10 @@ from chalicelib.models.attachments import Attachment
 from chalicelib.models.base import Item, condition_failed, decode_cursor, encode_cursor, transact
 from chalicelib.models.companies import Company
 from chalicelib.models.ids import is_id
+from chalicelib.models.points import ChargeMark, Estimate
 from chalicelib.models.requests import INBOX, Request, Seen, ThreadEntry, company_requests_partition
 from chalicelib.models.users import User
-from chalicelib.services import attachments, notifications, permissions, workflow
+from chalicelib.services import attachments, notifications, permissions, points, workflow
 from chalicelib.services.clock import utcnow
 from chalicelib.services.errors import Conflict, Invalid, NotFound
 
@@ -162,6 +163,8 @@ class RequestView:
     requester: User | None
     files: list[Attachment] = field(default_factory=list)  # of the request itself
     files_by_entry: dict[str, list[Attachment]] = field(default_factory=dict)
+    estimate: Estimate | None = None   # 見積, read by the same query
+    charged: ChargeMark | None = None  # set once the request's points were charged
 
 
 def _load(actor: User, request_id: str, action: str) -> Request:
@@ -177,7 +180,7 @@ def view_request(actor: User, request_id: str, *, now: datetime | None = None) -
     and another company's request does not exist for it (NotFound)."""
     if not is_id(request_id):
         raise NotFound()
-    request, entries, files = None, [], []
+    request, entries, files, estimate, charged = None, [], [], None, None
     for item in Item.query(f"REQ#{request_id}", consistent_read=True):
         if isinstance(item, Request):
             request = item
@@ -185,6 +188,10 @@ def view_request(actor: User, request_id: str, *, now: datetime | None = None) -
             entries.append(item)
         elif isinstance(item, Attachment):
             files.append(item)
+        elif isinstance(item, Estimate):
+            estimate = item
+        elif isinstance(item, ChargeMark):
+            charged = item
     if request is None:
         raise NotFound()
     permissions.authorize(actor, permissions.REQUEST_VIEW, company_id=request.company_id)
@@ -199,7 +206,8 @@ def view_request(actor: User, request_id: str, *, now: datetime | None = None) -
     return RequestView(request=request, entries=entries,
                        participants=[people[i] for i in request.participant_ids if i in people],
                        requester=people.get(request.requester_id),
-                       files=[f for f in files if not f.entry_id], files_by_entry=by_entry)
+                       files=[f for f in files if not f.entry_id], files_by_entry=by_entry,
+                       estimate=estimate, charged=charged)
 
 
 def _users(user_ids: list[str]) -> dict[str, User]:
@@ -270,6 +278,18 @@ def update_request(actor: User, request_id: str, changes: RequestChanges, *, rev
     Conflict when someone saved the request since ``revision`` (nothing is overwritten).
     """
     now = now or utcnow()
+    # The charge at 完了 is conditioned on the balance as read; another write to the balance (a
+    # concurrent charge or チャージ) makes it read again, never charge twice or lose one.
+    for _ in range(points.POST_ATTEMPTS):
+        try:
+            return _update_once(actor, request_id, changes, revision=revision, now=now, action=action)
+        except points.BalanceMoved:
+            continue
+    raise Conflict("balance kept changing")
+
+
+def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revision: int, now: datetime,
+                 action: str) -> Request:
     request = _load(actor, request_id, action)
     # Asking to set a field needs its permission, whether or not the value differs.
     managed = (changes.assignee_id, changes.due_date)
@@ -278,14 +298,21 @@ def update_request(actor: User, request_id: str, changes: RequestChanges, *, rev
     if changes.participant_ids is not UNCHANGED:
         permissions.authorize(actor, permissions.REQUEST_PARTICIPANTS, company_id=request.company_id)
     side = side_of(actor)
+    plan: points.ChargePlan | None = None
     errors: dict[str, str] = {}
     events: list[tuple[str, str, str]] = []  # (field, old, new)
     actions = []
 
     if changes.status is not UNCHANGED and changes.status != request.status:
+        check = points.StatusCheck()
+        if workflow.allowed(side, request.status, str(changes.status)):
+            check = points.check_status_change(request, str(changes.status), now=now, side=side)
         if not workflow.allowed(side, request.status, str(changes.status)):
             errors["status"] = t("request.status_denied")
+        elif check.error:
+            errors["status"] = check.error
         else:
+            plan = check.plan
             events.append(("status", workflow.LABELS[request.status], workflow.LABELS[str(changes.status)]))
             request.status = str(changes.status)
             actions.append(Request.status.set(request.status))
@@ -326,6 +353,11 @@ def update_request(actor: User, request_id: str, changes: RequestChanges, *, rev
     if memo:
         entries.append(ThreadEntry.new(request_id=request.request_id, entry_kind="memo", side=side,
                                        author_id=actor.user_id, author_name=actor.name, at=now, body=memo))
+    if plan is not None:  # the points are charged in the transaction that completes the request
+        entries.append(ThreadEntry.new(request_id=request.request_id, entry_kind="change", side=side,
+                                       author_id=actor.user_id, author_name=actor.name, at=now, field="points",
+                                       old_value="", new_value=plan.thread_text))
+        plan.entry.actor_name = actor.name
     if events:  # a memo alone is internal: it does not move the request up the client's lists
         request.last_activity_at = now
         actions.append(Request.last_activity_at.set(now))
@@ -333,17 +365,27 @@ def update_request(actor: User, request_id: str, changes: RequestChanges, *, rev
     actions += [Request.revision.add(1), Request.gsi1sk.set(request.gsi1sk), Request.gsi2sk.set(request.gsi2sk)]
     notices = _notices(actor, request, entries, now)
 
+    charge_puts = plan.puts() if plan is not None else []
+
     def write(tx):
         tx.update(request, actions=actions, condition=Request.revision == revision)
         for item in [*entries, *notices]:
             tx.save(item)
+        if plan is not None:
+            tx.save(plan.entry)
+            tx.save(plan.mark, condition=ChargeMark.pk.does_not_exist())
+            plan.update_balance(tx)
 
     try:
         transact(write)
     except TransactWriteError as error:
-        # The request's update comes after every put (the entries and the notifications).
-        if condition_failed(error, len(entries) + len(notices)):
+        # Puts first (entries, notifications, the ledger entry, the charge mark), then updates
+        # (the request, then the balance).
+        puts = len(entries) + len(notices) + len(charge_puts)
+        if condition_failed(error, puts):
             raise Conflict("request changed meanwhile") from None
+        if plan is not None and (condition_failed(error, puts + 1) or condition_failed(error, puts - 1)):
+            raise points.BalanceMoved() from None
         raise
     notifications.after_commit(notices)
     saved = Request.find(request.request_id)

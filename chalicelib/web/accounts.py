@@ -230,10 +230,9 @@ def client_create(me: SignedIn):
 @bp.route("/clients/{company_id}", methods=["GET"])
 @signed_in_page
 def client_detail(me: SignedIn, company_id: str):
-    view = companies.company_page(me.user, company_id)
-    return page("clients/detail.html", company=view.company, accounts=view.accounts,
-                notice=_notice(("created",), "company"),
-                can_create=permissions.can(me.user, permissions.ACCOUNT_CREATE))
+    from chalicelib.web import points as points_web  # the page also carries the contract and points
+
+    return points_web.company_page(me, company_id)
 
 
 @bp.route("/clients/{company_id}/accounts/new", methods=["GET"])

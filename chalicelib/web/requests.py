@@ -6,9 +6,10 @@ from chalice import Blueprint
 from chalicelib import messages
 from chalicelib.adapters import config
 from chalicelib.messages import CHANGE_LABELS, t
-from chalicelib.services import attachments, notifications, permissions, requests, urgency, workflow
+from chalicelib.services import attachments, notifications, permissions, points, requests, urgency, workflow
 from chalicelib.services.auth import SignedIn
 from chalicelib.services.errors import Conflict, Invalid
+from chalicelib.web import points as points_web
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form, values
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page, redirect
@@ -17,7 +18,9 @@ bp = Blueprint(__name__)
 
 # ?notice=<key> after a redirect, and the message it shows.
 REQUEST_NOTICES = {key: f"request.{key}" for key in ("created", "commented", "updated", "memo_added", "withdrawn",
-                                                     "confirmed", "nothing_changed")} | {"mail_resent": "mail.resent"}
+                                                     "confirmed", "nothing_changed")} | {
+    "mail_resent": "mail.resent", "estimate_saved": "estimate.saved", "estimate_approved": "estimate.approved",
+    "estimate_returned": "estimate.returned"}
 
 
 def _query(name: str) -> str:
@@ -69,6 +72,7 @@ def _show(me: SignedIn, request_id: str, *, status: int = 200, errors: dict | No
         member_choices=[u for u in requests.participant_choices(me.user) if u.user_id != view.request.requester_id]
         if not me.user.is_agency else [],
         W=workflow,
+        **points_web.request_context(me, view, typed or {}),
     )
 
 
@@ -154,6 +158,49 @@ def withdraw(me: SignedIn, request_id: str):
 @signed_in_page
 def confirm(me: SignedIn, request_id: str):
     return _save(me, request_id, requests.confirm_request, "confirmed")
+
+
+def _estimate_version() -> int:
+    raw = field("estimate_version")
+    return int(raw) if raw.isdigit() else -1
+
+
+def _estimate_change(me: SignedIn, request_id: str, change, notice: str):
+    try:
+        change()
+    except Invalid as error:
+        return _show(me, request_id, status=400, errors=error.errors, typed=dict(form()))
+    except Conflict:
+        return _show(me, request_id, status=409, errors={"_form": t("conflict.changed")}, typed=dict(form()))
+    return redirect(f"/requests/{request_id}?notice={notice}#estimate-title")
+
+
+@bp.route("/requests/{request_id}/estimate", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def save_estimate(me: SignedIn, request_id: str):
+    """見積 by the agency: items from the ポイント表 or free-form, the urgency multiplier applied."""
+    rows = points_web.posted_rows()
+    return _estimate_change(me, request_id, lambda: points.save_estimate(me.user, request_id, rows,
+                                                                         version=_estimate_version()),
+                            "estimate_saved")
+
+
+@bp.route("/requests/{request_id}/estimate/approve", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def approve_estimate(me: SignedIn, request_id: str):
+    return _estimate_change(me, request_id, lambda: points.approve_estimate(me.user, request_id,
+                                                                            version=_estimate_version()),
+                            "estimate_approved")
+
+
+@bp.route("/requests/{request_id}/estimate/return", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def return_estimate(me: SignedIn, request_id: str):
+    reason = field("reason", strip=False)
+    return _estimate_change(me, request_id, lambda: points.return_estimate(me.user, request_id,
+                                                                           version=_estimate_version(),
+                                                                           reason=reason),
+                            "estimate_returned")
 
 
 @bp.route("/requests/{request_id}/mail/{event_id}/{recipient_id}/resend", methods=["POST"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.models.users import AGENCY_STAFF
-from chalicelib.services import requests
+from chalicelib.services import points, requests
 from tests.support.agent import Agent
 from tests.support.factories import PASSWORD, make_company, make_user, register
 
@@ -70,6 +70,20 @@ ROUTES = {
     ("POST", "/requests/{request_id}/mail/{event_id}/{recipient_id}/resend"): (AGENCY, "company"),
     ("GET", "/requests/{request_id}/files/{attachment_id}"): ("all", "company"),
     ("GET", "/requests/{request_id}/files/{attachment_id}/preview"): ("all", "company"),
+    ("GET", "/points/menu"): ("all", None),
+    ("POST", "/points/menu"): (ADMIN, "agency"),
+    ("POST", "/points/menu/{item_id}"): (ADMIN, "agency"),
+    ("GET", "/points"): ("all", None),  # clients: their balance; the agency: every company's usage
+    ("GET", "/points/statement"): (CLIENTS, "own"),
+    ("GET", "/points/statement.csv"): (CLIENTS, "own"),
+    ("GET", "/clients/{company_id}/statement"): (AGENCY, "company"),
+    ("GET", "/clients/{company_id}/statement.csv"): (AGENCY, "company"),
+    ("POST", "/clients/{company_id}/contract"): (ADMIN, "company"),
+    ("POST", "/clients/{company_id}/topup"): (ADMIN, "company"),
+    ("POST", "/clients/{company_id}/adjust"): (ADMIN, "company"),
+    ("POST", "/requests/{request_id}/estimate"): (AGENCY, "company"),
+    ("POST", "/requests/{request_id}/estimate/approve"): (CLIENTS, "company"),
+    ("POST", "/requests/{request_id}/estimate/return"): (CLIENTS, "company"),
     ("POST", "/api/uploads"): (CLIENTS, None),
     ("GET", "/api/session"): ("all", None),
     ("GET", "/api/urgency"): (CLIENTS, None),  # without ?due= the allowed get 400
@@ -110,7 +124,11 @@ def world(aws):
         people[f"request_{label}"] = requests.create_request(
             member, requests.RequestForm(title=f"{company.name}の件名", body="内容", upload_ids=[image]))
         people[f"file_{label}"] = requests.view_request(member, people[f"request_{label}"].request_id).files[0]
+        # An estimate to answer (a stale version is refused after the permission check).
+        points.save_estimate(people["agency_staff"], people[f"request_{label}"].request_id,
+                             [points.LineInput(name="見積の項目", points="1")], version=0)
     people["client_admin"], people["client_member"] = people["client_admin_a"], people["client_member_a"]
+    people["menu_item"] = points.add_menu_item(agency_admin, points.MenuForm(category="分類", name="作業", points="1"))
     return {"people": people, "company_a": company_a, "company_b": company_b}
 
 
@@ -199,6 +217,7 @@ def test_route_answers_each_role_as_the_table_says(client, world, role, method, 
     file = people["file_b"] if other else people["file_a"]
     path = (route.replace("{user_id}", target.user_id).replace("{company_id}", company.company_id)
             .replace("{request_id}", request.request_id).replace("{attachment_id}", file.attachment_id)
+            .replace("{item_id}", people["menu_item"].item_id)
             # the mail the agency admin got about the new request (already sent: re-sending is refused)
             .replace("{event_id}", request.request_id).replace("{recipient_id}", people["agency_admin"].user_id))
     agent = Agent(client)
