@@ -17,6 +17,7 @@ from chalicelib.models.agency import AgencySettings
 from chalicelib.services import attachments, requests, workflow
 from chalicelib.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
 from chalicelib.web import context
+from chalicelib.web.forms import MAX_FORM_BYTES
 from chalicelib.web.openapi import DOCUMENT
 
 bp = Blueprint(__name__)
@@ -75,8 +76,11 @@ class BadBody(Exception):
 
 def _body(allowed: dict[str, type | tuple]) -> dict:
     """The request's JSON object, with only ``allowed`` fields, each of its type (whitelist)."""
+    raw = context.request().raw_body or b"{}"
+    if len(raw) > MAX_FORM_BYTES:  # the same bound as the pages' forms; API Gateway's own is 10 MB
+        raise BadBody(t("form.too_large"))
     try:
-        body = json.loads((context.request().raw_body or b"{}").decode("utf-8"))
+        body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise BadBody(t("form.bad_request")) from None
     if not isinstance(body, dict):
