@@ -7,6 +7,7 @@ from __future__ import annotations
 _STATUS = {"type": "string", "enum": ["new", "in_progress", "waiting", "done", "on_hold", "withdrawn"]}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _ERROR = {"$ref": "#/components/schemas/Error"}
+_UPLOAD_IDS = {"type": "array", "items": {"type": "string"}, "description": "POST /api/uploads の upload_id(アップロード済みのもの)"}
 
 
 def _response(description: str, schema: dict) -> dict:
@@ -76,11 +77,18 @@ DOCUMENT: dict = {
             "post": {
                 "summary": "コメント追加",
                 "requestBody": _json_body({"type": "object", "required": ["body"], "additionalProperties": False,
-                                           "properties": {"body": {"type": "string", "maxLength": 10000}}}),
+                                           "properties": {"body": {"type": "string", "maxLength": 10000},
+                                                          "upload_ids": _UPLOAD_IDS}}),
                 "responses": {"201": _response("created", {"$ref": "#/components/schemas/NewComment"}),
                               **_errors(400, 401, 403, 404, 415)},
             },
         },
+        "/api/uploads": {"post": {
+            "summary": "添付ファイルのアップロード枠(署名付きPOST)。ファイル本体はブラウザからS3へ直接送ります",
+            "requestBody": _json_body({"$ref": "#/components/schemas/NewUpload"}),
+            "responses": {"201": _response("created", {"$ref": "#/components/schemas/UploadSlot"}),
+                          **_errors(400, 401, 403, 404, 415)},
+        }},
     },
     "components": {"schemas": {
         "Error": {"type": "object", "required": ["message"], "additionalProperties": False, "properties": {
@@ -131,6 +139,7 @@ DOCUMENT: dict = {
             "title": {"type": "string", "maxLength": 100}, "body": {"type": "string", "maxLength": 10000},
             "due_date": {"type": "string", "description": "YYYY-MM-DD, 今日以降(空文字は指定なし)"},
             "participant_ids": {"type": "array", "items": {"type": "string"}},
+            "upload_ids": _UPLOAD_IDS,
         }},
         "RequestChanges": {"type": "object", "required": ["revision"], "additionalProperties": False, "properties": {
             "revision": {"type": "integer", "description": "読み込んだときの revision。違えば 409"},
@@ -138,6 +147,22 @@ DOCUMENT: dict = {
             "due_date": {"type": "string", "description": "YYYY-MM-DD、空文字で指定なし"},
             "participant_ids": {"type": "array", "items": {"type": "string"}},
             "memo": {"type": "string", "description": "社内メモ(制作会社のみ)"},
+        }},
+        "NewUpload": {"type": "object", "required": ["name", "size", "content_type"], "additionalProperties": False,
+                      "properties": {
+            "name": {"type": "string", "description": "元のファイル名"},
+            "size": {"type": "integer", "description": "バイト数(上限を超えると 400)"},
+            "content_type": {"type": "string"},
+            "request_id": {"type": "string", "description": "コメントに添付するときの依頼。新規依頼では省略"},
+            "kind": {"type": "string", "enum": ["file", "memo"], "description": "memo は画面メモ(PNG)"},
+            "notes": {"type": "array", "items": {"type": "string"}, "description": "画面メモの番号つきメモ"},
+            "annotations": {"type": "string", "description": "画面メモの描画(JSON文字列)"},
+        }},
+        "UploadSlot": {"type": "object", "required": ["upload_id", "url", "fields", "max_bytes"],
+                       "additionalProperties": False, "properties": {
+            "upload_id": {"type": "string"}, "url": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+            "max_bytes": {"type": "integer", "minimum": 1},
         }},
         "NewComment": {"type": "object", "required": ["entry", "html"], "additionalProperties": False, "properties": {
             "entry": {"$ref": "#/components/schemas/Entry"}, "html": {"type": "string"},
