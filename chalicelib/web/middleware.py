@@ -67,6 +67,8 @@ def friendly_errors(event, get_response) -> Response:
         return page("errors/400.html", status=415, message=t("form.unsupported_type"))
     if response.status_code >= 500 and not path.startswith("/api/"):
         log.error("server error on %s %s: %s", event.method, path, response.status_code)
+        if str(response.headers.get("Content-Type", "")).startswith("text/html"):
+            return response  # a page the app rendered itself (503 with the form kept): already readable
         try:
             return error_page(500)
         except Exception:  # noqa: BLE001 - DynamoDB itself may be what failed; fall back to a bare page
