@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-from tests.security.conftest import all_routes
+from tests.support.walk import all_routes
 
 EXAMPLES_PER_OPERATION = 60
 METHODS = ("get", "post", "put", "patch", "delete")

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from chalicelib.messages import t
-from tests.security.conftest import STATE_CHANGING, all_routes, fill
+from tests.support.walk import STATE_CHANGING, all_routes, fill
 
 
 def _state_changing(app):

@@ -10,7 +10,7 @@ import json
 import pytest
 from requests.structures import CaseInsensitiveDict
 
-from tests.security.conftest import SIGNED_IN_ROLES, all_routes, fill
+from tests.support.walk import SIGNED_IN_ROLES, all_routes, fill
 
 ROLES = ("anonymous", *SIGNED_IN_ROLES)
 

@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from tests.security.conftest import SIGNED_IN_ROLES, all_routes, fill
+from tests.support.walk import SIGNED_IN_ROLES, all_routes, fill
 from tests.security.pages import field_values, forms
 
 XSS = [

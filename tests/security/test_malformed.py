@@ -10,7 +10,7 @@ import json
 import pytest
 
 from chalicelib.messages import t
-from tests.security.conftest import STATE_CHANGING, all_routes, fill
+from tests.support.walk import STATE_CHANGING, all_routes, fill
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
