@@ -57,6 +57,8 @@ class _Forms(HTMLParser):
         if tag == "input":
             kind = attributes.get("type", "text").lower()
             kind = "text" if kind in TEXT_TYPES else kind
+            if "readonly" in attributes or "disabled" in attributes:
+                kind = "readonly"  # shown, not typed into (an account's user ID once registered)
             default = "on" if kind in ("checkbox", "radio") else ""
             self._form.fields.append(Field(attributes["name"], kind, attributes.get("value", default),
                                            "checked" in attributes))

@@ -82,3 +82,31 @@ def test_wrong_content_types_get_a_clear_415(app, sign_in, world, sent):
     def body(api, token):
         return b'{"title": "x"}'
     _walk(app, sign_in("client_admin"), world, body, {415}, t("form.unsupported_type"), content_type=content_type)
+
+
+LONG = "長" * 20_000  # past every field's limit, yet under the body limit (about 180 KB encoded)
+
+
+@pytest.mark.parametrize("role", ["client_admin", "agency_admin"])
+def test_very_long_text_fields_get_a_message_at_the_field(app, sign_in, world, role):
+    """Every text field of every form on the pages the role can open, sent 20,000 characters long:
+    a 4xx that names the field (or a sign-in refusal), the text kept, never a 500 or a silent cut."""
+    from tests.security.test_injection import _agency_settings_kept, _get_pages, _submit
+    from tests.security.pages import forms
+
+    agent = sign_in(role)
+    wrong, tried = [], 0
+    with _agency_settings_kept():
+        for path, html in _get_pages(app, agent, world["ids"]).items():
+            for form in forms(html):
+                if form.method != "post" or form.action in ("/logout",):
+                    continue
+                for name in form.text_fields:
+                    response = _submit(agent, path, form, {name: LONG})
+                    tried += 1
+                    shown = agent.text(response)
+                    at_field = f'id="{name}-error"' in shown or 'role="alert"' in shown
+                    if not (400 <= response.status_code < 500 and at_field and LONG in shown):
+                        wrong.append((form.action, name, response.status_code))
+    assert tried > 0
+    assert wrong == [], wrong
