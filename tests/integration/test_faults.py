@@ -8,7 +8,7 @@ failure never stores a second copy. (SES failures: test_notifications.py and tes
 from __future__ import annotations
 
 import json
-import re
+import uuid
 
 import boto3
 import pytest
@@ -174,3 +174,46 @@ def test_a_dropped_connection_before_the_write_is_retried(agent):
     response = _file(agent, "接続が切れた依頼")
     assert response.status_code == 303 and FAULTS.hits[WRITE] == 2
     assert len(_requests_titled(agent, "接続が切れた依頼")) == 1
+
+
+@pytest.fixture
+def client_admin_agent(client, aws):
+    company = make_company("障害アカウント社")
+    admin = make_client(company, role="client_admin")
+    web = Agent(client)
+    web.login(admin.user_id, PASSWORD)
+    return web
+
+
+def test_an_account_registered_while_ses_fails_is_stored_once_and_says_the_mail_failed(client_admin_agent):
+    """SES refusing the guidance mail (past botocore's retries) must neither lose the account nor
+    hide that its mail did not go: the page says so and 案内メールを再送 can send it later."""
+    from chalicelib.models.users import User
+    web = client_admin_agent
+    user_id = f"sesfail{uuid.uuid4().hex[:8]}"
+    FAULTS.fail("ses", "SendRawEmail", "Throttling")
+    web.get("/accounts/new")
+    response = _send(web, "/accounts", {"user_id": user_id, "name": "山田 花子", "kana": "ヤマダ ハナコ",
+                                        "phone": "03-1234-5678", "email": f"{user_id}@example.com"})
+    assert response.status_code == 303 and response.headers["location"].endswith("notice=created_mail_failed")
+    assert FAULTS.hits[("ses", "SendRawEmail")] >= 2  # botocore retried before the app reported it
+    assert t("account.created_mail_failed") in web.text(web.get(response.headers["location"]))
+    assert User.find(user_id) is not None
+
+
+def test_an_account_typed_while_dynamodb_is_down_is_kept_in_the_form(client_admin_agent):
+    from chalicelib.models.users import User
+    web = client_admin_agent
+    user_id = f"dbdown{uuid.uuid4().hex[:8]}"
+    FAULTS.fail("dynamodb", "PutItem", "InternalServerError", status=500)
+    web.get("/accounts/new")
+    typed = {"user_id": user_id, "name": "障害 次郎", "kana": "ショウガイ ジロウ", "phone": "03-1234-5678",
+             "email": f"{user_id}@example.com"}
+    refused = _send(web, "/accounts", typed)
+    assert refused.status_code == 503
+    page = web.text(refused)
+    assert t("service.unavailable") in page and f'value="{user_id}"' in page and 'value="障害 次郎"' in page
+    FAULTS.clear()
+    assert User.find(user_id) is None  # nothing half-stored
+    assert _send(web, "/accounts", {}, page=refused).status_code == 303  # the kept form, sent again
+    assert User.find(user_id) is not None
