@@ -69,3 +69,26 @@ def test_errors_and_refusals_carry_the_security_headers(sign_in, world):
     for name, response in cases.items():
         assert response.status_code >= 400, (name, response.status_code)
         assert_secure_headers(response, name)
+
+
+@pytest.fixture
+def https_client(app, test_project_dir, tmp_path):
+    """The app as a stage served over HTTPS sees it (IRAI_SITE_URL=https://...)."""
+    from chalice.test import Client
+    config = json.loads((test_project_dir / ".chalice" / "config.json").read_text())
+    config["stages"]["test"]["environment_variables"]["IRAI_SITE_URL"] = "https://irai.example.co.jp"
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
+    with Client(app, stage_name="test", project_dir=str(tmp_path)) as client:
+        yield client
+
+
+def test_over_https_responses_demand_https_and_cookies_are_host_bound(https_client):
+    """Threat: a first visit over plain HTTP (SSL stripping), or a cookie set for a sibling domain."""
+    for path in ("/login", "/api/openapi.json", "/requests"):
+        response = https_client.http.get(path, headers={"Host": "irai.example.co.jp"})
+        hsts = CaseInsensitiveDict(response.headers).get("strict-transport-security", "")
+        assert "max-age=63072000" in hsts and "includeSubDomains" in hsts, path
+    cookie = CaseInsensitiveDict(https_client.http.get("/login").headers)["set-cookie"]
+    cookie = cookie if isinstance(cookie, str) else cookie[0]
+    assert cookie.startswith("__Host-irai_csrf=") and "Secure" in cookie and "HttpOnly" in cookie
