@@ -232,8 +232,10 @@ def add_comment(actor: User, request_id: str, body: str, *, upload_ids: list[str
     now = now or utcnow()
     request = _load(actor, request_id, permissions.REQUEST_COMMENT)  # another company's: NotFound first
     earlier = _submitted(actor, submission_id)
-    if earlier is not None and earlier.request_id == request.request_id:
-        return _stored_comment(request.request_id, earlier.entry_id)
+    if earlier is not None:
+        if earlier.request_id == request.request_id:
+            return _stored_comment(request.request_id, earlier.entry_id)
+        submission_id = ""  # a key already used on another request: this is a new comment
     errors: dict[str, str] = {}
     uploads = []
     try:
@@ -291,7 +293,7 @@ def _marker(actor: User, key: str, request_id: str, entry_id: str | None, now: d
 
 
 def _stored_comment(request_id: str, entry_id: str) -> ThreadEntry:
-    entry = ThreadEntry.get(f"REQ#{request_id}", f"T#{entry_id}", consistent_read=True)
+    entry = ThreadEntry.find(request_id, entry_id)
     entry.files = []  # the thread page shows its files; the caller only needs the entry itself
     return entry
 
