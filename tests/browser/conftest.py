@@ -148,7 +148,8 @@ def axe_violations(tab) -> list[dict]:
     if not tab.evaluate("() => typeof window.axe === 'object'"):
         tab.evaluate(axe_source())
     found = tab.evaluate("""async () => {
-        const result = await axe.run(document, {resultTypes: ["violations"]});
+        const timeout = new Promise((_, fail) => setTimeout(() => fail(new Error("axe-core took over 20 s")), 20000));
+        const result = await Promise.race([axe.run(document, {resultTypes: ["violations"]}), timeout]);
         return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
             nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary)}));
     }""")
@@ -163,16 +164,19 @@ class Auditor:
     """Records the pages a test's tabs open; audits them with axe-core when the test has passed.
 
     Each tab is audited as it was left (forms with their errors, dialogs opened by a script),
-    and every distinct URL it went through is opened again in the same browser profile and
-    audited too, once per session for URLs that differ only by ids and show the same menu.
+    and every distinct URL it went through is opened again with the same cookies and audited
+    too, once per session for URLs that differ only by ids and show the same menu. A tab with
+    JavaScript turned off cannot run axe: its HTML is audited in a tab that can.
     """
 
     def __init__(self, origin: str | None):
         self.origin = origin
         self.urls: dict[object, list[str]] = {}  # per tab: each tab is its own signed-in profile
+        self.scripted: dict[object, bool] = {}
 
-    def watch(self, tab) -> None:
+    def watch(self, tab, *, scripted: bool = True) -> None:
         seen = self.urls.setdefault(tab, [])
+        self.scripted[tab] = scripted
         tab.on("framenavigated", lambda frame: frame == tab.main_frame and seen.append(frame.url))
 
     def audit(self, tabs) -> list[str]:
@@ -180,13 +184,19 @@ class Auditor:
         for tab in tabs:
             if tab.is_closed() or not _app_page(tab.url, self.origin):
                 continue
-            problems += self._report(tab.url + " (as left by the test)", axe_violations(tab))
-            context = tab.context
-            for url in dict.fromkeys(self.urls.get(tab, [])):
-                if not _app_page(url, self.origin):
-                    continue
-                probe = context.new_page()
-                try:
+            # A profile of its own with the tab's cookies: re-visiting never disturbs the tab.
+            context = new_context(tab.context.browser, storage_state=tab.context.storage_state())
+            probe = context.new_page()
+            try:
+                if self.scripted[tab]:
+                    problems += self._report(tab.url + " (as left by the test)", axe_violations(tab))
+                else:
+                    probe.goto(tab.url)
+                    probe.set_content(tab.content())  # same URL, so styles load as they did
+                    problems += self._report(tab.url + " (as left, without JavaScript)", axe_violations(probe))
+                for url in dict.fromkeys(self.urls.get(tab, [])):
+                    if not _app_page(url, self.origin):
+                        continue
                     probe.goto(url)
                     menu = probe.evaluate("() => document.querySelector('header nav')?.innerText || ''")
                     key = _ULID.sub("{id}", url.split("#")[0]) + "|" + menu
@@ -194,8 +204,8 @@ class Auditor:
                         continue
                     _audited.add(key)
                     problems += self._report(url, axe_violations(probe))
-                finally:
-                    probe.close()
+            finally:
+                context.close()
         return problems
 
     @staticmethod
@@ -245,7 +255,7 @@ def open_page(browser, request):
         context = new_context(browser, **options)
         contexts.append(context)
         tab = context.new_page()
-        auditor.watch(tab)
+        auditor.watch(tab, scripted=options.get("java_script_enabled", True))
         pages.append(tab)
         return tab
 
