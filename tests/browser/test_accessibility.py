@@ -57,7 +57,8 @@ def test_every_page_has_no_serious_accessibility_violation(browser, live_server,
 
 
 def test_refused_forms_have_no_serious_accessibility_violation(browser, live_server, world):
-    """Error states: a failed login, a new request refused field by field, a comment refused."""
+    """Error states: a failed login, an empty reset form, a new request refused field by field, the
+    inline comment form."""
     context = new_context(browser)
     tab = context.new_page()
     try:
@@ -67,6 +68,10 @@ def test_refused_forms_have_no_serious_accessibility_violation(browser, live_ser
         tab.get_by_role("button", name="ログイン").click()
         expect(tab.get_by_role("alert")).to_be_visible()
         problems = axe_violations(tab)
+        tab.goto(live_server.url + "/password/forgot")
+        tab.get_by_role("button", name="再設定用のリンクを送る").click()
+        expect(tab.locator("#user_id-error")).to_have_text("入力してください。")
+        problems += axe_violations(tab)
         _sign_in(tab, live_server.url, world["people"]["client_member"].user_id)
         tab.goto(live_server.url + "/requests/new")
         tab.get_by_label("件名").fill("<b>タグ</b>")
