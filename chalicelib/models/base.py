@@ -54,6 +54,11 @@ class Item(Model):
         # botocore reads AWS_ENDPOINT_URL and the region from the environment, so the same code
         # talks to AWS or to the local emulator. Retries use botocore's standard mode.
         max_retry_attempts = 5
+        # PynamoDB waits 15 s to connect and 30 s for an answer by default: one stuck call would
+        # outlast the Lambda (30 s) and API Gateway (29 s) before any retry. DynamoDB answers in
+        # milliseconds, so a few seconds each leaves room for the retries and the 503 page.
+        connect_timeout_seconds = 2
+        read_timeout_seconds = 3
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")
     sk = UnicodeAttribute(range_key=True, attr_name="SK")
