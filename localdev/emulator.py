@@ -11,6 +11,7 @@ import os
 import re
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
@@ -109,11 +110,13 @@ class Faults:
 
     ``drop(service, action)`` closes the connection without an answer, as a timeout or a network
     failure does; with ``after=True`` the call is carried out first, so the caller cannot know
-    that it succeeded (the case where a retry must not store a second copy).
+    that it succeeded (the case where a retry must not store a second copy). ``delay`` answers
+    late, after the client's read timeout, and still carries the call out.
     """
 
     DROP = "drop"
     DROP_AFTER = "drop-after"
+    DELAY = "delay:"
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -126,6 +129,10 @@ class Faults:
 
     def drop(self, service: str, action: str, *, after: bool = False, times: int | None = None) -> None:
         self.fail(service, action, self.DROP_AFTER if after else self.DROP, status=0, times=times)
+
+    def delay(self, service: str, action: str, seconds: float, *, times: int | None = None) -> None:
+        """Answer (and carry out) the call only after ``seconds``, past the client's read timeout."""
+        self.fail(service, action, f"{self.DELAY}{seconds}", status=0, times=times)
 
     def clear(self) -> None:
         with self._lock:
@@ -176,6 +183,9 @@ class _InjectFaults:
         if fault is None:
             return self._app(environ, start_response)
         code, status = fault
+        if code.startswith(Faults.DELAY):
+            time.sleep(float(code[len(Faults.DELAY):]))  # the client has given up and retried meanwhile
+            return self._app(environ, start_response)
         if code in (Faults.DROP, Faults.DROP_AFTER):
             if code == Faults.DROP_AFTER:
                 list(self._app(environ, lambda *args, **kwargs: None))  # carried out; the answer is lost

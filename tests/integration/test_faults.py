@@ -217,3 +217,14 @@ def test_an_account_typed_while_dynamodb_is_down_is_kept_in_the_form(client_admi
     assert User.find(user_id) is None  # nothing half-stored
     assert _send(web, "/accounts", {}, page=refused).status_code == 303  # the kept form, sent again
     assert User.find(user_id) is not None
+
+
+def test_a_write_answered_past_the_read_timeout_is_retried_and_stored_once(agent):
+    """DynamoDB answers after the client stopped waiting (a timeout); the late write still lands.
+    botocore retries after PynamoDB's read timeout, and the request exists once."""
+    from chalicelib.models.base import Item as Table
+    FAULTS.delay(*WRITE, Table.Meta.read_timeout_seconds + 1, times=1)
+    response = _file(agent, "遅れた応答の依頼")
+    assert response.status_code == 303, agent.text(response)[:300]
+    assert FAULTS.hits[WRITE] == 1
+    assert len(_requests_titled(agent, "遅れた応答の依頼")) == 1
