@@ -64,7 +64,7 @@ def friendly_errors(event, get_response) -> Response:
     if response.status_code == 415:
         if path.startswith("/api/"):
             return _refuse(event, 415, "form.unsupported_type")
-        return page("errors/400.html", status=415, message=t("form.unsupported_type"))
+        return page("errors/400.html", status=415, code=415, message=t("form.unsupported_type"))
     if response.status_code >= 500 and not path.startswith("/api/"):
         log.error("server error on %s %s: %s", event.method, path, response.status_code)
         if str(response.headers.get("Content-Type", "")).startswith("text/html"):
