@@ -24,6 +24,7 @@ JA: dict[str, str] = {
     "form.too_large": "送信された内容が大きすぎます。",
     "form.bad_request": "送信内容を読み取れませんでした。もう一度お試しください。",
     "form.check": "入力内容を確認してください。",
+    "form.unsupported_type": "この形式の送信は受け付けられません。画面を開き直して、もう一度操作してください。",
     "too_long": "{max}文字以内で入力してください。",
     "conflict.changed": "ほかの人が先に変更しました。画面を開き直して、もう一度操作してください。",
     "account.user_id_format": "ユーザーIDは半角の英字と数字で、5文字以上(32文字まで)にしてください。",

@@ -9,7 +9,9 @@ import io
 import json
 import os
 import re
+import socket
 import threading
+import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
@@ -102,8 +104,19 @@ class Faults:
 
     ``fail("ses", "SendRawEmail", "Throttling", times=3)`` answers the next three SendRawEmail
     calls with SES's Throttling error, as AWS would over HTTP (so botocore's retries, the app's
-    retries and its reports all run for real); ``times=None`` fails until ``clear()``.
+    retries and its reports all run for real); ``times=None`` fails until ``clear()``. DynamoDB
+    errors take its JSON error body: ``fail("dynamodb", "TransactWriteItems",
+    "ProvisionedThroughputExceededException", times=2)``.
+
+    ``drop(service, action)`` closes the connection without an answer, as a timeout or a network
+    failure does; with ``after=True`` the call is carried out first, so the caller cannot know
+    that it succeeded (the case where a retry must not store a second copy). ``delay`` answers
+    late, after the client's read timeout, and still carries the call out.
     """
+
+    DROP = "drop"
+    DROP_AFTER = "drop-after"
+    DELAY = "delay:"
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -113,6 +126,13 @@ class Faults:
     def fail(self, service: str, action: str, code: str, *, status: int = 400, times: int | None = None) -> None:
         with self._lock:
             self._armed[(service, action)] = [code, status, times]
+
+    def drop(self, service: str, action: str, *, after: bool = False, times: int | None = None) -> None:
+        self.fail(service, action, self.DROP_AFTER if after else self.DROP, status=0, times=times)
+
+    def delay(self, service: str, action: str, seconds: float, *, times: int | None = None) -> None:
+        """Answer (and carry out) the call only after ``seconds``, past the client's read timeout."""
+        self.fail(service, action, f"{self.DELAY}{seconds}", status=0, times=times)
 
     def clear(self) -> None:
         with self._lock:
@@ -138,8 +158,12 @@ FAULTS = Faults()
 
 
 class _InjectFaults:
-    """WSGI wrapper answering the calls FAULTS names with an AWS error (query protocol, e.g. SES;
-    JSON protocol, e.g. DynamoDB, whose action is the X-Amz-Target header)."""
+    """WSGI wrapper answering the calls FAULTS names with an AWS error or a dropped connection.
+
+    Errors take the shape of the service's protocol: the query protocol's XML (SES) or the
+    JSON 1.0 body DynamoDB answers with (``__type`` names the error), so botocore classifies
+    them exactly as it does AWS's (throttling, transient, or final).
+    """
 
     def __init__(self, app):
         self._app = app
@@ -149,27 +173,46 @@ class _InjectFaults:
         if service is None or not FAULTS._armed:
             return self._app(environ, start_response)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if target:
-            fault = FAULTS.take(service, target.rpartition(".")[2])
-            if fault is None:
-                return self._app(environ, start_response)
-            code, status = fault
-            payload = json.dumps({"__type": f"com.amazonaws.{service}#{code}", "message": "injected by the test"}).encode()
-            start_response(f"{status} Injected", [("Content-Type", "application/x-amz-json-1.0"),
-                                                  ("Content-Length", str(len(payload)))])
-            return [payload]
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        environ["wsgi.input"] = io.BytesIO(body)
-        action = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+        if target:  # JSON protocol (DynamoDB): the action is in the header
+            action = target.rsplit(".", 1)[-1]
+        else:
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)
+            action = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
         fault = FAULTS.take(service, action)
         if fault is None:
             return self._app(environ, start_response)
         code, status = fault
-        payload = (f'<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type>'
-                   f"<Code>{code}</Code><Message>injected by the test</Message></Error>"
-                   "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>").encode()
-        start_response(f"{status} Injected", [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))])
+        if code.startswith(Faults.DELAY):
+            time.sleep(float(code[len(Faults.DELAY):]))  # the client has given up and retried meanwhile
+            return self._app(environ, start_response)
+        if code in (Faults.DROP, Faults.DROP_AFTER):
+            if code == Faults.DROP_AFTER:
+                list(self._app(environ, lambda *args, **kwargs: None))  # carried out; the answer is lost
+            return self._drop(environ, start_response)
+        if target:
+            payload = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}",
+                                  "message": "injected by the test"}).encode()
+            content_type = "application/x-amz-json-1.0"
+        else:
+            payload = (f'<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type>'
+                       f"<Code>{code}</Code><Message>injected by the test</Message></Error>"
+                       "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>").encode()
+            content_type = "text/xml"
+        start_response(f"{status} Injected", [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
         return [payload]
+
+    @staticmethod
+    def _drop(environ, start_response):
+        """Close the socket under the server: the client sees the connection end with no answer."""
+        connection = environ.get("werkzeug.socket")
+        if connection is not None:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        start_response("500 Dropped", [("Content-Length", "0")])
+        return [b""]
 
     @staticmethod
     def _service(environ) -> str | None:

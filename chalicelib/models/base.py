@@ -18,6 +18,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import config
+from chalicelib.services.errors import ServiceUnavailable
 
 
 class _LazyTableName:
@@ -53,6 +54,11 @@ class Item(Model):
         # botocore reads AWS_ENDPOINT_URL and the region from the environment, so the same code
         # talks to AWS or to the local emulator. Retries use botocore's standard mode.
         max_retry_attempts = 5
+        # PynamoDB waits 15 s to connect and 30 s for an answer by default: one stuck call would
+        # outlast the Lambda (30 s) and API Gateway (29 s) before any retry. DynamoDB answers in
+        # milliseconds, so a few seconds each leaves room for the retries and the 503 page.
+        connect_timeout_seconds = 2
+        read_timeout_seconds = 3
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")
     sk = UnicodeAttribute(range_key=True, attr_name="SK")
@@ -123,10 +129,26 @@ def transact(build, *, attempts: int = 6) -> None:
             return
         except TransactWriteError as error:
             reasons = [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
+            if unavailable(error, reasons):
+                raise ServiceUnavailable("DynamoDB did not take the transaction") from error
             conflict = "TransactionConflict" in reasons or error.cause_response_code == "TransactionConflictException"
             if not conflict or "ConditionalCheckFailed" in reasons or attempt == attempts - 1:
                 raise
             time.sleep(random.uniform(0, 0.02 * 2 ** attempt))
+
+
+# Errors that say nothing about the data, only that DynamoDB could not answer now; botocore has
+# already retried them (throttling with backoff), so what is left is reported to the user.
+_UNAVAILABLE = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+                "InternalServerError", "ServiceUnavailable", "ThrottlingError", "ProvisionedThroughputExceeded"}
+
+
+def unavailable(error, reasons: list | None = None) -> bool:
+    """True if a PynamoDB error means "try again later" (throttled, down, or no answer at all)."""
+    code = error.cause_response_code
+    if code is None and error.cause is not None and not hasattr(error.cause, "response"):
+        return True  # no answer: a timeout or a dropped connection (botocore's own exception)
+    return code in _UNAVAILABLE or any(reason in _UNAVAILABLE for reason in (reasons or []))
 
 
 def condition_failed(error: TransactWriteError, index: int) -> bool:

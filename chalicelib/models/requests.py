@@ -79,10 +79,14 @@ class ThreadEntry(Item, discriminator="ThreadEntry"):
     old_value = UnicodeAttribute(null=True)
     new_value = UnicodeAttribute(null=True)
 
+    @staticmethod
+    def keys(request_id: str, entry_id: str) -> tuple[str, str]:
+        return f"REQ#{request_id}", f"T#{entry_id}"
+
     @classmethod
     def new(cls, *, request_id: str, **attributes) -> "ThreadEntry":
         entry_id = new_id()
-        return cls(f"REQ#{request_id}", f"T#{entry_id}", request_id=request_id, entry_id=entry_id, **attributes)
+        return cls(*cls.keys(request_id, entry_id), request_id=request_id, entry_id=entry_id, **attributes)
 
     @property
     def internal(self) -> bool:

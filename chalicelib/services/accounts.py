@@ -13,7 +13,7 @@ from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
 from chalicelib.adapters import config
 from chalicelib.messages import t
-from chalicelib.models.base import transaction
+from chalicelib.models.base import transaction, unavailable
 from chalicelib.models.companies import Company
 from chalicelib.models.events import AccountEvent
 from chalicelib.models.notifications import MailSuppression
@@ -96,6 +96,8 @@ def _store_client_account(values: dict[str, str], company: Company, now: datetim
             return user, temporary
         except TransactWriteError as error:
             reasons = [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
+            if unavailable(error, reasons):
+                raise ServiceUnavailable("DynamoDB did not store the account") from error
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 raise Conflict("user ID taken") from None
             if not (len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed"):
@@ -112,6 +114,8 @@ def _create(user: User) -> None:
     except PutError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             raise Conflict("user ID taken") from None
+        if unavailable(error):
+            raise ServiceUnavailable("DynamoDB did not store the account") from error
         raise
 
 

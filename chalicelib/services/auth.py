@@ -19,6 +19,8 @@ from chalicelib.services.errors import AuthenticationFailed, Conflict, Invalid
 from chalicelib.services.history import record
 from chalicelib.services.throttle import Throttled  # noqa: F401  (raised by login; callers catch it here)
 
+USER_ID_MAX = 64  # longer than any account's ID (32): refused before any lookup
+
 # last_seen_at is written at most this often, so reading a page is not a write every time.
 _TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -45,7 +47,7 @@ def login(user_id: str, password: str, *, address: str = "", now: datetime | Non
     """
     now = now or utcnow()
     user_id = user_id.strip()
-    if not user_id or len(user_id) > 64:
+    if not user_id or len(user_id) > USER_ID_MAX:
         raise AuthenticationFailed()
     failures = throttle.check(user_id, address, now)
     user = User.find(user_id)
@@ -174,7 +176,7 @@ def request_password_reset(user_id: str, *, now: datetime | None = None) -> None
     """
     now = now or utcnow()
     user_id = user_id.strip()
-    user = User.find(user_id) if 0 < len(user_id) <= 64 else None
+    user = User.find(user_id) if 0 < len(user_id) <= USER_ID_MAX else None
     if user is None or not user.active:
         return
     if user.last_reset_mail_at and now - user.last_reset_mail_at < _RESET_RESEND_GAP:

@@ -19,6 +19,7 @@ from chalicelib.models.companies import Company
 from chalicelib.models.ids import is_id
 from chalicelib.models.points import ChargeMark, Estimate
 from chalicelib.models.requests import INBOX, Request, Seen, ThreadEntry, company_requests_partition
+from chalicelib.models.submissions import Submission
 from chalicelib.models.users import User
 from chalicelib.services import attachments, notifications, permissions, points, workflow
 from chalicelib.services.clock import utcnow
@@ -89,6 +90,7 @@ class RequestForm:
     due_date: str = ""
     participant_ids: list[str] = field(default_factory=list)
     upload_ids: list[str] = field(default_factory=list)  # 添付ファイル and 画面メモ already uploaded
+    submission_id: str = ""  # the form's one-time key: sending it again files nothing twice
 
 
 def participant_choices(actor: User) -> list[User]:
@@ -118,6 +120,9 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
     """
     permissions.authorize(actor, permissions.REQUEST_CREATE, company_id=actor.company_id)
     now = now or utcnow()
+    earlier = _submitted(actor, form.submission_id)
+    if earlier is not None:
+        return _load(actor, earlier.request_id, permissions.REQUEST_VIEW)
     errors: dict[str, str] = {}
     title = _text(errors, "title", form.title, maximum=TITLE_MAX, single_line=True)
     body = _text(errors, "body", form.body, maximum=BODY_MAX)
@@ -144,11 +149,23 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
     told = notifications.event(notifications.CREATED, request=request, actor=actor, event_id=request.request_id,
                                at=now, body=body, file_names=[upload.name for upload in uploads])
 
+    marker = _marker(actor, form.submission_id, request.request_id, None, now)
+
     def write(tx):
         tx.save(request, condition=Request.pk.does_not_exist())
         tx.save(told)
+        tx.save(marker, condition=Submission.pk.does_not_exist())
 
-    transact(write)
+    try:
+        transact(write)
+    except TransactWriteError:
+        # Already stored: the form came twice at once, or botocore retried this very transaction after
+        # its answer was lost (then it is ours, and what follows the write must still happen).
+        earlier = Submission.find(actor.user_id, marker.key)
+        if earlier is None:
+            raise
+        if earlier.request_id != request.request_id:
+            return _load(actor, earlier.request_id, permissions.REQUEST_VIEW)
     attachments.attach(uploads, request, actor, now=now)
     Seen.mark(actor.user_id, request.request_id, now)
     notifications.after_commit([told])
@@ -216,11 +233,17 @@ def _users(user_ids: list[str]) -> dict[str, User]:
 
 
 def add_comment(actor: User, request_id: str, body: str, *, upload_ids: list[str] | None = None,
-                now: datetime | None = None) -> ThreadEntry:
+                submission_id: str = "", now: datetime | None = None) -> ThreadEntry:
     """コメント追加 (with its 添付ファイル and 画面メモ). Comments never conflict with each other or
-    with edits. A comment may be only files: the text is then optional."""
+    with edits. A comment may be only files: the text is then optional. A ``submission_id`` sent
+    again returns the comment it stored the first time instead of a second copy."""
     now = now or utcnow()
     request = _load(actor, request_id, permissions.REQUEST_COMMENT)  # another company's: NotFound first
+    earlier = _submitted(actor, submission_id)
+    if earlier is not None:
+        if earlier.request_id == request.request_id:
+            return _stored_comment(request.request_id, earlier.entry_id)
+        submission_id = ""  # a key already used on another request: this is a new comment
     errors: dict[str, str] = {}
     uploads = []
     try:
@@ -248,11 +271,38 @@ def add_comment(actor: User, request_id: str, body: str, *, upload_ids: list[str
             Request.gsi1sk.set(request.gsi1sk),
             Request.gsi2sk.set(request.gsi2sk),
         ], condition=Request.pk.exists())
+        tx.save(marker, condition=Submission.pk.does_not_exist())
 
-    transact(write)
+    marker = _marker(actor, submission_id, request.request_id, entry.entry_id, now)
+    try:
+        transact(write)
+    except TransactWriteError:
+        earlier = Submission.find(actor.user_id, marker.key)  # as for new requests
+        if earlier is None or earlier.request_id != request.request_id:
+            raise
+        if earlier.entry_id != entry.entry_id:
+            return _stored_comment(request.request_id, earlier.entry_id)
     entry.files = attachments.attach(uploads, request, actor, entry_id=entry.entry_id, now=now)
     Seen.mark(actor.user_id, request.request_id, now)
     notifications.after_commit([told])
+    return entry
+
+
+def _submitted(actor: User, key: str) -> Submission | None:
+    """What the form with this one-time key already stored for the actor, if anything."""
+    return Submission.find(actor.user_id, key) if is_id(key) else None
+
+
+def _marker(actor: User, key: str, request_id: str, entry_id: str | None, now: datetime) -> Submission:
+    """The record written with the change. Without a form key (an API call, an old page) it is keyed
+    by the new item's own id: a resend is then a new change, but botocore's retry still is not."""
+    key = key if is_id(key) else (entry_id or request_id)
+    return Submission.new(user_id=actor.user_id, key=key, request_id=request_id, entry_id=entry_id, now=now)
+
+
+def _stored_comment(request_id: str, entry_id: str) -> ThreadEntry:
+    entry = ThreadEntry.find(request_id, entry_id)
+    entry.files = []  # the thread page shows its files; the caller only needs the entry itself
     return entry
 
 

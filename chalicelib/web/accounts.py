@@ -13,7 +13,7 @@ from chalice import Blueprint
 from chalicelib.messages import ACCOUNT_EVENTS, FIELD_LABELS, t
 from chalicelib.services import accounts, companies, notifications, permissions
 from chalicelib.services.auth import SignedIn
-from chalicelib.services.errors import Conflict, Invalid, NotFound
+from chalicelib.services.errors import Conflict, Invalid, NotFound, ServiceUnavailable
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page, redirect
@@ -50,6 +50,9 @@ def _register(me: SignedIn, *, company_id: str | None, action: str, heading: str
     except Invalid as error:
         return _account_form(action=action, heading=heading, back=back, form=form, errors=error.errors,
                              status=400, company=company)
+    except ServiceUnavailable:
+        return _account_form(action=action, heading=heading, back=back, form=form, status=503, company=company,
+                             errors={"_form": t("service.unavailable")})
     notice = "created" if created.mail_sent else "created_mail_failed"
     return redirect(f"/accounts/{created.user.user_id}?notice={notice}")
 

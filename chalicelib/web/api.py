@@ -17,6 +17,7 @@ from chalicelib.models.agency import AgencySettings
 from chalicelib.services import attachments, requests, urgency, workflow
 from chalicelib.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
 from chalicelib.web import context
+from chalicelib.web.forms import MAX_FORM_BYTES
 from chalicelib.web.openapi import DOCUMENT
 
 bp = Blueprint(__name__)
@@ -75,8 +76,11 @@ class BadBody(Exception):
 
 def _body(allowed: dict[str, type | tuple]) -> dict:
     """The request's JSON object, with only ``allowed`` fields, each of its type (whitelist)."""
+    raw = context.request().raw_body or b"{}"
+    if len(raw) > MAX_FORM_BYTES:  # the same bound as the pages' forms; API Gateway's own is 10 MB
+        raise BadBody(t("form.too_large"))
     try:
-        body = json.loads((context.request().raw_body or b"{}").decode("utf-8"))
+        body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise BadBody(t("form.bad_request")) from None
     if not isinstance(body, dict):
@@ -178,10 +182,12 @@ def list_requests(me):
 @bp.route("/api/requests", methods=["POST"], content_types=[JSON])
 @api
 def create_request(me):
-    body = _body({"title": str, "body": str, "due_date": str, "participant_ids": list, "upload_ids": list})
+    body = _body({"title": str, "body": str, "due_date": str, "participant_ids": list, "upload_ids": list,
+                  "submission_id": str})
     created = requests.create_request(me.user, requests.RequestForm(
         title=body.get("title", ""), body=body.get("body", ""), due_date=body.get("due_date", ""),
-        participant_ids=body.get("participant_ids", []), upload_ids=body.get("upload_ids", [])))
+        participant_ids=body.get("participant_ids", []), upload_ids=body.get("upload_ids", []),
+        submission_id=body.get("submission_id", "")))
     return _json({"request": request_json(created)}, 201)
 
 
@@ -222,8 +228,9 @@ def start_upload(me):
 @bp.route("/api/requests/{request_id}/comments", methods=["POST"], content_types=[JSON])
 @api
 def add_comment(me, request_id: str):
-    body = _body({"body": str, "upload_ids": list})
-    entry = requests.add_comment(me.user, request_id, body.get("body", ""), upload_ids=body.get("upload_ids", []))
+    body = _body({"body": str, "upload_ids": list, "submission_id": str})
+    entry = requests.add_comment(me.user, request_id, body.get("body", ""), upload_ids=body.get("upload_ids", []),
+                                 submission_id=body.get("submission_id", ""))
     # The rendered line lets the page insert it as the server would have drawn it (escaped).
     html = templating.render("requests/_entry.html", entry=entry, agency=AgencySettings.load(),
                              change_labels=CHANGE_LABELS, files=entry.files, request_id=request_id,

@@ -43,13 +43,18 @@ def login_form():
 @bp.route("/password/forgot", methods=["GET"])
 @handle_errors
 def forgot_form():
-    return page("auth/forgot.html", user_id="", sent=False)
+    return page("auth/forgot.html", user_id="", sent=False, error=None)
 
 
 @bp.route("/password/forgot", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @handle_errors
 def forgot():
-    auth.request_password_reset(field("user_id"))
+    user_id = field("user_id")
+    # No account has an empty or over-long ID, so refusing these reveals nothing about which exist.
+    error = t("required") if not user_id else t("too_long", max=auth.USER_ID_MAX) if len(user_id) > auth.USER_ID_MAX else None
+    if error:
+        return page("auth/forgot.html", status=400, user_id=user_id, sent=False, error=error)
+    auth.request_password_reset(user_id)
     # The same answer whether or not the account exists.
     return page("auth/forgot.html", user_id="", sent=True, notice=t("reset.sent"))
 

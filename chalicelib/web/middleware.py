@@ -13,7 +13,7 @@ from chalicelib.adapters import config, s3
 from chalicelib.messages import t
 from chalicelib.web import context
 from chalicelib.web.forms import FORM_CONTENT_TYPE, BadForm, form
-from chalicelib.web.responses import HTML, error_page
+from chalicelib.web.responses import HTML, error_page, page
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +54,21 @@ def security_headers(event, get_response) -> Response:
 
 
 def friendly_errors(event, get_response) -> Response:
-    """Replace Chalice's JSON 500 on HTML routes with a page a person can read."""
+    """Replace Chalice's own English JSON errors with a page a person can read (JSON on /api/).
+
+    Chalice answers a body of a type the route does not declare with 415 before the view runs;
+    its {"Code", "Message"} body is neither Japanese nor the API's documented Error shape.
+    """
     response = get_response(event)
     path = event.context.get("resourcePath", "")
+    if response.status_code == 415:
+        if path.startswith("/api/"):
+            return _refuse(event, 415, "form.unsupported_type")
+        return page("errors/400.html", status=415, code=415, message=t("form.unsupported_type"))
     if response.status_code >= 500 and not path.startswith("/api/") and path != "/health":  # JSON routes
         log.error("server error on %s %s: %s", event.method, path, response.status_code)
+        if str(response.headers.get("Content-Type", "")).startswith("text/html"):
+            return response  # a page the app rendered itself (503 with the form kept): already readable
         try:
             return error_page(500)
         except Exception:  # noqa: BLE001 - DynamoDB itself may be what failed; fall back to a bare page
@@ -100,8 +110,10 @@ def csrf_protect(event, get_response) -> Response:
         return get_response(event)
     if not _same_origin(event):
         return _refuse(event, 403, "csrf.failed")
+    api = event.context.get("resourcePath", event.path).startswith("/api/")
     try:
-        if event.headers.get("content-type", "").split(";")[0].strip() == FORM_CONTENT_TYPE:
+        # The API reads no forms: its token is always the header, so a form post there is refused.
+        if not api and event.headers.get("content-type", "").split(";")[0].strip() == FORM_CONTENT_TYPE:
             sent = form().get(CSRF_FIELD, "")
         else:
             sent = event.headers.get(CSRF_HEADER, "")

@@ -7,6 +7,8 @@ from __future__ import annotations
 _STATUS = {"type": "string", "enum": ["new", "in_progress", "waiting", "done", "on_hold", "withdrawn"]}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _ERROR = {"$ref": "#/components/schemas/Error"}
+_SUBMISSION_ID = {"type": "string", "description": "送信ごとの一度きりのキー(26文字のID)。同じキーで送り直しても二重に登録されず、最初の結果が返ります"}
+_UPLOAD_IDS = {"type": "array", "items": {"type": "string"}, "description": "POST /api/uploads の upload_id(アップロード済みのもの)"}
 
 
 def _response(description: str, schema: dict) -> dict:
@@ -15,7 +17,8 @@ def _response(description: str, schema: dict) -> dict:
 
 def _errors(*codes: int) -> dict:
     names = {400: "入力の誤り", 401: "未ログイン", 403: "許可されていない", 404: "見つからない(他社のものを含む)",
-             409: "ほかの人が先に変更した", 415: "Content-Type が application/json でない"}
+             409: "ほかの人が先に変更した", 415: "Content-Type が application/json でない",
+             503: "AWSが一時的に応答しない(何も保存されていない。同じ submission_id で送り直せる)"}
     return {str(code): _response(names[code], _ERROR) for code in codes}
 
 
@@ -58,7 +61,7 @@ DOCUMENT: dict = {
                 "responses": {"201": _response("created", {"type": "object", "required": ["request"],
                                                            "properties": {"request": {"$ref": "#/components/schemas/Request"}},
                                                            "additionalProperties": False}),
-                              **_errors(400, 401, 403, 415)},
+                              **_errors(400, 401, 403, 415, 503)},
             },
         },
         "/api/requests/{request_id}": {
@@ -82,11 +85,19 @@ DOCUMENT: dict = {
             "post": {
                 "summary": "コメント追加",
                 "requestBody": _json_body({"type": "object", "required": ["body"], "additionalProperties": False,
-                                           "properties": {"body": {"type": "string", "maxLength": 10000}}}),
+                                           "properties": {"body": {"type": "string", "maxLength": 10000},
+                                                          "upload_ids": _UPLOAD_IDS,
+                                                          "submission_id": _SUBMISSION_ID}}),
                 "responses": {"201": _response("created", {"$ref": "#/components/schemas/NewComment"}),
-                              **_errors(400, 401, 403, 404, 415)},
+                              **_errors(400, 401, 403, 404, 415, 503)},
             },
         },
+        "/api/uploads": {"post": {
+            "summary": "添付ファイルのアップロード枠(署名付きPOST)。ファイル本体はブラウザからS3へ直接送ります",
+            "requestBody": _json_body({"$ref": "#/components/schemas/NewUpload"}),
+            "responses": {"201": _response("created", {"$ref": "#/components/schemas/UploadSlot"}),
+                          **_errors(400, 401, 403, 404, 415)},
+        }},
     },
     "components": {"schemas": {
         "Error": {"type": "object", "required": ["message"], "additionalProperties": False, "properties": {
@@ -145,6 +156,7 @@ DOCUMENT: dict = {
             "title": {"type": "string", "maxLength": 100}, "body": {"type": "string", "maxLength": 10000},
             "due_date": {"type": "string", "description": "YYYY-MM-DD, 今日以降(空文字は指定なし)"},
             "participant_ids": {"type": "array", "items": {"type": "string"}},
+            "upload_ids": _UPLOAD_IDS, "submission_id": _SUBMISSION_ID,
         }},
         "RequestChanges": {"type": "object", "required": ["revision"], "additionalProperties": False, "properties": {
             "revision": {"type": "integer", "description": "読み込んだときの revision。違えば 409"},
@@ -152,6 +164,22 @@ DOCUMENT: dict = {
             "due_date": {"type": "string", "description": "YYYY-MM-DD、空文字で指定なし"},
             "participant_ids": {"type": "array", "items": {"type": "string"}},
             "memo": {"type": "string", "description": "社内メモ(制作会社のみ)"},
+        }},
+        "NewUpload": {"type": "object", "required": ["name", "size", "content_type"], "additionalProperties": False,
+                      "properties": {
+            "name": {"type": "string", "description": "元のファイル名"},
+            "size": {"type": "integer", "description": "バイト数(上限を超えると 400)"},
+            "content_type": {"type": "string"},
+            "request_id": {"type": "string", "description": "コメントに添付するときの依頼。新規依頼では省略"},
+            "kind": {"type": "string", "enum": ["file", "memo"], "description": "memo は画面メモ(PNG)"},
+            "notes": {"type": "array", "items": {"type": "string"}, "description": "画面メモの番号つきメモ"},
+            "annotations": {"type": "string", "description": "画面メモの描画(JSON文字列)"},
+        }},
+        "UploadSlot": {"type": "object", "required": ["upload_id", "url", "fields", "max_bytes"],
+                       "additionalProperties": False, "properties": {
+            "upload_id": {"type": "string"}, "url": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+            "max_bytes": {"type": "integer", "minimum": 1},
         }},
         "NewComment": {"type": "object", "required": ["entry", "html"], "additionalProperties": False, "properties": {
             "entry": {"$ref": "#/components/schemas/Entry"}, "html": {"type": "string"},

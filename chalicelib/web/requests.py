@@ -8,7 +8,8 @@ from chalicelib.adapters import config
 from chalicelib.messages import CHANGE_LABELS, t
 from chalicelib.services import attachments, notifications, permissions, points, requests, urgency, workflow
 from chalicelib.services.auth import SignedIn
-from chalicelib.services.errors import Conflict, Invalid
+from chalicelib.models.ids import new_id
+from chalicelib.services.errors import Conflict, Invalid, ServiceUnavailable
 from chalicelib.web import points as points_web
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form, values
 from chalicelib.web.guards import signed_in_page
@@ -37,7 +38,7 @@ def _new_form(me: SignedIn, request_form: requests.RequestForm, errors: dict, st
 @signed_in_page
 def new_request_form(me: SignedIn):
     permissions.authorize(me.user, permissions.REQUEST_CREATE, company_id=me.user.company_id)
-    return _new_form(me, requests.RequestForm(), {})
+    return _new_form(me, requests.RequestForm(submission_id=new_id()), {})
 
 
 @bp.route("/requests", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
@@ -45,11 +46,14 @@ def new_request_form(me: SignedIn):
 def create_request(me: SignedIn):
     request_form = requests.RequestForm(title=field("title", strip=False), body=field("body", strip=False),
                                         due_date=field("due_date"), participant_ids=values("participant_ids"),
-                                        upload_ids=values("upload_ids"))
+                                        upload_ids=values("upload_ids"), submission_id=field("submission_id"))
     try:
         created = requests.create_request(me.user, request_form)
     except Invalid as error:
         return _new_form(me, request_form, error.errors, status=400)
+    except ServiceUnavailable:
+        # Nothing typed is lost, and the same key comes back: sending again cannot file it twice.
+        return _new_form(me, request_form, {"_form": t("service.unavailable")}, status=503)
     return redirect(f"/requests/{created.request_id}?notice=created")
 
 
@@ -61,6 +65,7 @@ def _show(me: SignedIn, request_id: str, *, status: int = 200, errors: dict | No
     notice_key = _query("notice")
     return page(
         "requests/show.html", status=status, view=view, request=view.request, errors=errors or {},
+        submission_id=new_id(),
         notice=t(REQUEST_NOTICES[notice_key]) if notice_key in REQUEST_NOTICES else None,
         labels=workflow.LABELS, change_labels=CHANGE_LABELS, comment=comment, typed=typed or {},
         next_statuses=workflow.next_statuses(side, view.request.status),
@@ -86,20 +91,21 @@ def show_request(me: SignedIn, request_id: str):
 @signed_in_page
 def comment_form(me: SignedIn, request_id: str):
     view = requests.view_request(me.user, request_id)
-    return page("requests/comment.html", request=view.request, comment="", errors={},
+    return page("requests/comment.html", request=view.request, comment="", errors={}, submission_id=new_id(),
                 max_bytes=config.upload_max_bytes())
 
 
 @bp.route("/requests/{request_id}/comments", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def add_comment(me: SignedIn, request_id: str):
-    body = field("body", strip=False)
+    body, key = field("body", strip=False), field("submission_id")
     try:
-        entry = requests.add_comment(me.user, request_id, body, upload_ids=values("upload_ids"))
-    except Invalid as error:
+        entry = requests.add_comment(me.user, request_id, body, upload_ids=values("upload_ids"), submission_id=key)
+    except (Invalid, ServiceUnavailable) as error:
+        errors = error.errors if isinstance(error, Invalid) else {"_form": t("service.unavailable")}
         view = requests.view_request(me.user, request_id)
-        return page("requests/comment.html", status=400, request=view.request, comment=body, errors=error.errors,
-                    max_bytes=config.upload_max_bytes())
+        return page("requests/comment.html", status=400 if isinstance(error, Invalid) else 503, request=view.request,
+                    comment=body, errors=errors, submission_id=key, max_bytes=config.upload_max_bytes())
     return redirect(f"/requests/{request_id}?notice=commented#entry-{entry.entry_id}")
 
 

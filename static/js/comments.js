@@ -43,6 +43,7 @@ document.addEventListener("submit", async (event) => {
       headers: { "Content-Type": "application/json", "X-CSRF-Token": form.elements.csrf_token.value },
       body: JSON.stringify({
         body: form.elements.body.value,
+        submission_id: form.elements.submission_id?.value || "",
         upload_ids: [...form.querySelectorAll("input[name=upload_ids]")].map((input) => input.value),
       }),
     });
@@ -55,6 +56,7 @@ document.addEventListener("submit", async (event) => {
     thread.querySelector(".thread__empty")?.remove();
     thread.insertAdjacentHTML("beforeend", data.html);
     form.reset();
+    if (form.elements.submission_id) form.elements.submission_id.value = newSubmissionId();  // the next comment is a new one
     form.querySelectorAll("[data-upload-list] > li").forEach((row) => row.remove());
     showError(form, "");
     showForm(false);
@@ -66,3 +68,9 @@ document.addEventListener("submit", async (event) => {
     form.classList.remove("is-busy");
   }
 });
+
+// A fresh one-time key in the server's id shape (26 characters of Crockford base32).
+function newSubmissionId() {
+  const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  return Array.from(crypto.getRandomValues(new Uint8Array(26)), (byte) => alphabet[byte % 32]).join("");
+}

@@ -7,6 +7,7 @@ test-artifacts/.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path
@@ -120,12 +121,123 @@ def screenshot_on_failure(request, page, suffix: str = "") -> None:
         print(f"could not save a screenshot: {error}")
 
 
+# axe-core (pinned in package.json, installed by `make test`): every page a browser test opens
+# is audited; a serious or critical violation fails the test that found it.
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_FAILING_IMPACTS = ("serious", "critical")
+_ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+_audited: set[str] = set()  # pages already audited this session (ids replaced, per signed-in menu)
+
+
+@functools.lru_cache(maxsize=1)
+def axe_source() -> str:
+    if not AXE.is_file():
+        message = f"axe-core not found at {AXE}: run `make node_modules/.installed` (npm ci)."
+        if os.environ.get("CI"):
+            pytest.fail(message + " CI must install it.", pytrace=False)
+        pytest.skip(message)
+    return AXE.read_text(encoding="utf-8")
+
+
+def axe_violations(tab) -> list[dict]:
+    """The serious and critical axe-core violations of what ``tab`` shows now.
+
+    The script is evaluated through the DevTools protocol, which the page's CSP (script-src
+    'self', no inline script) does not apply to, so the page is audited as users get it.
+    """
+    if not tab.evaluate("() => typeof window.axe === 'object'"):
+        tab.evaluate(axe_source())
+    found = tab.evaluate("""async () => {
+        const timeout = new Promise((_, fail) => setTimeout(() => fail(new Error("axe-core took over 20 s")), 20000));
+        const result = await Promise.race([axe.run(document, {resultTypes: ["violations"]}), timeout]);
+        return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary)}));
+    }""")
+    return [v for v in found if v["impact"] in AXE_FAILING_IMPACTS]
+
+
+def _app_page(url: str, origin: str | None) -> bool:
+    return bool(origin) and url.startswith(origin) and "/dev/" not in url and "/static/" not in url
+
+
+class Auditor:
+    """Records the pages a test's tabs open; audits them with axe-core when the test has passed.
+
+    Each tab is audited as it was left (forms with their errors, dialogs opened by a script),
+    and every distinct URL it went through is opened again with the same cookies and audited
+    too, once per session for URLs that differ only by ids and show the same menu. A tab with
+    JavaScript turned off cannot run axe: its HTML is audited in a tab that can.
+    """
+
+    def __init__(self, origin: str | None):
+        self.origin = origin
+        self.urls: dict[object, list[str]] = {}  # per tab: each tab is its own signed-in profile
+        self.scripted: dict[object, bool] = {}
+
+    def watch(self, tab, *, scripted: bool = True) -> None:
+        seen = self.urls.setdefault(tab, [])
+        self.scripted[tab] = scripted
+        tab.on("framenavigated", lambda frame: frame == tab.main_frame and seen.append(frame.url))
+
+    def audit(self, tabs) -> list[str]:
+        problems = []
+        for tab in tabs:
+            if tab.is_closed() or not _app_page(tab.url, self.origin):
+                continue
+            # A profile of its own with the tab's cookies: re-visiting never disturbs the tab.
+            context = new_context(tab.context.browser, storage_state=tab.context.storage_state())
+            probe = context.new_page()
+            try:
+                if self.scripted[tab]:
+                    problems += self._report(tab.url + " (as left by the test)", axe_violations(tab))
+                else:
+                    probe.goto(tab.url)
+                    probe.set_content(tab.content())  # same URL, so styles load as they did
+                    problems += self._report(tab.url + " (as left, without JavaScript)", axe_violations(probe))
+                for url in dict.fromkeys(self.urls.get(tab, [])):
+                    if not _app_page(url, self.origin):
+                        continue
+                    probe.goto(url)
+                    menu = probe.evaluate("() => document.querySelector('header nav')?.innerText || ''")
+                    key = _ULID.sub("{id}", url.split("#")[0]) + "|" + menu
+                    if key in _audited:
+                        continue
+                    _audited.add(key)
+                    problems += self._report(url, axe_violations(probe))
+            finally:
+                context.close()
+        return problems
+
+    @staticmethod
+    def _report(where: str, violations: list[dict]) -> list[str]:
+        return [f"{where}: {v['impact']} {v['id']} ({v['help']}) at {v['nodes']}" for v in violations]
+
+
+def _origin(request) -> str | None:
+    if "live_server" not in request.fixturenames:
+        return None
+    return request.getfixturevalue("live_server").url
+
+
+def _audit_after_passing(request, auditor: Auditor, tabs) -> None:
+    report = getattr(request.node, "rep_call", None)
+    if report is None or not report.passed or auditor.origin is None:
+        return
+    problems = auditor.audit(tabs)
+    if problems:
+        pytest.fail("axe-core found serious or critical violations:\n" + "\n".join(problems), pytrace=False)
+
+
 @pytest.fixture
 def page(browser, request):
+    axe_source()  # a missing axe-core stops the run before the test, not after it
     context = new_context(browser)
     tab = context.new_page()
+    auditor = Auditor(_origin(request))
+    auditor.watch(tab)
     try:
         yield tab
+        _audit_after_passing(request, auditor, [tab])
     finally:
         screenshot_on_failure(request, tab)
         context.close()
@@ -134,18 +246,22 @@ def page(browser, request):
 @pytest.fixture
 def open_page(browser, request):
     """Factory for pages with other context options (e.g. a phone viewport); all closed after."""
+    axe_source()
     contexts = []
     pages = []
+    auditor = Auditor(_origin(request))
 
     def factory(**options):
         context = new_context(browser, **options)
         contexts.append(context)
         tab = context.new_page()
+        auditor.watch(tab, scripted=options.get("java_script_enabled", True))
         pages.append(tab)
         return tab
 
     try:
         yield factory
+        _audit_after_passing(request, auditor, pages)
     finally:
         for number, tab in enumerate(pages, start=1):
             screenshot_on_failure(request, tab, f"-{number}" if len(pages) > 1 else "")

@@ -1,0 +1,141 @@
+"""Sessions over HTTP: fixation, logout, idle and absolute expiry, password change and reset.
+
+Each test ages or ends sessions the way time or another tab would, then replays the cookie a
+thief (or the shared computer's next user) would hold. Time is moved by ageing the stored
+session item: the app reads the real clock, as in production.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime, timedelta, timezone
+
+from chalicelib.models.sessions import Session
+from tests.support.agent import Agent
+from tests.support.factories import PASSWORD
+
+NEW_PASSWORD = "a-brand-new-passphrase-42"
+
+
+def _stored(agent: Agent) -> Session | None:
+    return Session.find(hashlib.sha256(agent.cookies["irai_session"].encode()).hexdigest())
+
+
+def _age(agent: Agent, **delta) -> None:
+    """Move the session's last activity (and its whole life) into the past by ``delta``."""
+    session = _stored(agent)
+    ago = timedelta(**delta)
+    session.update(actions=[Session.last_seen_at.set(session.last_seen_at - ago),
+                            Session.created_at.set(session.created_at - ago)])
+
+
+def _replay(client, cookie: str) -> Agent:
+    thief = Agent(client)
+    thief.cookies["irai_session"] = cookie
+    return thief
+
+
+def _signed_in(client, user) -> Agent:
+    agent = Agent(client)
+    agent.login(user.user_id, PASSWORD)
+    assert agent.get("/").status_code == 200
+    return agent
+
+
+def test_login_and_password_change_issue_new_session_tokens(client, make_user):
+    """Threat: session fixation, a token known before a login or a privilege change stays valid."""
+    user = make_user()
+    agent = Agent(client)
+    agent.cookies["irai_session"] = "planted-by-an-attacker"
+    agent.login(user.user_id, PASSWORD)
+    after_login = agent.cookies["irai_session"]
+    assert after_login != "planted-by-an-attacker"
+    assert _replay(client, "planted-by-an-attacker").get("/").headers["location"].startswith("/login")
+    agent.get("/password")
+    agent.post("/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD,
+                             "new_password_confirm": NEW_PASSWORD})
+    assert agent.cookies["irai_session"] != after_login
+    assert agent.get("/").status_code == 200
+    assert _replay(client, after_login).get("/").headers["location"].startswith("/login")
+
+
+def test_logout_ends_the_session_for_every_holder_of_the_cookie(client, make_user):
+    """Threat: a copied cookie still working after the user logged out (shared computer)."""
+    user = make_user()
+    agent = _signed_in(client, user)
+    cookie = agent.cookies["irai_session"]
+    agent.post("/logout", {})
+    assert "irai_session" not in agent.cookies  # the browser is told to forget it
+    thief = _replay(client, cookie)
+    assert thief.get("/").headers["location"].startswith("/login")
+    assert thief.get("/api/session").status_code == 401
+
+
+def test_an_idle_session_ends_after_the_idle_timeout_and_says_so(client, make_user):
+    """Threat: a session left open on an unattended computer used hours later."""
+    user = make_user()
+    kept, idle = _signed_in(client, user), _signed_in(client, user)
+    _age(kept, minutes=118)
+    assert kept.get("/").status_code == 200  # still inside the 120 minutes
+    _age(idle, minutes=121)
+    response = idle.get("/")
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    assert _stored(idle) is None  # deleted on read, not left for the TTL
+    assert idle.get("/api/session").status_code == 401
+
+
+def test_an_active_session_still_ends_at_the_absolute_timeout(client, make_user):
+    """Threat: a stolen cookie kept alive forever by a script that touches a page every minute."""
+    user = make_user()
+    agent = _signed_in(client, user)
+    session = _stored(agent)
+    session.update(actions=[Session.absolute_expires_at.set(datetime.now(timezone.utc) - timedelta(seconds=1))])
+    response = agent.get("/requests")
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_password_change_ends_the_other_sessions_only(client, make_user):
+    """Threat: someone who learnt the old password stays signed in after the owner changes it."""
+    user = make_user()
+    mine, other = _signed_in(client, user), _signed_in(client, user)
+    mine.get("/password")
+    response = mine.post("/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD,
+                                       "new_password_confirm": NEW_PASSWORD})
+    assert response.status_code == 303
+    assert mine.get("/").status_code == 200
+    assert other.get("/").headers["location"].startswith("/login")
+    assert other.get("/api/session").status_code == 401
+    assert Agent(client).login(user.user_id, PASSWORD).status_code == 401  # the old password is gone
+
+
+def test_password_reset_ends_every_session(client, make_user):
+    """Threat: the person who took over an account keeps it after the owner resets the password."""
+    from localdev import mailbox
+
+    user = make_user()
+    intruder = _signed_in(client, user)
+    owner = Agent(client)
+    owner.get("/password/forgot")
+    owner.post("/password/forgot", {"user_id": user.user_id})
+    link = next(m for m in mailbox.messages() if user.email in m["to"])
+    path = re.search(r"/password/reset/[A-Za-z0-9_-]+", link["text"]).group(0)
+    owner.get(path)
+    done = owner.post(path, {"new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD})
+    assert done.headers["location"] == "/login?notice=reset_done"
+    assert intruder.get("/").headers["location"].startswith("/login")
+
+
+def test_deactivation_ends_the_accounts_sessions(client, make_user, aws):
+    """Threat: a leaver whose account was turned off keeps working in an open tab."""
+    from tests.support.factories import make_client, make_company
+
+    company = make_company()
+    admin = make_client(company, role="client_admin")
+    member = make_client(company)
+    leaver = _signed_in(client, member)
+    manager = _signed_in(client, admin)
+    manager.get(f"/accounts/{member.user_id}")
+    assert manager.post(f"/accounts/{member.user_id}/deactivate", {}).status_code == 303
+    assert leaver.get("/").headers["location"].startswith("/login")
+    assert json.loads(leaver.get("/api/session").body)["message"]
