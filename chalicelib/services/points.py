@@ -190,11 +190,13 @@ def _contract_values(form: ContractForm) -> dict:
     if form.kind in r.PREPAID:
         points = _points(errors, "points", form.points)
         points_tenths = r.to_tenths(points) if points is not None else 0
-    if form.kind == r.POSTPAID:
-        price = unicodedata.normalize("NFKC", form.unit_price or "").strip().replace(",", "")
+    price = unicodedata.normalize("NFKC", form.unit_price or "").strip().replace(",", "")
+    # Only postpaid contracts use a unit price, but one typed for another kind is still checked,
+    # so a mistake there is shown rather than dropped.
+    if form.kind == r.POSTPAID or price:
         if not price.isdigit() or not 0 < int(price) <= UNIT_PRICE_MAX:
             errors["unit_price"] = t("contract.unit_price")
-        else:
+        elif form.kind == r.POSTPAID:
             unit_price = int(price)
     starts_on = _date(errors, "starts_on", form.starts_on, required=True)
     ends_on = _date(errors, "ends_on", form.ends_on, required=form.kind == r.PREPAID_TERM)
@@ -442,7 +444,7 @@ class LineInput:
 
     @property
     def empty(self) -> bool:
-        return not (self.menu_item_id or self.name.strip() or self.points.strip())
+        return not (self.menu_item_id or self.name.strip() or self.points.strip() or self.quantity.strip())
 
 
 def estimate_of(request_id: str) -> Estimate | None:
@@ -475,6 +477,12 @@ def _parse_lines(errors: dict, rows: list[LineInput]) -> list[r.Line]:
             item = menu_items.get(row.menu_item_id)
             if item is None or not item.active:
                 errors[f"menu_{index}"] = t("estimate.menu_unknown")
+                continue
+            # A name or points typed beside a chosen item would be silently dropped: say so instead.
+            for typed, name in ((row.name, f"name_{index}"), (row.points, f"points_{index}")):
+                if typed.strip():
+                    errors[name] = t("estimate.menu_and_free")
+            if errors.keys() & {f"name_{index}", f"points_{index}"}:
                 continue
             lines.append(r.Line(name=item.name, quantity=quantity, unit_tenths=int(item.points_tenths),
                                 menu_item_id=item.item_id))

@@ -364,6 +364,31 @@ def test_estimate_validation_names_the_row(client, staff, client_admin):
     assert empty.status_code == 400 and "見積の項目を1つ以上入力してください" in web.text(empty)
 
 
+
+def test_an_estimate_row_never_drops_what_was_typed_in_it(client, staff, client_admin, menu_item):
+    """A name or points typed beside a chosen menu item, or a quantity on a row with nothing else,
+    would be ignored if saved: the row gets a message instead, and the input stays."""
+    request = make_request(client_admin)
+    web = signed_in(client, staff)
+    web.get(f"/requests/{request.request_id}")
+    refused = web.post(f"/requests/{request.request_id}/estimate",
+                       {"estimate_version": "0", "menu_0": menu_item.item_id, "name_0": "追加の文言", "qty_0": "2",
+                        "menu_1": "", "name_1": "", "points_1": "", "qty_1": "3"})
+    body = web.text(refused)
+    assert refused.status_code == 400
+    assert 'id="name_0-error"' in body and "個別見積にするときは" in body and 'value="追加の文言"' in body
+    assert 'id="name_1-error"' in body and 'id="points_1-error"' in body and 'value="3"' in body
+    assert points.estimate_of(request.request_id) is None
+
+
+def test_a_unit_price_typed_for_a_prepaid_contract_is_still_checked(client, admin, company):
+    web = signed_in(client, admin)
+    web.get(f"/clients/{company.company_id}")
+    refused = web.post(f"/clients/{company.company_id}/contract",
+                       {"kind": r.PREPAID_MONTHLY, "points": "10", "unit_price": "千円", "starts_on": "2026-12-01"})
+    assert refused.status_code == 400 and 'id="unit_price-error"' in web.text(refused)
+
+
 # The monthly statement
 
 def test_the_statement_and_its_csv(client, admin, staff, company, client_admin):
