@@ -45,6 +45,10 @@ def configure_environment(site_url: str, resources: provision.Resources, **overr
         "IRAI_MAIL_DELIVERY": "inline",
         "IRAI_SITE_URL": site_url,
         "IRAI_LOCAL_MODE": "1",
+        # The emulator applies one DynamoDB call at a time and copies the whole table in each
+        # transaction, so under concurrent use a call can wait in its queue for seconds, which
+        # DynamoDB never makes it do. With AWS's 3 s, botocore would resend calls still queued.
+        "IRAI_DYNAMODB_READ_TIMEOUT_SECONDS": "30",
     })
     os.environ.update(overrides)
 

@@ -40,7 +40,10 @@ def aws(request, tmp_path_factory):
         moto = emulator.start(port=0)
         stop = moto.stop
     resources = provision.provision(provision.default_local_params("http://127.0.0.1:8000"))
-    stack.configure_environment("http://127.0.0.1:8000", resources, IRAI_BCRYPT_ROUNDS=TEST_BCRYPT_ROUNDS)
+    # 15 s rather than local mode's 30: long enough for the concurrency tests' queue at the
+    # emulator, short enough that the fault test answering after the timeout stays quick.
+    stack.configure_environment("http://127.0.0.1:8000", resources, IRAI_BCRYPT_ROUNDS=TEST_BCRYPT_ROUNDS,
+                                IRAI_DYNAMODB_READ_TIMEOUT_SECONDS="15")
     yield resources
     stop()
 

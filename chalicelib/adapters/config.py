@@ -90,6 +90,11 @@ def is_https() -> bool:
     return site_url().startswith("https://")
 
 
+def dynamodb_read_timeout_seconds() -> int:
+    """How long a DynamoDB call may go unanswered before botocore gives up on it and retries."""
+    return _int("IRAI_DYNAMODB_READ_TIMEOUT_SECONDS", 3)
+
+
 def bcrypt_rounds() -> int:
     """bcrypt cost: 12 in production; tests lower it through configuration."""
     rounds = _int("IRAI_BCRYPT_ROUNDS", 12)

@@ -21,11 +21,14 @@ from chalicelib.adapters import config
 from chalicelib.services.errors import ServiceUnavailable
 
 
-class _LazyTableName:
-    """Resolves the table name when PynamoDB first asks for it, not at import time."""
+class _FromConfig:
+    """A Meta setting read from configuration when PynamoDB first asks for it, not at import time."""
 
-    def __get__(self, instance, owner) -> str:
-        return config.table_name()
+    def __init__(self, read):
+        self._read = read
+
+    def __get__(self, instance, owner):
+        return self._read()
 
 
 class GSI1(GlobalSecondaryIndex):
@@ -50,15 +53,16 @@ class Item(Model):
     """Base of every item in the table; subclasses set their discriminator value."""
 
     class Meta:
-        table_name = _LazyTableName()
+        table_name = _FromConfig(config.table_name)
         # botocore reads AWS_ENDPOINT_URL and the region from the environment, so the same code
         # talks to AWS or to the local emulator. Retries use botocore's standard mode.
         max_retry_attempts = 5
         # PynamoDB waits 15 s to connect and 30 s for an answer by default: one stuck call would
         # outlast the Lambda (30 s) and API Gateway (29 s) before any retry. DynamoDB answers in
-        # milliseconds, so a few seconds each leaves room for the retries and the 503 page.
+        # milliseconds, so a few seconds each leaves room for the retries and the 503 page
+        # (IRAI_DYNAMODB_READ_TIMEOUT_SECONDS: 3 in AWS; longer on the emulator, see localdev/stack.py).
         connect_timeout_seconds = 2
-        read_timeout_seconds = 3
+        read_timeout_seconds = _FromConfig(config.dynamodb_read_timeout_seconds)
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")
     sk = UnicodeAttribute(range_key=True, attr_name="SK")
