@@ -197,7 +197,10 @@ class Auditor:
                 for url in dict.fromkeys(self.urls.get(tab, [])):
                     if not _app_page(url, self.origin):
                         continue
-                    probe.goto(url)
+                    answer = probe.goto(url)
+                    # A URL a form was posted to (a refused form) may have no page behind GET.
+                    if answer is None or not answer.headers.get("content-type", "").startswith("text/html"):
+                        continue
                     menu = probe.evaluate("() => document.querySelector('header nav')?.innerText || ''")
                     key = _ULID.sub("{id}", url.split("#")[0]) + "|" + menu
                     if key in _audited:
