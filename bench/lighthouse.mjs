@@ -7,28 +7,22 @@ import * as chromeLauncher from 'chrome-launcher';
 import lighthouse, {desktopConfig} from 'lighthouse';
 import * as constants from 'lighthouse/core/config/constants.js';
 
+// Lighthouse's own advice for these is "run Lighthouse again": a trace that a busy machine failed
+// to record says nothing about the page. Any other runtime error, or the same one three times, fails.
+const RETRIED = new Set(['NO_NAVSTART', 'NO_FCP', 'NO_LCP', 'NO_TRACING_STARTED', 'NO_DCL']);
+const ATTEMPTS = 3;
+
 const job = JSON.parse(readFileSync(0, 'utf8'));
 const chrome = await chromeLauncher.launch({chromePath: job.chromePath, chromeFlags: job.chromeFlags});
 const results = {};
 try {
   for (const page of job.pages) {
-    const run = await lighthouse(page.url, {
-      port: chrome.port,
-      logLevel: 'error',
-      output: 'json',
-      onlyCategories: ['performance', 'accessibility'],
-      extraHeaders: page.headers || {},
-      disableStorageReset: false,
-    }, {
-      ...desktopConfig,
-      settings: {
-        ...desktopConfig.settings,
-        // Cookies too: a cookie an earlier page set (the login page's CSRF cookie) would make
-        // Chromium send its own Cookie header instead of the session cookie in extraHeaders.
-        clearStorageTypes: [...constants.defaultSettings.clearStorageTypes, 'cookies'],
-      },
-    });
-    const lhr = run.lhr;
+    let lhr;
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      lhr = await audit(page);
+      if (!lhr.runtimeError || !RETRIED.has(lhr.runtimeError.code)) break;
+      process.stderr.write(`${page.name}: ${lhr.runtimeError.code}, attempt ${attempt} of ${ATTEMPTS}\n`);
+    }
     if (lhr.runtimeError) {
       throw new Error(`${page.name}: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
     }
@@ -52,3 +46,23 @@ try {
   await chrome.kill();
 }
 process.stdout.write(JSON.stringify(results));
+
+async function audit(page) {
+  const run = await lighthouse(page.url, {
+    port: chrome.port,
+    logLevel: 'error',
+    output: 'json',
+    onlyCategories: ['performance', 'accessibility'],
+    extraHeaders: page.headers || {},
+    disableStorageReset: false,
+  }, {
+    ...desktopConfig,
+    settings: {
+      ...desktopConfig.settings,
+      // Cookies too: a cookie an earlier page set (the login page's CSRF cookie) would make
+      // Chromium send its own Cookie header instead of the session cookie in extraHeaders.
+      clearStorageTypes: [...constants.defaultSettings.clearStorageTypes, 'cookies'],
+    },
+  });
+  return run.lhr;
+}
