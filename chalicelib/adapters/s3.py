@@ -13,7 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.adapters import config
-from chalicelib.services.errors import ServiceUnavailable
+from chalicelib.errors import ServiceUnavailable
 
 
 @lru_cache(maxsize=1)

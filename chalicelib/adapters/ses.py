@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.adapters import aws, config
-from chalicelib.services.errors import ServiceUnavailable
+from chalicelib.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
     from email.message import EmailMessage

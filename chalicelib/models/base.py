@@ -18,7 +18,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import config
-from chalicelib.services.errors import ServiceUnavailable
+from chalicelib.errors import ServiceUnavailable
 
 
 class _FromConfig:

@@ -22,7 +22,7 @@ from chalicelib.models.users import AGENCY_ADMIN, AGENCY_STAFF, CLIENT_ADMIN, CL
 from chalicelib.services import mail, passwords, permissions, throttle
 from chalicelib.services import validation as v
 from chalicelib.services.clock import utcnow
-from chalicelib.services.errors import Conflict, Invalid, NotFound, ServiceUnavailable
+from chalicelib.errors import Conflict, Invalid, NotFound, ServiceUnavailable
 from chalicelib.services.history import record
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from chalicelib.models.requests import Request
 from chalicelib.models.users import User
 from chalicelib.services import permissions
 from chalicelib.services.clock import utcnow
-from chalicelib.services.errors import Invalid, NotFound
+from chalicelib.errors import Invalid, NotFound
 
 NAME_MAX = 200
 MAX_FILES = 10

@@ -15,7 +15,7 @@ from chalicelib.models.sessions import Session
 from chalicelib.models.users import User
 from chalicelib.services import mail, passwords, throttle
 from chalicelib.services.clock import utcnow
-from chalicelib.services.errors import AuthenticationFailed, Conflict, Invalid
+from chalicelib.errors import AuthenticationFailed, Conflict, Invalid
 from chalicelib.services.history import record
 from chalicelib.services.throttle import Throttled  # noqa: F401  (raised by login; callers catch it here)
 

@@ -11,7 +11,7 @@ from chalicelib.models.users import User
 from chalicelib.services import permissions
 from chalicelib.services import validation as v
 from chalicelib.services.clock import utcnow
-from chalicelib.services.errors import Conflict, Invalid, NotFound
+from chalicelib.errors import Conflict, Invalid, NotFound
 
 PAGE_SIZE = 50
 

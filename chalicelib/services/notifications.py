@@ -56,7 +56,7 @@ from chalicelib.models.requests import Request
 from chalicelib.models.users import User
 from chalicelib.services import mail, permissions
 from chalicelib.services.clock import utcnow
-from chalicelib.services.errors import Invalid, NotFound
+from chalicelib.errors import Invalid, NotFound
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ company's things is answered as if they did not exist.
 from __future__ import annotations
 
 from chalicelib.models.users import AGENCY_ADMIN, AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, User
-from chalicelib.services.errors import Forbidden, NotFound
+from chalicelib.errors import Forbidden, NotFound
 
 # Actions on the accounts and companies of this issue.
 COMPANY_LIST = "company.list"

@@ -44,7 +44,7 @@ from chalicelib.models.users import User
 from chalicelib.services import notifications, permissions, workflow
 from chalicelib.services import pointrules as r
 from chalicelib.services.clock import utcnow
-from chalicelib.services.errors import Conflict, Invalid, NotFound
+from chalicelib.errors import Conflict, Invalid, NotFound
 
 JST = timezone(timedelta(hours=9))
 NAME_MAX = 100

@@ -23,7 +23,7 @@ from chalicelib.models.submissions import Submission
 from chalicelib.models.users import User
 from chalicelib.services import attachments, notifications, permissions, points, workflow
 from chalicelib.services.clock import utcnow
-from chalicelib.services.errors import Conflict, Invalid, NotFound
+from chalicelib.errors import Conflict, Invalid, NotFound
 
 TITLE_MAX = 100
 BODY_MAX = 10_000

@@ -21,7 +21,7 @@ from chalicelib.services import business_days, permissions
 from chalicelib.services import validation as v
 from chalicelib.services.business_days import ClosedPeriod
 from chalicelib.services.clock import utcnow
-from chalicelib.services.errors import Conflict, Invalid
+from chalicelib.errors import Conflict, Invalid
 
 JST = timezone(timedelta(hours=9))
 

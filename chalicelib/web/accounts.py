@@ -13,7 +13,7 @@ from chalice import Blueprint
 from chalicelib.messages import ACCOUNT_EVENTS, FIELD_LABELS, t
 from chalicelib.services import accounts, companies, notifications, permissions
 from chalicelib.services.auth import SignedIn
-from chalicelib.services.errors import Conflict, Invalid, NotFound, ServiceUnavailable
+from chalicelib.errors import Conflict, Invalid, NotFound, ServiceUnavailable
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page, redirect

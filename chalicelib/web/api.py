@@ -15,7 +15,7 @@ from chalicelib import templating
 from chalicelib.messages import CHANGE_LABELS, t
 from chalicelib.models.agency import AgencySettings
 from chalicelib.services import attachments, requests, urgency, workflow
-from chalicelib.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
+from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
 from chalicelib.web import context
 from chalicelib.web.forms import MAX_FORM_BYTES
 from chalicelib.web.openapi import DOCUMENT

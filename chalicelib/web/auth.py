@@ -6,7 +6,7 @@ from chalice import Blueprint
 from chalicelib.adapters import config
 from chalicelib.messages import t
 from chalicelib.services import auth
-from chalicelib.services.errors import AuthenticationFailed, Invalid
+from chalicelib.errors import AuthenticationFailed, Invalid
 from chalicelib.services.throttle import Throttled
 from chalicelib.web import context
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field

@@ -5,7 +5,7 @@ import functools
 from typing import Callable
 from urllib.parse import quote
 
-from chalicelib.services.errors import Forbidden, NotFound, ServiceUnavailable
+from chalicelib.errors import Forbidden, NotFound, ServiceUnavailable
 from chalicelib.web import context
 from chalicelib.web.forms import BadForm
 from chalicelib.web.responses import error_page, redirect

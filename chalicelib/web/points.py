@@ -11,7 +11,7 @@ from chalicelib.messages import t
 from chalicelib.services import companies, permissions, points
 from chalicelib.services import pointrules as r
 from chalicelib.services.auth import SignedIn
-from chalicelib.services.errors import Conflict, Invalid
+from chalicelib.errors import Conflict, Invalid
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page, redirect

@@ -9,7 +9,7 @@ from chalicelib.messages import CHANGE_LABELS, t
 from chalicelib.services import attachments, notifications, permissions, points, requests, urgency, workflow
 from chalicelib.services.auth import SignedIn
 from chalicelib.models.ids import new_id
-from chalicelib.services.errors import Conflict, Invalid, ServiceUnavailable
+from chalicelib.errors import Conflict, Invalid, ServiceUnavailable
 from chalicelib.web import points as points_web
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form, values
 from chalicelib.web.guards import signed_in_page

@@ -6,7 +6,7 @@ from chalice import Blueprint
 from chalicelib.messages import t
 from chalicelib.services import urgency
 from chalicelib.services.auth import SignedIn
-from chalicelib.services.errors import Conflict, Invalid
+from chalicelib.errors import Conflict, Invalid
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page, redirect

@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, User
 from chalicelib.services import accounts, auth, throttle
-from chalicelib.services.errors import AuthenticationFailed, Invalid
+from chalicelib.errors import AuthenticationFailed, Invalid
 from chalicelib.services.throttle import Throttled
 from localdev import mailbox
 from tests.support.agent import Agent

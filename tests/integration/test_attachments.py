@@ -13,7 +13,7 @@ from chalicelib.adapters import config
 from chalicelib.models.attachments import Upload
 from chalicelib.models.users import CLIENT_ADMIN
 from chalicelib.services import attachments, requests
-from chalicelib.services.errors import Invalid, NotFound
+from chalicelib.errors import Invalid, NotFound
 from tests.support.agent import Agent
 from tests.support.factories import PASSWORD, make_client, make_company, make_request
 

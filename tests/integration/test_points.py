@@ -19,7 +19,7 @@ from chalicelib.models.urgency import UrgencyRuleAttribute, UrgencySettings
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN
 from chalicelib.services import pointrules as r
 from chalicelib.services import points, requests, workflow
-from chalicelib.services.errors import Conflict, Invalid, NotFound
+from chalicelib.errors import Conflict, Invalid, NotFound
 from tests.support.agent import Agent
 from tests.support.factories import PASSWORD, make_client, make_company, make_request, make_user
 
@@ -187,7 +187,7 @@ def test_topups_and_adjustments_are_new_entries_with_their_reasons(client, admin
 
 
 def test_staff_may_not_top_up_or_change_contracts(staff, company):
-    from chalicelib.services.errors import Forbidden
+    from chalicelib.errors import Forbidden
     with pytest.raises(Forbidden):
         points.top_up(staff, company.company_id, points="5", note="")
     with pytest.raises(Forbidden):

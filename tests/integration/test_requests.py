@@ -12,7 +12,7 @@ import pytest
 from chalicelib.models.requests import Request
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN
 from chalicelib.services import requests, workflow
-from chalicelib.services.errors import Invalid
+from chalicelib.errors import Invalid
 from chalicelib.web.openapi import DOCUMENT
 from tests.support.agent import Agent
 from tests.support.factories import PASSWORD, make_client, make_company, make_request, make_user

@@ -1,4 +1,5 @@
-"""Domain errors. Services raise them; the web layer maps them to pages or API errors."""
+"""Domain errors, shared by every layer. Services (and the adapters and models below them) raise
+them; the web layer maps them to pages or API errors."""
 from __future__ import annotations
 
 
