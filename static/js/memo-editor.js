@@ -161,7 +161,7 @@ function describe(item) {
   return item.type === "pin" ? `ピン${pinNumber(item)}` : TOOLS[item.type];
 }
 
-// ---- Painting. ----
+// ---- Painting (memo-paint.js), at most once a frame. ----
 let frame = 0;
 function render() {
   if (frame || !editor) return;
