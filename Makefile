@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Browser-side test tools (axe-core, Lighthouse) from package-lock.json; never shipped.
+# Browser-side test tools (axe-core, Lighthouse) from package-lock.json; never shipped. node itself
+# also runs tests/js (node --test), from tests/unit/test_js.py, so it is part of the pytest run.
 NODE_STAMP := node_modules/.installed
 
 .PHONY: run test test-fast bench reset package deploy lint clean
@@ -16,7 +17,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
-	@command -v npm >/dev/null || { echo "npm (Node.js 18.16+) is needed for the browser audits"; exit 1; }
+	@command -v npm >/dev/null || { echo "npm (Node.js 18.16+) is needed for the browser audits and the JS unit tests"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 

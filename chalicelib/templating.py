@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import re
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -20,14 +21,37 @@ JST = timezone(timedelta(hours=9), "JST")
 
 @lru_cache(maxsize=None)
 def static_digest(name: str) -> str:
-    """A short hash of a static file's content, so its URL changes whenever the file does."""
-    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
+    """A short hash of a static file's content, so its URL changes whenever the file does.
+
+    A JS module is hashed as served (static_text): its imports' URLs, and so their hashes, are
+    part of it, and a change to any module changes the URL of every module that imports it.
+    """
+    data = static_text(name).encode() if name.endswith(".js") else (STATIC_DIR / name).read_bytes()
+    return hashlib.sha256(data).hexdigest()[:12]
 
 
 def static_url(name: str) -> str:
     """`css/app.css` -> `/static/css/app.<hash>.css`."""
     stem, dot, ext = name.rpartition(".")
     return f"/static/{stem}.{static_digest(name)}{dot}{ext}"
+
+
+# `from "./x.js"`, `import "./x.js"` and `import("./x.js")`: relative specifiers only.
+_RELATIVE_IMPORT = re.compile(r"""(\bfrom\s*|\bimport\s*\(?\s*)(["'])(\.\.?/[^"'\s]+\.js)\2""")
+
+
+def static_text(name: str) -> str:
+    """A static file as served. ES modules import each other by relative path (`./memo-editor.js`),
+    which the browser would fetch unhashed, and so stale from a year-long cache after a deploy:
+    a JS file's relative imports are served as the hashed URLs of their files (no build step).
+    An import cycle between modules cannot be hashed (RecursionError at the first page).
+    """
+    text = (STATIC_DIR / name).read_text(encoding="utf-8")
+    if not name.endswith(".js"):
+        return text
+    folder = posixpath.dirname(name)
+    return _RELATIVE_IMPORT.sub(
+        lambda m: m[1] + m[2] + static_url(posixpath.normpath(posixpath.join(folder, m[3]))) + m[2], text)
 
 
 def format_jst(moment: datetime | None, pattern: str = "%Y/%m/%d %H:%M") -> str:

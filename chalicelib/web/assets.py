@@ -26,7 +26,7 @@ def static_file(folder: str, name: str) -> Response:
     # A URL whose hash matches is immutable; an outdated hash still gets the file, uncached.
     fresh = match["digest"] == templating.static_digest(relative)
     return Response(
-        body=path.read_text(encoding="utf-8"),
+        body=templating.static_text(relative),
         status_code=200,
         headers={
             "Content-Type": _TYPES[match["ext"]],

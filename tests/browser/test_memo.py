@@ -128,8 +128,9 @@ def memo_field(page: Page):
 
 def choose_screenshot(page: Page, png: bytes | None = None):
     """画像を選ぶ in the 画面メモ field; the editor opens with the image."""
-    memo_field(page).get_by_label("画像を選ぶ").set_input_files(
-        files=[{"name": "screenshot.png", "mimeType": "image/png", "buffer": png or encode_png()}])
+    choose = memo_field(page).get_by_label("画像を選ぶ")
+    expect(choose).to_be_visible()  # shown by memo.js, which listens from then on
+    choose.set_input_files(files=[{"name": "screenshot.png", "mimeType": "image/png", "buffer": png or encode_png()}])
     editor = page.get_by_role("dialog", name="画面メモ")
     expect(editor).to_be_visible()
     return editor
@@ -340,6 +341,7 @@ def test_a_pasted_screenshot_opens_the_editor_and_the_memo_joins_the_comment(pag
     page.get_by_role("link", name="コメントを追加").click()
     box = page.get_by_label("コメント", exact=True)
     box.fill(f"スマートフォンで見ると崩れています。{tag}")
+    expect(memo_field(page).get_by_label("画像を選ぶ")).to_be_visible()  # memo.js listens for pastes
     page.evaluate("""async (png) => {
         const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
         const data = new DataTransfer();
