@@ -13,8 +13,8 @@ from chalice import Blueprint
 from chalicelib.messages import ACCOUNT_EVENTS, FIELD_LABELS, t
 from chalicelib.services import accounts, companies, notifications, permissions
 from chalicelib.services.auth import SignedIn
-from chalicelib.errors import Conflict, Invalid, NotFound, ServiceUnavailable
-from chalicelib.web.forms import FORM_CONTENT_TYPE, field
+from chalicelib.errors import NotFound
+from chalicelib.web.forms import FORM_CONTENT_TYPE, field, submit
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page, redirect
 
@@ -42,19 +42,19 @@ def _account_form(*, action: str, heading: str, back: str, form: accounts.Accoun
 
 def _register(me: SignedIn, *, company_id: str | None, action: str, heading: str, back: str, company=None):
     form = _posted_account()
-    try:
+
+    def run():
         if company_id is None:
-            created = accounts.register_staff(me.user, form)
-        else:
-            created = accounts.register_account(me.user, form, company_id=company_id)
-    except Invalid as error:
-        return _account_form(action=action, heading=heading, back=back, form=form, errors=error.errors,
-                             status=400, company=company)
-    except ServiceUnavailable:
-        return _account_form(action=action, heading=heading, back=back, form=form, status=503, company=company,
-                             errors={"_form": t("service.unavailable")})
-    notice = "created" if created.mail_sent else "created_mail_failed"
-    return redirect(f"/accounts/{created.user.user_id}?notice={notice}")
+            return accounts.register_staff(me.user, form)
+        return accounts.register_account(me.user, form, company_id=company_id)
+
+    def done(created):
+        notice = "created" if created.mail_sent else "created_mail_failed"
+        return redirect(f"/accounts/{created.user.user_id}?notice={notice}")
+
+    return submit(run, done=done, conflict=False, unavailable=True,
+                  refuse=lambda status, errors: _account_form(action=action, heading=heading, back=back, form=form,
+                                                              errors=errors, status=status, company=company))
 
 
 # Client side: the own company's accounts.
@@ -124,25 +124,25 @@ def account_edit(me: SignedIn, user_id: str):
         version = int(field("version") or "0")
     except ValueError:
         version = -1
-    try:
-        accounts.edit_account(me.user, user_id, form, version=version)
-    except (Invalid, Conflict) as error:
-        errors = error.errors if isinstance(error, Invalid) else {"_form": t("conflict.changed")}
+
+    def refuse(status: int, errors: dict):
         editing = accounts.account_detail(me.user, user_id).user
         return _account_form(action=f"{back}/edit", heading="アカウント情報の変更", back=back, form=form,
-                             errors=errors, status=409 if isinstance(error, Conflict) else 400, editing=editing)
-    return redirect(f"{back}?notice=updated")
+                             errors=errors, status=status, editing=editing)
+
+    return submit(lambda: accounts.edit_account(me.user, user_id, form, version=version),
+                  done=lambda _: redirect(f"{back}?notice=updated"), refuse=refuse)
 
 
 def _account_action(me: SignedIn, user_id: str, run, notice: str):
-    try:
-        run()
-    except Invalid as error:
+    def refuse(status: int, errors: dict):
         detail = accounts.account_detail(me.user, user_id)
-        return page("accounts/detail.html", status=400, detail=detail, account=detail.user, notice=None,
+        return page("accounts/detail.html", status=status, detail=detail, account=detail.user, notice=None,
                     events=ACCOUNT_EVENTS, labels=FIELD_LABELS, P=permissions,
-                    can=lambda action: permissions.can(me.user, action), error=error.errors.get("_form"))
-    return redirect(f"/accounts/{user_id}?notice={notice}")
+                    can=lambda action: permissions.can(me.user, action), error=errors.get("_form"))
+
+    return submit(run, done=lambda _: redirect(f"/accounts/{user_id}?notice={notice}"), refuse=refuse,
+                  conflict=False)
 
 
 @bp.route("/accounts/{user_id}/deactivate", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
@@ -223,11 +223,10 @@ def client_new(me: SignedIn):
 @signed_in_page
 def client_create(me: SignedIn):
     name = field("name")
-    try:
-        company = companies.create_company(me.user, name=name)
-    except Invalid as error:
-        return page("clients/form.html", status=400, name=name, errors=error.errors)
-    return redirect(f"/clients/{company.company_id}?notice=created")
+    return submit(lambda: companies.create_company(me.user, name=name),
+                  done=lambda company: redirect(f"/clients/{company.company_id}?notice=created"),
+                  refuse=lambda status, errors: page("clients/form.html", status=status, name=name, errors=errors),
+                  conflict=False)
 
 
 @bp.route("/clients/{company_id}", methods=["GET"])
@@ -290,10 +289,8 @@ def settings_save(me: SignedIn):
     form = companies.SettingsForm(name=field("agency_name"), phone=field("phone"),
                                   mail_sender_name=field("mail_sender_name"))
     raw_version = field("version")
-    try:
-        companies.update_settings(me.user, form, version=int(raw_version) if raw_version.isdigit() else None)
-    except Invalid as error:
-        return page("settings/form.html", status=400, form=asdict(form), errors=error.errors)
-    except Conflict:
-        return page("settings/form.html", status=409, form=asdict(form), errors={"_form": t("conflict.changed")})
-    return redirect("/settings?notice=saved")
+    return submit(lambda: companies.update_settings(me.user, form,
+                                                    version=int(raw_version) if raw_version.isdigit() else None),
+                  done=lambda _: redirect("/settings?notice=saved"),
+                  refuse=lambda status, errors: page("settings/form.html", status=status, form=asdict(form),
+                                                     errors=errors))

@@ -11,8 +11,7 @@ from chalicelib.messages import t
 from chalicelib.services import companies, permissions, points
 from chalicelib.services import pointrules as r
 from chalicelib.services.auth import SignedIn
-from chalicelib.errors import Conflict, Invalid
-from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form
+from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form, submit
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page, redirect
 
@@ -66,11 +65,9 @@ def _posted_menu() -> points.MenuForm:
 @signed_in_page
 def menu_add(me: SignedIn):
     menu_form = _posted_menu()
-    try:
-        points.add_menu_item(me.user, menu_form)
-    except Invalid as error:
-        return _menu_page(me, status=400, errors=error.errors, menu_form=menu_form)
-    return redirect("/points/menu?notice=added")
+    return submit(lambda: points.add_menu_item(me.user, menu_form), done=lambda _: redirect("/points/menu?notice=added"),
+                  refuse=lambda status, errors: _menu_page(me, status=status, errors=errors, menu_form=menu_form),
+                  conflict=False)
 
 
 @bp.route("/points/menu/{item_id}", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
@@ -78,11 +75,11 @@ def menu_add(me: SignedIn):
 def menu_update(me: SignedIn, item_id: str):
     editing = points.find_menu_item(me.user, item_id)
     menu_form = _posted_menu()
-    try:
-        points.update_menu_item(me.user, item_id, menu_form, active=field("active") == "1")
-    except Invalid as error:
-        return _menu_page(me, status=400, errors=error.errors, menu_form=menu_form, editing=editing)
-    return redirect("/points/menu?notice=updated")
+    return submit(lambda: points.update_menu_item(me.user, item_id, menu_form, active=field("active") == "1"),
+                  done=lambda _: redirect("/points/menu?notice=updated"),
+                  refuse=lambda status, errors: _menu_page(me, status=status, errors=errors, menu_form=menu_form,
+                                                           editing=editing),
+                  conflict=False)
 
 
 # The company page's 契約 panel (agency).
@@ -115,37 +112,32 @@ def contract_save(me: SignedIn, company_id: str):
         kind=field("kind"), points=field("points"), carry_over=field("carry_over") == "1",
         unit_price=field("unit_price"), approval_required=field("approval_required") == "1",
         starts_on=field("starts_on"), ends_on=field("ends_on"), note=field("note", strip=False))
-    try:
-        points.save_contract(me.user, company_id, contract_form)
-    except Invalid as error:
-        return company_page(me, company_id, status=400, errors=error.errors, typed={"contract": contract_form})
-    except Conflict:
-        return company_page(me, company_id, status=409, errors={"_form": t("conflict.changed")}, typed={"contract": contract_form})
-    return redirect(f"/clients/{company_id}?notice=contract_saved#contract-title")
+    return submit(lambda: points.save_contract(me.user, company_id, contract_form),
+                  done=lambda _: redirect(f"/clients/{company_id}?notice=contract_saved#contract-title"),
+                  refuse=lambda status, errors: company_page(me, company_id, status=status, errors=errors,
+                                                             typed={"contract": contract_form}))
 
 
 @bp.route("/clients/{company_id}/topup", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def topup(me: SignedIn, company_id: str):
-    try:
-        points.top_up(me.user, company_id, points=field("topup_points"), note=field("topup_note", strip=False))
-    except Invalid as error:
-        return company_page(me, company_id, status=400, errors=error.errors, typed={"fields": dict(form())})
-    except Conflict:
-        return company_page(me, company_id, status=409, errors={"_form": t("conflict.changed")}, typed={"fields": dict(form())})
-    return redirect(f"/clients/{company_id}?notice=topped_up#balance-title")
+    return submit(lambda: points.top_up(me.user, company_id, points=field("topup_points"),
+                                        note=field("topup_note", strip=False)),
+                  done=lambda _: redirect(f"/clients/{company_id}?notice=topped_up#balance-title"),
+                  refuse=lambda status, errors: _balance_refused(me, company_id, status, errors))
 
 
 @bp.route("/clients/{company_id}/adjust", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def adjust(me: SignedIn, company_id: str):
-    try:
-        points.adjust(me.user, company_id, points=field("adjust_points"), note=field("adjust_note", strip=False))
-    except Invalid as error:
-        return company_page(me, company_id, status=400, errors=error.errors, typed={"fields": dict(form())})
-    except Conflict:
-        return company_page(me, company_id, status=409, errors={"_form": t("conflict.changed")}, typed={"fields": dict(form())})
-    return redirect(f"/clients/{company_id}?notice=adjusted#balance-title")
+    return submit(lambda: points.adjust(me.user, company_id, points=field("adjust_points"),
+                                        note=field("adjust_note", strip=False)),
+                  done=lambda _: redirect(f"/clients/{company_id}?notice=adjusted#balance-title"),
+                  refuse=lambda status, errors: _balance_refused(me, company_id, status, errors))
+
+
+def _balance_refused(me: SignedIn, company_id: str, status: int, errors: dict):
+    return company_page(me, company_id, status=status, errors=errors, typed={"fields": dict(form())})
 
 
 # 残りポイント and ポイント履歴 (client), the usage of every company (agency).
@@ -170,13 +162,13 @@ def _month() -> str:
 
 def _statement_page(me: SignedIn, company_id: str | None, base: str):
     month = _month()
-    try:
-        view = points.statement(me.user, company_id, month)
-    except Invalid as error:
-        return page("points/statement.html", status=400, view=None, month=month, errors=error.errors, base=base,
-                    **labels())
-    return page("points/statement.html", view=view, month=month, errors={}, base=base,
-                previous=r.previous_month(month), following=r.next_month(month), **labels())
+    return submit(lambda: points.statement(me.user, company_id, month),
+                  done=lambda view: page("points/statement.html", view=view, month=month, errors={}, base=base,
+                                         previous=r.previous_month(month), following=r.next_month(month),
+                                         **labels()),
+                  refuse=lambda status, errors: page("points/statement.html", status=status, view=None, month=month,
+                                                     errors=errors, base=base, **labels()),
+                  conflict=False)
 
 
 def _csv(me: SignedIn, company_id: str | None):
@@ -190,10 +182,8 @@ def _csv(me: SignedIn, company_id: str | None):
 
 
 def _csv_or_400(me: SignedIn, company_id: str | None, base: str):
-    try:
-        return _csv(me, company_id)
-    except Invalid:
-        return _statement_page(me, company_id, base)
+    return submit(lambda: _csv(me, company_id), done=lambda response: response,
+                  refuse=lambda status, errors: _statement_page(me, company_id, base), conflict=False)
 
 
 @bp.route("/points/statement", methods=["GET"])

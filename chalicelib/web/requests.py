@@ -9,9 +9,8 @@ from chalicelib.messages import CHANGE_LABELS, t
 from chalicelib.services import attachments, notifications, permissions, points, requests, urgency, workflow
 from chalicelib.services.auth import SignedIn
 from chalicelib.models.ids import new_id
-from chalicelib.errors import Conflict, Invalid, ServiceUnavailable
 from chalicelib.web import points as points_web
-from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form, values
+from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form, submit, values
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page, redirect
 
@@ -47,14 +46,11 @@ def create_request(me: SignedIn):
     request_form = requests.RequestForm(title=field("title", strip=False), body=field("body", strip=False),
                                         due_date=field("due_date"), participant_ids=values("participant_ids"),
                                         upload_ids=values("upload_ids"), submission_id=field("submission_id"))
-    try:
-        created = requests.create_request(me.user, request_form)
-    except Invalid as error:
-        return _new_form(me, request_form, error.errors, status=400)
-    except ServiceUnavailable:
-        # Nothing typed is lost, and the same key comes back: sending again cannot file it twice.
-        return _new_form(me, request_form, {"_form": t("service.unavailable")}, status=503)
-    return redirect(f"/requests/{created.request_id}?notice=created")
+    # On 503 nothing typed is lost, and the same key comes back: sending again cannot file it twice.
+    return submit(lambda: requests.create_request(me.user, request_form),
+                  done=lambda created: redirect(f"/requests/{created.request_id}?notice=created"),
+                  refuse=lambda status, errors: _new_form(me, request_form, errors, status=status),
+                  conflict=False, unavailable=True)
 
 
 def _show(me: SignedIn, request_id: str, *, status: int = 200, errors: dict | None = None,
@@ -99,14 +95,16 @@ def comment_form(me: SignedIn, request_id: str):
 @signed_in_page
 def add_comment(me: SignedIn, request_id: str):
     body, key = field("body", strip=False), field("submission_id")
-    try:
-        entry = requests.add_comment(me.user, request_id, body, upload_ids=values("upload_ids"), submission_id=key)
-    except (Invalid, ServiceUnavailable) as error:
-        errors = error.errors if isinstance(error, Invalid) else {"_form": t("service.unavailable")}
+
+    def refuse(status: int, errors: dict):
         view = requests.view_request(me.user, request_id)
-        return page("requests/comment.html", status=400 if isinstance(error, Invalid) else 503, request=view.request,
-                    comment=body, errors=errors, submission_id=key, max_bytes=config.upload_max_bytes())
-    return redirect(f"/requests/{request_id}?notice=commented#entry-{entry.entry_id}")
+        return page("requests/comment.html", status=status, request=view.request, comment=body, errors=errors,
+                    submission_id=key, max_bytes=config.upload_max_bytes())
+
+    return submit(lambda: requests.add_comment(me.user, request_id, body, upload_ids=values("upload_ids"),
+                                               submission_id=key),
+                  done=lambda entry: redirect(f"/requests/{request_id}?notice=commented#entry-{entry.entry_id}"),
+                  refuse=refuse, conflict=False, unavailable=True)
 
 
 def _revision() -> int:
@@ -117,20 +115,26 @@ def _revision() -> int:
 def _save(me: SignedIn, request_id: str, changes, notice: str):
     """Run one change (``changes`` is RequestChanges, or a service taking ``revision``)."""
     revision = _revision()
-    try:
+
+    def run():
         if isinstance(changes, requests.RequestChanges):
-            updated = requests.update_request(me.user, request_id, changes, revision=revision)
-        else:
-            updated = changes(me.user, request_id, revision=revision)
-    except Invalid as error:
-        return _show(me, request_id, status=400, errors=error.errors, typed=dict(form()))
-    except Conflict:
-        return _show(me, request_id, status=409, errors={"_form": t("conflict.changed")}, typed=dict(form()))
-    if updated.revision == revision:  # update_request saved nothing
-        notice = "nothing_changed"
-    elif notice == "updated" and not updated.changed_fields:
-        notice = "memo_added"  # the memo was the only thing saved
-    return redirect(f"/requests/{request_id}?notice={notice}")
+            return requests.update_request(me.user, request_id, changes, revision=revision)
+        return changes(me.user, request_id, revision=revision)
+
+    def done(updated):
+        shown = notice
+        if updated.revision == revision:  # update_request saved nothing
+            shown = "nothing_changed"
+        elif notice == "updated" and not updated.changed_fields:
+            shown = "memo_added"  # the memo was the only thing saved
+        return redirect(f"/requests/{request_id}?notice={shown}")
+
+    return submit(run, done=done, refuse=lambda status, errors: _refused(me, request_id, status, errors))
+
+
+def _refused(me: SignedIn, request_id: str, status: int, errors: dict):
+    """The progress screen again, with the refusal and what was typed."""
+    return _show(me, request_id, status=status, errors=errors, typed=dict(form()))
 
 
 @bp.route("/requests/{request_id}", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
@@ -172,13 +176,8 @@ def _estimate_version() -> int:
 
 
 def _estimate_change(me: SignedIn, request_id: str, change, notice: str):
-    try:
-        change()
-    except Invalid as error:
-        return _show(me, request_id, status=400, errors=error.errors, typed=dict(form()))
-    except Conflict:
-        return _show(me, request_id, status=409, errors={"_form": t("conflict.changed")}, typed=dict(form()))
-    return redirect(f"/requests/{request_id}?notice={notice}#estimate-title")
+    return submit(change, done=lambda _: redirect(f"/requests/{request_id}?notice={notice}#estimate-title"),
+                  refuse=lambda status, errors: _refused(me, request_id, status, errors))
 
 
 @bp.route("/requests/{request_id}/estimate", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
@@ -214,11 +213,11 @@ def return_estimate(me: SignedIn, request_id: str):
 @signed_in_page
 def resend_mail(me: SignedIn, request_id: str, event_id: str, recipient_id: str):
     """再送: a failed or skipped notification goes back into the outbox."""
-    try:
-        notifications.resend(me.user, request_id, event_id, recipient_id)
-    except Invalid as error:
-        return _show(me, request_id, status=409, errors=error.errors)
-    return redirect(f"/requests/{request_id}?notice=mail_resent#mail-title")
+    # A notification that cannot be sent again is a state conflict, not a typing error: 409.
+    return submit(lambda: notifications.resend(me.user, request_id, event_id, recipient_id),
+                  done=lambda _: redirect(f"/requests/{request_id}?notice=mail_resent#mail-title"),
+                  refuse=lambda status, errors: _show(me, request_id, status=status, errors=errors),
+                  conflict=False, invalid_status=409)
 
 
 @bp.route("/requests/{request_id}/files/{attachment_id}", methods=["GET"])
