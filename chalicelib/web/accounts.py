@@ -1,8 +1,9 @@
-"""アカウント管理 (manual section 4) and the agency's company and staff pages.
+"""アカウント管理 (manual section 4), the agency's staff pages and its settings.
 
 Client admins manage their own company's accounts under /accounts; the agency manages any
-company's from the company page (/clients/...), staff accounts under /staff, and its settings.
-All of them share one account form and one account page.
+company's from the company page (/clients/..., web/companies.py), staff accounts under /staff,
+and its settings. All of them share one account form (``account_form``, ``register``) and one
+account page.
 """
 from __future__ import annotations
 
@@ -34,13 +35,13 @@ def _posted_account() -> accounts.AccountForm:
     return accounts.AccountForm(**{name: field(name) for name in ACCOUNT_FIELDS})
 
 
-def _account_form(*, action: str, heading: str, back: str, form: accounts.AccountForm | None = None,
+def account_form(*, action: str, heading: str, back: str, form: accounts.AccountForm | None = None,
                   errors: dict | None = None, status: int = 200, company=None, editing=None):
     return page("accounts/form.html", status=status, action=action, heading=heading, back=back,
                 form=form or accounts.AccountForm(), errors=errors or {}, company=company, editing=editing)
 
 
-def _register(me: SignedIn, *, company_id: str | None, action: str, heading: str, back: str, company=None):
+def register(me: SignedIn, *, company_id: str | None, action: str, heading: str, back: str, company=None):
     form = _posted_account()
 
     def run():
@@ -53,7 +54,7 @@ def _register(me: SignedIn, *, company_id: str | None, action: str, heading: str
         return redirect(f"/accounts/{created.user.user_id}?notice={notice}")
 
     return submit(run, done=done, conflict=False, unavailable=True,
-                  refuse=lambda status, errors: _account_form(action=action, heading=heading, back=back, form=form,
+                  refuse=lambda status, errors: account_form(action=action, heading=heading, back=back, form=form,
                                                               errors=errors, status=status, company=company))
 
 
@@ -80,13 +81,13 @@ def _own_company_id(me: SignedIn) -> str:
 @signed_in_page
 def account_new(me: SignedIn):
     permissions.authorize(me.user, permissions.ACCOUNT_CREATE, company_id=_own_company_id(me))
-    return _account_form(action="/accounts", heading="アカウント登録", back="/accounts")
+    return account_form(action="/accounts", heading="アカウント登録", back="/accounts")
 
 
 @bp.route("/accounts", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def account_create(me: SignedIn):
-    return _register(me, company_id=_own_company_id(me), action="/accounts", heading="アカウント登録",
+    return register(me, company_id=_own_company_id(me), action="/accounts", heading="アカウント登録",
                      back="/accounts")
 
 
@@ -110,7 +111,7 @@ def account_edit_form(me: SignedIn, user_id: str):
     user = detail.user
     form = accounts.AccountForm(user_id=user.user_id, name=user.name, kana=user.kana, phone=user.phone,
                                 email=user.email)
-    return _account_form(action=f"/accounts/{user.user_id}/edit", heading="アカウント情報の変更",
+    return account_form(action=f"/accounts/{user.user_id}/edit", heading="アカウント情報の変更",
                          back=f"/accounts/{user.user_id}", form=form, editing=user)
 
 
@@ -127,7 +128,7 @@ def account_edit(me: SignedIn, user_id: str):
 
     def refuse(status: int, errors: dict):
         editing = accounts.account_detail(me.user, user_id).user
-        return _account_form(action=f"{back}/edit", heading="アカウント情報の変更", back=back, form=form,
+        return account_form(action=f"{back}/edit", heading="アカウント情報の変更", back=back, form=form,
                              errors=errors, status=status, editing=editing)
 
     return submit(lambda: accounts.edit_account(me.user, user_id, form, version=version),
@@ -201,59 +202,6 @@ def save_mail_settings(me: SignedIn):
     return redirect("/account/mail?notice=saved")
 
 
-# Agency side: クライアント管理.
-
-@bp.route("/clients", methods=["GET"])
-@signed_in_page
-def client_list(me: SignedIn):
-    after = (bp.current_request.query_params or {}).get("after")
-    items, next_cursor = companies.list_companies(me.user, after=after)
-    return page("clients/list.html", companies=items, next_cursor=next_cursor,
-                can_create=permissions.can(me.user, permissions.COMPANY_CREATE))
-
-
-@bp.route("/clients/new", methods=["GET"])
-@signed_in_page
-def client_new(me: SignedIn):
-    permissions.authorize(me.user, permissions.COMPANY_CREATE, agency_target=True)
-    return page("clients/form.html", name="", errors={})
-
-
-@bp.route("/clients", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
-@signed_in_page
-def client_create(me: SignedIn):
-    name = field("name")
-    return submit(lambda: companies.create_company(me.user, name=name),
-                  done=lambda company: redirect(f"/clients/{company.company_id}?notice=created"),
-                  refuse=lambda status, errors: page("clients/form.html", status=status, name=name, errors=errors),
-                  conflict=False)
-
-
-@bp.route("/clients/{company_id}", methods=["GET"])
-@signed_in_page
-def client_detail(me: SignedIn, company_id: str):
-    from chalicelib.web import points as points_web  # the page also carries the contract and points
-
-    return points_web.company_page(me, company_id)
-
-
-@bp.route("/clients/{company_id}/accounts/new", methods=["GET"])
-@signed_in_page
-def client_account_new(me: SignedIn, company_id: str):
-    view = companies.company_page(me.user, company_id)
-    permissions.authorize(me.user, permissions.ACCOUNT_CREATE, company_id=company_id)
-    return _account_form(action=f"/clients/{company_id}/accounts", heading="アカウント登録",
-                         back=f"/clients/{company_id}", company=view.company)
-
-
-@bp.route("/clients/{company_id}/accounts", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
-@signed_in_page
-def client_account_create(me: SignedIn, company_id: str):
-    view = companies.company_page(me.user, company_id)
-    return _register(me, company_id=company_id, action=f"/clients/{company_id}/accounts",
-                     heading="アカウント登録", back=f"/clients/{company_id}", company=view.company)
-
-
 # Agency side: staff accounts and settings.
 
 @bp.route("/staff", methods=["GET"])
@@ -267,13 +215,13 @@ def staff_list(me: SignedIn):
 @signed_in_page
 def staff_new(me: SignedIn):
     permissions.authorize(me.user, permissions.STAFF_MANAGE, agency_target=True)
-    return _account_form(action="/staff", heading="担当者アカウント登録", back="/staff")
+    return account_form(action="/staff", heading="担当者アカウント登録", back="/staff")
 
 
 @bp.route("/staff", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def staff_create(me: SignedIn):
-    return _register(me, company_id=None, action="/staff", heading="担当者アカウント登録", back="/staff")
+    return register(me, company_id=None, action="/staff", heading="担当者アカウント登録", back="/staff")
 
 
 @bp.route("/settings", methods=["GET"])

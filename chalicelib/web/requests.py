@@ -9,7 +9,7 @@ from chalicelib.messages import CHANGE_LABELS, t
 from chalicelib.services import attachments, notifications, permissions, points, requests, urgency, workflow
 from chalicelib.services.auth import SignedIn
 from chalicelib.models.ids import new_id
-from chalicelib.web import points as points_web
+from chalicelib.web import estimate_panel
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form, submit, values
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page, redirect
@@ -73,7 +73,7 @@ def _show(me: SignedIn, request_id: str, *, status: int = 200, errors: dict | No
         member_choices=[u for u in requests.participant_choices(me.user) if u.user_id != view.request.requester_id]
         if not me.user.is_agency else [],
         W=workflow,
-        **points_web.request_context(me, view, typed or {}),
+        **estimate_panel.context(me, view, typed or {}),
     )
 
 
@@ -184,7 +184,7 @@ def _estimate_change(me: SignedIn, request_id: str, change, notice: str):
 @signed_in_page
 def save_estimate(me: SignedIn, request_id: str):
     """見積 by the agency: items from the ポイント表 or free-form, the urgency multiplier applied."""
-    rows = points_web.posted_rows()
+    rows = estimate_panel.posted_rows()
     return _estimate_change(me, request_id, lambda: points.save_estimate(me.user, request_id, rows,
                                                                          version=_estimate_version()),
                             "estimate_saved")
