@@ -13,8 +13,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import templating
 from chalicelib.messages import CHANGE_LABELS, t
-from chalicelib.models.agency import AgencySettings
-from chalicelib.services import attachments, requests, urgency, workflow
+from chalicelib.services import agency, attachments, requests, urgency, workflow
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
 from chalicelib.web import context
 from chalicelib.web.forms import MAX_FORM_BYTES
@@ -232,7 +231,7 @@ def add_comment(me, request_id: str):
     entry = requests.add_comment(me.user, request_id, body.get("body", ""), upload_ids=body.get("upload_ids", []),
                                  submission_id=body.get("submission_id", ""))
     # The rendered line lets the page insert it as the server would have drawn it (escaped).
-    html = templating.render("requests/_entry.html", entry=entry, agency=AgencySettings.load(),
+    html = templating.render("requests/_entry.html", entry=entry, agency=agency.settings(),
                              change_labels=CHANGE_LABELS, files=entry.files, request_id=request_id,
                              is_inline=attachments.is_inline)
     return _json({"entry": entry_json(entry), "html": html}, 201)

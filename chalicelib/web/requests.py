@@ -6,9 +6,9 @@ from chalice import Blueprint
 from chalicelib import messages
 from chalicelib.adapters import config
 from chalicelib.messages import CHANGE_LABELS, t
-from chalicelib.services import attachments, notifications, permissions, points, requests, urgency, workflow
+from chalicelib.services import (attachments, notifications, permissions, points, requests, submissions, urgency,
+                                 workflow)
 from chalicelib.services.auth import SignedIn
-from chalicelib.models.ids import new_id
 from chalicelib.web import estimate_panel
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form, submit, values
 from chalicelib.web.guards import signed_in_page
@@ -37,7 +37,7 @@ def _new_form(me: SignedIn, request_form: requests.RequestForm, errors: dict, st
 @signed_in_page
 def new_request_form(me: SignedIn):
     permissions.authorize(me.user, permissions.REQUEST_CREATE, company_id=me.user.company_id)
-    return _new_form(me, requests.RequestForm(submission_id=new_id()), {})
+    return _new_form(me, requests.RequestForm(submission_id=submissions.new_key()), {})
 
 
 @bp.route("/requests", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
@@ -61,7 +61,7 @@ def _show(me: SignedIn, request_id: str, *, status: int = 200, errors: dict | No
     notice_key = _query("notice")
     return page(
         "requests/show.html", status=status, view=view, request=view.request, errors=errors or {},
-        submission_id=new_id(),
+        submission_id=submissions.new_key(),
         notice=t(REQUEST_NOTICES[notice_key]) if notice_key in REQUEST_NOTICES else None,
         labels=workflow.LABELS, change_labels=CHANGE_LABELS, comment=comment, typed=typed or {},
         next_statuses=workflow.next_statuses(side, view.request.status),
@@ -87,7 +87,7 @@ def show_request(me: SignedIn, request_id: str):
 @signed_in_page
 def comment_form(me: SignedIn, request_id: str):
     view = requests.view_request(me.user, request_id)
-    return page("requests/comment.html", request=view.request, comment="", errors={}, submission_id=new_id(),
+    return page("requests/comment.html", request=view.request, comment="", errors={}, submission_id=submissions.new_key(),
                 max_bytes=config.upload_max_bytes())
 
 
