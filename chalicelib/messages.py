@@ -181,3 +181,11 @@ MAIL_RELATION_LABELS: dict[str, str] = {
     "requester": "依頼者",
     "participant": "依頼関係者",
 }
+
+
+# --- web (issue 14, web half): the pages, the API and services/policy.py ------------------------
+JA.update({
+    "policy.comment_withdrawn": "取り下げられた依頼にはコメントできません。",
+    "policy.participants_closed": "完了または取り下げの依頼の依頼関係者は変更できません。",
+    "policy.estimate_charged": "ポイントを消費済みの見積にはお返事できません。",
+})

@@ -6,8 +6,8 @@ from chalice import Blueprint
 from chalicelib import messages
 from chalicelib.adapters import config
 from chalicelib.messages import CHANGE_LABELS, t
-from chalicelib.services import (attachments, notifications, permissions, points, requests, submissions, urgency,
-                                 workflow)
+from chalicelib.services import (attachments, notifications, permissions, points, policy, requests, submissions,
+                                 urgency, workflow)
 from chalicelib.services.auth import SignedIn
 from chalicelib.web import estimate_panel
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form, submit, values
@@ -57,7 +57,7 @@ def _show(me: SignedIn, request_id: str, *, status: int = 200, errors: dict | No
           comment: str = "", typed: dict | None = None):
     view = requests.view_request(me.user, request_id)
     side = requests.side_of(me.user)
-    can_manage = permissions.can(me.user, permissions.REQUEST_MANAGE)
+    can_manage = policy.may(me.user, policy.MANAGE, view.request)
     notice_key = _query("notice")
     return page(
         "requests/show.html", status=status, view=view, request=view.request, errors=errors or {},
@@ -65,14 +65,12 @@ def _show(me: SignedIn, request_id: str, *, status: int = 200, errors: dict | No
         notice=t(REQUEST_NOTICES[notice_key]) if notice_key in REQUEST_NOTICES else None,
         labels=workflow.LABELS, change_labels=CHANGE_LABELS, comment=comment, typed=typed or {},
         next_statuses=workflow.next_statuses(side, view.request.status),
-        can_manage=can_manage,
-        can_participate=permissions.can(me.user, permissions.REQUEST_PARTICIPANTS),
+        can=policy.for_request(me.user, view.request, estimate=view.estimate, charged=view.charged),
         mail=notifications.of_request(me.user, view.request) if can_manage else [], mail_labels=messages,
         staff=requests.staff_choices() if me.user.is_agency else [],
         is_inline=attachments.is_inline, max_bytes=config.upload_max_bytes(),
         member_choices=[u for u in requests.participant_choices(me.user) if u.user_id != view.request.requester_id]
         if not me.user.is_agency else [],
-        W=workflow,
         **estimate_panel.context(me, view, typed or {}),
     )
 
