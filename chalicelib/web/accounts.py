@@ -81,13 +81,13 @@ def _own_company_id(me: SignedIn) -> str:
 @signed_in_page
 def account_new(me: SignedIn):
     permissions.authorize(me.user, permissions.ACCOUNT_CREATE, company_id=_own_company_id(me))
-    return account_form(action="/accounts", heading="アカウント登録", back="/accounts")
+    return account_form(action="/accounts", heading=t("account.heading_new"), back="/accounts")
 
 
 @bp.route("/accounts", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def account_create(me: SignedIn):
-    return register(me, company_id=_own_company_id(me), action="/accounts", heading="アカウント登録",
+    return register(me, company_id=_own_company_id(me), action="/accounts", heading=t("account.heading_new"),
                      back="/accounts")
 
 
@@ -111,7 +111,7 @@ def account_edit_form(me: SignedIn, user_id: str):
     user = detail.user
     form = accounts.AccountForm(user_id=user.user_id, name=user.name, kana=user.kana, phone=user.phone,
                                 email=user.email)
-    return account_form(action=f"/accounts/{user.user_id}/edit", heading="アカウント情報の変更",
+    return account_form(action=f"/accounts/{user.user_id}/edit", heading=t("account.heading_edit"),
                          back=f"/accounts/{user.user_id}", form=form, editing=user)
 
 
@@ -128,7 +128,7 @@ def account_edit(me: SignedIn, user_id: str):
 
     def refuse(status: int, errors: dict):
         editing = accounts.account_detail(me.user, user_id).user
-        return account_form(action=f"{back}/edit", heading="アカウント情報の変更", back=back, form=form,
+        return account_form(action=f"{back}/edit", heading=t("account.heading_edit"), back=back, form=form,
                              errors=errors, status=status, editing=editing)
 
     return submit(lambda: accounts.edit_account(me.user, user_id, form, version=version),
@@ -215,13 +215,13 @@ def staff_list(me: SignedIn):
 @signed_in_page
 def staff_new(me: SignedIn):
     permissions.authorize(me.user, permissions.STAFF_MANAGE, agency_target=True)
-    return account_form(action="/staff", heading="担当者アカウント登録", back="/staff")
+    return account_form(action="/staff", heading=t("account.heading_staff_new"), back="/staff")
 
 
 @bp.route("/staff", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def staff_create(me: SignedIn):
-    return register(me, company_id=None, action="/staff", heading="担当者アカウント登録", back="/staff")
+    return register(me, company_id=None, action="/staff", heading=t("account.heading_staff_new"), back="/staff")
 
 
 @bp.route("/settings", methods=["GET"])

@@ -23,9 +23,9 @@ bp = Blueprint(__name__)
 
 JSON = "application/json"
 API_MESSAGES = {
-    401: "ログインしてください。",
-    403: "この操作は許可されていません。",
-    404: "見つかりません。",
+    401: t("api.unauthenticated"),
+    403: t("api.forbidden"),
+    404: t("api.not_found"),
     409: t("conflict.changed"),
     503: t("service.unavailable"),
 }
@@ -86,14 +86,14 @@ def _body(allowed: dict[str, type | tuple]) -> dict:
         raise BadBody(t("form.bad_request"))
     unknown = set(body) - set(allowed)
     if unknown:
-        raise BadBody(f"使えない項目です: {', '.join(sorted(unknown))}")
+        raise BadBody(t("api.unknown_fields", names=", ".join(sorted(unknown))))
     for name, value in body.items():
         kind = allowed[name]
         if kind is list:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise BadBody(f"{name} は文字列の配列にしてください。")
+                raise BadBody(t("api.not_string_list", name=name))
         elif not isinstance(value, kind) or isinstance(value, bool) and kind is int:
-            raise BadBody(f"{name} の形式が正しくありません。")
+            raise BadBody(t("api.bad_type", name=name))
     return body
 
 

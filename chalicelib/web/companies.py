@@ -64,7 +64,7 @@ def client_detail(me: SignedIn, company_id: str):
 def client_account_new(me: SignedIn, company_id: str):
     view = companies.company_page(me.user, company_id)
     permissions.authorize(me.user, permissions.ACCOUNT_CREATE, company_id=company_id)
-    return accounts_web.account_form(action=f"/clients/{company_id}/accounts", heading="アカウント登録",
+    return accounts_web.account_form(action=f"/clients/{company_id}/accounts", heading=t("account.heading_new"),
                                      back=f"/clients/{company_id}", company=view.company)
 
 
@@ -73,7 +73,7 @@ def client_account_new(me: SignedIn, company_id: str):
 def client_account_create(me: SignedIn, company_id: str):
     view = companies.company_page(me.user, company_id)
     return accounts_web.register(me, company_id=company_id, action=f"/clients/{company_id}/accounts",
-                                 heading="アカウント登録", back=f"/clients/{company_id}", company=view.company)
+                                 heading=t("account.heading_new"), back=f"/clients/{company_id}", company=view.company)
 
 
 # クライアント詳細: accounts, 契約, 残りポイント and the forms that change them.
