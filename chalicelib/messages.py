@@ -181,3 +181,20 @@ MAIL_RELATION_LABELS: dict[str, str] = {
     "requester": "依頼者",
     "participant": "依頼関係者",
 }
+
+
+# --- web (issue 14, web half): the pages, the API and services/policy.py ------------------------
+JA.update({
+    "api.unauthenticated": "ログインしてください。",
+    "api.forbidden": "この操作は許可されていません。",
+    "api.not_found": "見つかりません。",
+    "api.unknown_fields": "使えない項目です: {names}",
+    "api.not_string_list": "{name} は文字列の配列にしてください。",
+    "api.bad_type": "{name} の形式が正しくありません。",
+    "account.heading_new": "アカウント登録",
+    "account.heading_edit": "アカウント情報の変更",
+    "account.heading_staff_new": "担当者アカウント登録",
+    "policy.comment_withdrawn": "取り下げられた依頼にはコメントできません。",
+    "policy.participants_closed": "完了または取り下げの依頼の依頼関係者は変更できません。",
+    "policy.estimate_charged": "ポイントを消費済みの見積にはお返事できません。",
+})

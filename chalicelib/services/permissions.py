@@ -2,7 +2,8 @@
 
 Every service that acts for a person calls ``authorize`` first. The company a client acts on
 comes from their own account (the session), never from a parameter: asking about another
-company's things is answered as if they did not exist.
+company's things is answered as if they did not exist. What the state of one request allows
+on top of this (no comment once withdrawn, ...) is answered by ``policy``, built on this table.
 """
 from __future__ import annotations
 

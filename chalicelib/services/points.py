@@ -41,7 +41,7 @@ from chalicelib.models.points import (
 )
 from chalicelib.models.requests import Request, ThreadEntry
 from chalicelib.models.users import User
-from chalicelib.services import notifications, permissions, workflow
+from chalicelib.services import notifications, permissions, policy, workflow
 from chalicelib.services import pointrules as r
 from chalicelib.services.clock import utcnow
 from chalicelib.errors import Conflict, Invalid, NotFound
@@ -601,6 +601,7 @@ def _answer(actor: User, request_id: str, *, version: int, state: str, reason: s
         errors["_form"] = t("estimate.answered")
     if errors:
         raise Invalid(errors)
+    policy.require(actor, policy.ESTIMATE_ANSWER, request, estimate=estimate, charged=ChargeMark.find(request_id) is not None)
     entries = [ThreadEntry.new(request_id=request.request_id, entry_kind="change", side=workflow.CLIENT,
                                author_id=actor.user_id, author_name=actor.name, at=now, field="estimate_state",
                                old_value=STATE_LABELS[PENDING], new_value=STATE_LABELS[state])]

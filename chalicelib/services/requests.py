@@ -21,7 +21,7 @@ from chalicelib.models.points import ChargeMark, Estimate
 from chalicelib.models.requests import INBOX, Request, Seen, ThreadEntry, company_requests_partition
 from chalicelib.models.submissions import Submission
 from chalicelib.models.users import User
-from chalicelib.services import attachments, notifications, permissions, points, workflow
+from chalicelib.services import attachments, notifications, permissions, points, policy, workflow
 from chalicelib.services.clock import utcnow
 from chalicelib.errors import Conflict, Invalid, NotFound
 
@@ -244,6 +244,7 @@ def add_comment(actor: User, request_id: str, body: str, *, upload_ids: list[str
         if earlier.request_id == request.request_id:
             return _stored_comment(request.request_id, earlier.entry_id)
         submission_id = ""  # a key already used on another request: this is a new comment
+    policy.require(actor, policy.COMMENT, request)
     errors: dict[str, str] = {}
     uploads = []
     try:
@@ -346,7 +347,7 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
     if any(value is not UNCHANGED for value in managed) or changes.memo.strip():
         permissions.authorize(actor, permissions.REQUEST_MANAGE, company_id=request.company_id)
     if changes.participant_ids is not UNCHANGED:
-        permissions.authorize(actor, permissions.REQUEST_PARTICIPANTS, company_id=request.company_id)
+        policy.require(actor, policy.PARTICIPANTS, request)
     side = side_of(actor)
     plan: points.ChargePlan | None = None
     errors: dict[str, str] = {}

@@ -1,8 +1,9 @@
-"""アカウント管理 (manual section 4) and the agency's company and staff pages.
+"""アカウント管理 (manual section 4), the agency's staff pages and its settings.
 
 Client admins manage their own company's accounts under /accounts; the agency manages any
-company's from the company page (/clients/...), staff accounts under /staff, and its settings.
-All of them share one account form and one account page.
+company's from the company page (/clients/..., web/companies.py), staff accounts under /staff,
+and its settings. All of them share one account form (``account_form``, ``register``) and one
+account page.
 """
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from chalice import Blueprint
 from chalicelib.messages import ACCOUNT_EVENTS, FIELD_LABELS, t
 from chalicelib.services import accounts, companies, notifications, permissions
 from chalicelib.services.auth import SignedIn
-from chalicelib.errors import Conflict, Invalid, NotFound, ServiceUnavailable
-from chalicelib.web.forms import FORM_CONTENT_TYPE, field
+from chalicelib.errors import NotFound
+from chalicelib.web.forms import FORM_CONTENT_TYPE, field, submit
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page, redirect
 
@@ -34,27 +35,27 @@ def _posted_account() -> accounts.AccountForm:
     return accounts.AccountForm(**{name: field(name) for name in ACCOUNT_FIELDS})
 
 
-def _account_form(*, action: str, heading: str, back: str, form: accounts.AccountForm | None = None,
+def account_form(*, action: str, heading: str, back: str, form: accounts.AccountForm | None = None,
                   errors: dict | None = None, status: int = 200, company=None, editing=None):
     return page("accounts/form.html", status=status, action=action, heading=heading, back=back,
                 form=form or accounts.AccountForm(), errors=errors or {}, company=company, editing=editing)
 
 
-def _register(me: SignedIn, *, company_id: str | None, action: str, heading: str, back: str, company=None):
+def register(me: SignedIn, *, company_id: str | None, action: str, heading: str, back: str, company=None):
     form = _posted_account()
-    try:
+
+    def run():
         if company_id is None:
-            created = accounts.register_staff(me.user, form)
-        else:
-            created = accounts.register_account(me.user, form, company_id=company_id)
-    except Invalid as error:
-        return _account_form(action=action, heading=heading, back=back, form=form, errors=error.errors,
-                             status=400, company=company)
-    except ServiceUnavailable:
-        return _account_form(action=action, heading=heading, back=back, form=form, status=503, company=company,
-                             errors={"_form": t("service.unavailable")})
-    notice = "created" if created.mail_sent else "created_mail_failed"
-    return redirect(f"/accounts/{created.user.user_id}?notice={notice}")
+            return accounts.register_staff(me.user, form)
+        return accounts.register_account(me.user, form, company_id=company_id)
+
+    def done(created):
+        notice = "created" if created.mail_sent else "created_mail_failed"
+        return redirect(f"/accounts/{created.user.user_id}?notice={notice}")
+
+    return submit(run, done=done, conflict=False, unavailable=True,
+                  refuse=lambda status, errors: account_form(action=action, heading=heading, back=back, form=form,
+                                                              errors=errors, status=status, company=company))
 
 
 # Client side: the own company's accounts.
@@ -80,13 +81,13 @@ def _own_company_id(me: SignedIn) -> str:
 @signed_in_page
 def account_new(me: SignedIn):
     permissions.authorize(me.user, permissions.ACCOUNT_CREATE, company_id=_own_company_id(me))
-    return _account_form(action="/accounts", heading="アカウント登録", back="/accounts")
+    return account_form(action="/accounts", heading=t("account.heading_new"), back="/accounts")
 
 
 @bp.route("/accounts", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def account_create(me: SignedIn):
-    return _register(me, company_id=_own_company_id(me), action="/accounts", heading="アカウント登録",
+    return register(me, company_id=_own_company_id(me), action="/accounts", heading=t("account.heading_new"),
                      back="/accounts")
 
 
@@ -110,7 +111,7 @@ def account_edit_form(me: SignedIn, user_id: str):
     user = detail.user
     form = accounts.AccountForm(user_id=user.user_id, name=user.name, kana=user.kana, phone=user.phone,
                                 email=user.email)
-    return _account_form(action=f"/accounts/{user.user_id}/edit", heading="アカウント情報の変更",
+    return account_form(action=f"/accounts/{user.user_id}/edit", heading=t("account.heading_edit"),
                          back=f"/accounts/{user.user_id}", form=form, editing=user)
 
 
@@ -124,25 +125,25 @@ def account_edit(me: SignedIn, user_id: str):
         version = int(field("version") or "0")
     except ValueError:
         version = -1
-    try:
-        accounts.edit_account(me.user, user_id, form, version=version)
-    except (Invalid, Conflict) as error:
-        errors = error.errors if isinstance(error, Invalid) else {"_form": t("conflict.changed")}
+
+    def refuse(status: int, errors: dict):
         editing = accounts.account_detail(me.user, user_id).user
-        return _account_form(action=f"{back}/edit", heading="アカウント情報の変更", back=back, form=form,
-                             errors=errors, status=409 if isinstance(error, Conflict) else 400, editing=editing)
-    return redirect(f"{back}?notice=updated")
+        return account_form(action=f"{back}/edit", heading=t("account.heading_edit"), back=back, form=form,
+                             errors=errors, status=status, editing=editing)
+
+    return submit(lambda: accounts.edit_account(me.user, user_id, form, version=version),
+                  done=lambda _: redirect(f"{back}?notice=updated"), refuse=refuse)
 
 
 def _account_action(me: SignedIn, user_id: str, run, notice: str):
-    try:
-        run()
-    except Invalid as error:
+    def refuse(status: int, errors: dict):
         detail = accounts.account_detail(me.user, user_id)
-        return page("accounts/detail.html", status=400, detail=detail, account=detail.user, notice=None,
+        return page("accounts/detail.html", status=status, detail=detail, account=detail.user, notice=None,
                     events=ACCOUNT_EVENTS, labels=FIELD_LABELS, P=permissions,
-                    can=lambda action: permissions.can(me.user, action), error=error.errors.get("_form"))
-    return redirect(f"/accounts/{user_id}?notice={notice}")
+                    can=lambda action: permissions.can(me.user, action), error=errors.get("_form"))
+
+    return submit(run, done=lambda _: redirect(f"/accounts/{user_id}?notice={notice}"), refuse=refuse,
+                  conflict=False)
 
 
 @bp.route("/accounts/{user_id}/deactivate", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
@@ -201,60 +202,6 @@ def save_mail_settings(me: SignedIn):
     return redirect("/account/mail?notice=saved")
 
 
-# Agency side: クライアント管理.
-
-@bp.route("/clients", methods=["GET"])
-@signed_in_page
-def client_list(me: SignedIn):
-    after = (bp.current_request.query_params or {}).get("after")
-    items, next_cursor = companies.list_companies(me.user, after=after)
-    return page("clients/list.html", companies=items, next_cursor=next_cursor,
-                can_create=permissions.can(me.user, permissions.COMPANY_CREATE))
-
-
-@bp.route("/clients/new", methods=["GET"])
-@signed_in_page
-def client_new(me: SignedIn):
-    permissions.authorize(me.user, permissions.COMPANY_CREATE, agency_target=True)
-    return page("clients/form.html", name="", errors={})
-
-
-@bp.route("/clients", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
-@signed_in_page
-def client_create(me: SignedIn):
-    name = field("name")
-    try:
-        company = companies.create_company(me.user, name=name)
-    except Invalid as error:
-        return page("clients/form.html", status=400, name=name, errors=error.errors)
-    return redirect(f"/clients/{company.company_id}?notice=created")
-
-
-@bp.route("/clients/{company_id}", methods=["GET"])
-@signed_in_page
-def client_detail(me: SignedIn, company_id: str):
-    from chalicelib.web import points as points_web  # the page also carries the contract and points
-
-    return points_web.company_page(me, company_id)
-
-
-@bp.route("/clients/{company_id}/accounts/new", methods=["GET"])
-@signed_in_page
-def client_account_new(me: SignedIn, company_id: str):
-    view = companies.company_page(me.user, company_id)
-    permissions.authorize(me.user, permissions.ACCOUNT_CREATE, company_id=company_id)
-    return _account_form(action=f"/clients/{company_id}/accounts", heading="アカウント登録",
-                         back=f"/clients/{company_id}", company=view.company)
-
-
-@bp.route("/clients/{company_id}/accounts", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
-@signed_in_page
-def client_account_create(me: SignedIn, company_id: str):
-    view = companies.company_page(me.user, company_id)
-    return _register(me, company_id=company_id, action=f"/clients/{company_id}/accounts",
-                     heading="アカウント登録", back=f"/clients/{company_id}", company=view.company)
-
-
 # Agency side: staff accounts and settings.
 
 @bp.route("/staff", methods=["GET"])
@@ -268,13 +215,13 @@ def staff_list(me: SignedIn):
 @signed_in_page
 def staff_new(me: SignedIn):
     permissions.authorize(me.user, permissions.STAFF_MANAGE, agency_target=True)
-    return _account_form(action="/staff", heading="担当者アカウント登録", back="/staff")
+    return account_form(action="/staff", heading=t("account.heading_staff_new"), back="/staff")
 
 
 @bp.route("/staff", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def staff_create(me: SignedIn):
-    return _register(me, company_id=None, action="/staff", heading="担当者アカウント登録", back="/staff")
+    return register(me, company_id=None, action="/staff", heading=t("account.heading_staff_new"), back="/staff")
 
 
 @bp.route("/settings", methods=["GET"])
@@ -290,10 +237,8 @@ def settings_save(me: SignedIn):
     form = companies.SettingsForm(name=field("agency_name"), phone=field("phone"),
                                   mail_sender_name=field("mail_sender_name"))
     raw_version = field("version")
-    try:
-        companies.update_settings(me.user, form, version=int(raw_version) if raw_version.isdigit() else None)
-    except Invalid as error:
-        return page("settings/form.html", status=400, form=asdict(form), errors=error.errors)
-    except Conflict:
-        return page("settings/form.html", status=409, form=asdict(form), errors={"_form": t("conflict.changed")})
-    return redirect("/settings?notice=saved")
+    return submit(lambda: companies.update_settings(me.user, form,
+                                                    version=int(raw_version) if raw_version.isdigit() else None),
+                  done=lambda _: redirect("/settings?notice=saved"),
+                  refuse=lambda status, errors: page("settings/form.html", status=status, form=asdict(form),
+                                                     errors=errors))

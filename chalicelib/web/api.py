@@ -13,8 +13,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import templating
 from chalicelib.messages import CHANGE_LABELS, t
-from chalicelib.models.agency import AgencySettings
-from chalicelib.services import attachments, requests, urgency, workflow
+from chalicelib.services import agency, attachments, requests, urgency, workflow
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
 from chalicelib.web import context
 from chalicelib.web.forms import MAX_FORM_BYTES
@@ -24,9 +23,9 @@ bp = Blueprint(__name__)
 
 JSON = "application/json"
 API_MESSAGES = {
-    401: "ログインしてください。",
-    403: "この操作は許可されていません。",
-    404: "見つかりません。",
+    401: t("api.unauthenticated"),
+    403: t("api.forbidden"),
+    404: t("api.not_found"),
     409: t("conflict.changed"),
     503: t("service.unavailable"),
 }
@@ -87,14 +86,14 @@ def _body(allowed: dict[str, type | tuple]) -> dict:
         raise BadBody(t("form.bad_request"))
     unknown = set(body) - set(allowed)
     if unknown:
-        raise BadBody(f"使えない項目です: {', '.join(sorted(unknown))}")
+        raise BadBody(t("api.unknown_fields", names=", ".join(sorted(unknown))))
     for name, value in body.items():
         kind = allowed[name]
         if kind is list:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise BadBody(f"{name} は文字列の配列にしてください。")
+                raise BadBody(t("api.not_string_list", name=name))
         elif not isinstance(value, kind) or isinstance(value, bool) and kind is int:
-            raise BadBody(f"{name} の形式が正しくありません。")
+            raise BadBody(t("api.bad_type", name=name))
     return body
 
 
@@ -232,7 +231,7 @@ def add_comment(me, request_id: str):
     entry = requests.add_comment(me.user, request_id, body.get("body", ""), upload_ids=body.get("upload_ids", []),
                                  submission_id=body.get("submission_id", ""))
     # The rendered line lets the page insert it as the server would have drawn it (escaped).
-    html = templating.render("requests/_entry.html", entry=entry, agency=AgencySettings.load(),
+    html = templating.render("requests/_entry.html", entry=entry, agency=agency.settings(),
                              change_labels=CHANGE_LABELS, files=entry.files, request_id=request_id,
                              is_inline=attachments.is_inline)
     return _json({"entry": entry_json(entry), "html": html}, 201)

@@ -6,10 +6,10 @@ from chalice import Blueprint
 from chalicelib.adapters import config
 from chalicelib.messages import t
 from chalicelib.services import auth
-from chalicelib.errors import AuthenticationFailed, Invalid
+from chalicelib.errors import AuthenticationFailed
 from chalicelib.services.throttle import Throttled
 from chalicelib.web import context
-from chalicelib.web.forms import FORM_CONTENT_TYPE, field
+from chalicelib.web.forms import FORM_CONTENT_TYPE, field, submit
 from chalicelib.web.guards import handle_errors, signed_in_page
 from chalicelib.web.responses import cookie, expired_cookie, page, redirect
 
@@ -71,13 +71,13 @@ def reset_form(token: str):
 @handle_errors
 def reset(token: str):
     try:
-        auth.reset_password(token, new=field("new_password", strip=False),
-                            confirm=field("new_password_confirm", strip=False))
-    except AuthenticationFailed:
+        return submit(lambda: auth.reset_password(token, new=field("new_password", strip=False),
+                                                  confirm=field("new_password_confirm", strip=False)),
+                      done=lambda _: redirect("/login?notice=reset_done"), conflict=False,
+                      refuse=lambda status, errors: page("auth/reset.html", status=status, token=token,
+                                                         errors=errors, invalid=False))
+    except AuthenticationFailed:  # the link is used, expired or unknown
         return page("auth/reset.html", status=404, token=token, errors={}, invalid=True)
-    except Invalid as error:
-        return page("auth/reset.html", status=400, token=token, errors=error.errors, invalid=False)
-    return redirect("/login?notice=reset_done")
 
 
 @bp.route("/login", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
@@ -116,15 +116,14 @@ def password_form(me: auth.SignedIn):
 @signed_in_page
 def change_password(me: auth.SignedIn):
     forced = me.user.must_change_password
-    try:
-        renewed = auth.change_password(
-            me,
-            current=field("current_password", strip=False),
-            new=field("new_password", strip=False),
-            confirm=field("new_password_confirm", strip=False),
-        )
-    except Invalid as error:
-        # Passwords are never echoed back into the page: the user types them again.
-        return page("auth/password.html", status=400, errors=error.errors, forced=forced)
-    context.replace_signed_in(renewed)
-    return redirect("/?notice=password_changed", cookies=[_session_cookie(renewed.token)])
+
+    def done(renewed: auth.SignedIn):
+        context.replace_signed_in(renewed)
+        return redirect("/?notice=password_changed", cookies=[_session_cookie(renewed.token)])
+
+    # Passwords are never echoed back into the page: the user types them again.
+    return submit(lambda: auth.change_password(me, current=field("current_password", strip=False),
+                                               new=field("new_password", strip=False),
+                                               confirm=field("new_password_confirm", strip=False)),
+                  done=done, conflict=False,
+                  refuse=lambda status, errors: page("auth/password.html", status=status, errors=errors, forced=forced))

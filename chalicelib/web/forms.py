@@ -1,9 +1,17 @@
-"""Reading HTML form posts (application/x-www-form-urlencoded) from raw_body."""
+"""Reading HTML form posts (application/x-www-form-urlencoded) from raw_body, and answering them:
+``submit`` is the one place where a refused change puts the form back on the page."""
 from __future__ import annotations
 
+from typing import Callable, TypeVar
 from urllib.parse import parse_qs
 
+from chalice import Response
+
+from chalicelib.errors import Conflict, Invalid, ServiceUnavailable
+from chalicelib.messages import t
 from chalicelib.web import context
+
+T = TypeVar("T")
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 256 * 1024
@@ -51,3 +59,27 @@ def field(name: str, *, strip: bool = True) -> str:
     # Normalise line endings so length limits and storage do not depend on the browser.
     value = value.replace("\r\n", "\n")
     return value.strip() if strip else value
+
+
+def submit(action: Callable[[], T], *, done: Callable[[T], Response], refuse: Callable[[int, dict], Response],
+           conflict: bool = True, unavailable: bool = False, invalid_status: int = 400) -> Response:
+    """Run one change posted by a form: ``done(result)`` when it is saved, else the form again.
+
+    The form comes back through ``refuse(status, errors)``, which re-renders it with what was
+    typed: Invalid gives 400 (``invalid_status``) with its field errors; Conflict (someone saved
+    first) 409; ServiceUnavailable 503, nothing saved. ``conflict`` and ``unavailable`` say which
+    of the last two the form answers itself; the others go on to the error pages of the guards.
+    """
+    try:
+        result = action()
+    except Invalid as error:
+        return refuse(invalid_status, error.errors)
+    except Conflict:
+        if not conflict:
+            raise
+        return refuse(409, {"_form": t("conflict.changed")})
+    except ServiceUnavailable:
+        if not unavailable:
+            raise
+        return refuse(503, {"_form": t("service.unavailable")})
+    return done(result)

@@ -6,12 +6,11 @@ from chalice import Blueprint
 from chalicelib import messages
 from chalicelib.adapters import config
 from chalicelib.messages import CHANGE_LABELS, t
-from chalicelib.services import attachments, notifications, permissions, points, requests, urgency, workflow
+from chalicelib.services import (attachments, notifications, permissions, points, policy, requests, submissions,
+                                 urgency, workflow)
 from chalicelib.services.auth import SignedIn
-from chalicelib.models.ids import new_id
-from chalicelib.errors import Conflict, Invalid, ServiceUnavailable
-from chalicelib.web import points as points_web
-from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form, values
+from chalicelib.web import estimate_panel
+from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form, submit, values
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page, redirect
 
@@ -38,7 +37,7 @@ def _new_form(me: SignedIn, request_form: requests.RequestForm, errors: dict, st
 @signed_in_page
 def new_request_form(me: SignedIn):
     permissions.authorize(me.user, permissions.REQUEST_CREATE, company_id=me.user.company_id)
-    return _new_form(me, requests.RequestForm(submission_id=new_id()), {})
+    return _new_form(me, requests.RequestForm(submission_id=submissions.new_key()), {})
 
 
 @bp.route("/requests", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
@@ -47,37 +46,32 @@ def create_request(me: SignedIn):
     request_form = requests.RequestForm(title=field("title", strip=False), body=field("body", strip=False),
                                         due_date=field("due_date"), participant_ids=values("participant_ids"),
                                         upload_ids=values("upload_ids"), submission_id=field("submission_id"))
-    try:
-        created = requests.create_request(me.user, request_form)
-    except Invalid as error:
-        return _new_form(me, request_form, error.errors, status=400)
-    except ServiceUnavailable:
-        # Nothing typed is lost, and the same key comes back: sending again cannot file it twice.
-        return _new_form(me, request_form, {"_form": t("service.unavailable")}, status=503)
-    return redirect(f"/requests/{created.request_id}?notice=created")
+    # On 503 nothing typed is lost, and the same key comes back: sending again cannot file it twice.
+    return submit(lambda: requests.create_request(me.user, request_form),
+                  done=lambda created: redirect(f"/requests/{created.request_id}?notice=created"),
+                  refuse=lambda status, errors: _new_form(me, request_form, errors, status=status),
+                  conflict=False, unavailable=True)
 
 
 def _show(me: SignedIn, request_id: str, *, status: int = 200, errors: dict | None = None,
           comment: str = "", typed: dict | None = None):
     view = requests.view_request(me.user, request_id)
     side = requests.side_of(me.user)
-    can_manage = permissions.can(me.user, permissions.REQUEST_MANAGE)
+    can_manage = policy.may(me.user, policy.MANAGE, view.request)
     notice_key = _query("notice")
     return page(
         "requests/show.html", status=status, view=view, request=view.request, errors=errors or {},
-        submission_id=new_id(),
+        submission_id=submissions.new_key(),
         notice=t(REQUEST_NOTICES[notice_key]) if notice_key in REQUEST_NOTICES else None,
         labels=workflow.LABELS, change_labels=CHANGE_LABELS, comment=comment, typed=typed or {},
         next_statuses=workflow.next_statuses(side, view.request.status),
-        can_manage=can_manage,
-        can_participate=permissions.can(me.user, permissions.REQUEST_PARTICIPANTS),
+        can=policy.for_request(me.user, view.request, estimate=view.estimate, charged=view.charged),
         mail=notifications.of_request(me.user, view.request) if can_manage else [], mail_labels=messages,
         staff=requests.staff_choices() if me.user.is_agency else [],
         is_inline=attachments.is_inline, max_bytes=config.upload_max_bytes(),
         member_choices=[u for u in requests.participant_choices(me.user) if u.user_id != view.request.requester_id]
         if not me.user.is_agency else [],
-        W=workflow,
-        **points_web.request_context(me, view, typed or {}),
+        **estimate_panel.context(me, view, typed or {}),
     )
 
 
@@ -91,7 +85,7 @@ def show_request(me: SignedIn, request_id: str):
 @signed_in_page
 def comment_form(me: SignedIn, request_id: str):
     view = requests.view_request(me.user, request_id)
-    return page("requests/comment.html", request=view.request, comment="", errors={}, submission_id=new_id(),
+    return page("requests/comment.html", request=view.request, comment="", errors={}, submission_id=submissions.new_key(),
                 max_bytes=config.upload_max_bytes())
 
 
@@ -99,14 +93,16 @@ def comment_form(me: SignedIn, request_id: str):
 @signed_in_page
 def add_comment(me: SignedIn, request_id: str):
     body, key = field("body", strip=False), field("submission_id")
-    try:
-        entry = requests.add_comment(me.user, request_id, body, upload_ids=values("upload_ids"), submission_id=key)
-    except (Invalid, ServiceUnavailable) as error:
-        errors = error.errors if isinstance(error, Invalid) else {"_form": t("service.unavailable")}
+
+    def refuse(status: int, errors: dict):
         view = requests.view_request(me.user, request_id)
-        return page("requests/comment.html", status=400 if isinstance(error, Invalid) else 503, request=view.request,
-                    comment=body, errors=errors, submission_id=key, max_bytes=config.upload_max_bytes())
-    return redirect(f"/requests/{request_id}?notice=commented#entry-{entry.entry_id}")
+        return page("requests/comment.html", status=status, request=view.request, comment=body, errors=errors,
+                    submission_id=key, max_bytes=config.upload_max_bytes())
+
+    return submit(lambda: requests.add_comment(me.user, request_id, body, upload_ids=values("upload_ids"),
+                                               submission_id=key),
+                  done=lambda entry: redirect(f"/requests/{request_id}?notice=commented#entry-{entry.entry_id}"),
+                  refuse=refuse, conflict=False, unavailable=True)
 
 
 def _revision() -> int:
@@ -117,20 +113,26 @@ def _revision() -> int:
 def _save(me: SignedIn, request_id: str, changes, notice: str):
     """Run one change (``changes`` is RequestChanges, or a service taking ``revision``)."""
     revision = _revision()
-    try:
+
+    def run():
         if isinstance(changes, requests.RequestChanges):
-            updated = requests.update_request(me.user, request_id, changes, revision=revision)
-        else:
-            updated = changes(me.user, request_id, revision=revision)
-    except Invalid as error:
-        return _show(me, request_id, status=400, errors=error.errors, typed=dict(form()))
-    except Conflict:
-        return _show(me, request_id, status=409, errors={"_form": t("conflict.changed")}, typed=dict(form()))
-    if updated.revision == revision:  # update_request saved nothing
-        notice = "nothing_changed"
-    elif notice == "updated" and not updated.changed_fields:
-        notice = "memo_added"  # the memo was the only thing saved
-    return redirect(f"/requests/{request_id}?notice={notice}")
+            return requests.update_request(me.user, request_id, changes, revision=revision)
+        return changes(me.user, request_id, revision=revision)
+
+    def done(updated):
+        shown = notice
+        if updated.revision == revision:  # update_request saved nothing
+            shown = "nothing_changed"
+        elif notice == "updated" and not updated.changed_fields:
+            shown = "memo_added"  # the memo was the only thing saved
+        return redirect(f"/requests/{request_id}?notice={shown}")
+
+    return submit(run, done=done, refuse=lambda status, errors: _refused(me, request_id, status, errors))
+
+
+def _refused(me: SignedIn, request_id: str, status: int, errors: dict):
+    """The progress screen again, with the refusal and what was typed."""
+    return _show(me, request_id, status=status, errors=errors, typed=dict(form()))
 
 
 @bp.route("/requests/{request_id}", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
@@ -172,20 +174,15 @@ def _estimate_version() -> int:
 
 
 def _estimate_change(me: SignedIn, request_id: str, change, notice: str):
-    try:
-        change()
-    except Invalid as error:
-        return _show(me, request_id, status=400, errors=error.errors, typed=dict(form()))
-    except Conflict:
-        return _show(me, request_id, status=409, errors={"_form": t("conflict.changed")}, typed=dict(form()))
-    return redirect(f"/requests/{request_id}?notice={notice}#estimate-title")
+    return submit(change, done=lambda _: redirect(f"/requests/{request_id}?notice={notice}#estimate-title"),
+                  refuse=lambda status, errors: _refused(me, request_id, status, errors))
 
 
 @bp.route("/requests/{request_id}/estimate", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def save_estimate(me: SignedIn, request_id: str):
     """見積 by the agency: items from the ポイント表 or free-form, the urgency multiplier applied."""
-    rows = points_web.posted_rows()
+    rows = estimate_panel.posted_rows()
     return _estimate_change(me, request_id, lambda: points.save_estimate(me.user, request_id, rows,
                                                                          version=_estimate_version()),
                             "estimate_saved")
@@ -214,11 +211,11 @@ def return_estimate(me: SignedIn, request_id: str):
 @signed_in_page
 def resend_mail(me: SignedIn, request_id: str, event_id: str, recipient_id: str):
     """再送: a failed or skipped notification goes back into the outbox."""
-    try:
-        notifications.resend(me.user, request_id, event_id, recipient_id)
-    except Invalid as error:
-        return _show(me, request_id, status=409, errors=error.errors)
-    return redirect(f"/requests/{request_id}?notice=mail_resent#mail-title")
+    # A notification that cannot be sent again is a state conflict, not a typing error: 409.
+    return submit(lambda: notifications.resend(me.user, request_id, event_id, recipient_id),
+                  done=lambda _: redirect(f"/requests/{request_id}?notice=mail_resent#mail-title"),
+                  refuse=lambda status, errors: _show(me, request_id, status=status, errors=errors),
+                  conflict=False, invalid_status=409)
 
 
 @bp.route("/requests/{request_id}/files/{attachment_id}", methods=["GET"])

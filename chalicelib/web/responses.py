@@ -8,7 +8,7 @@ from chalice import Response
 from chalicelib import templating
 from chalicelib.adapters import config
 from chalicelib.messages import t
-from chalicelib.models.agency import AgencySettings
+from chalicelib.services import agency as agency_settings
 from chalicelib.web import context
 
 HTML = "text/html; charset=utf-8"
@@ -39,7 +39,7 @@ def page(template: str, *, status: int = 200, cookies: list[str] | None = None, 
     values.setdefault("notice", None)
     body = templating.render(
         template,
-        agency=AgencySettings.load(),
+        agency=agency_settings.settings(),
         me=context.signed_in(),
         csrf_token=csrf_token(),
         t=t,

@@ -6,8 +6,7 @@ from chalice import Blueprint
 from chalicelib.messages import t
 from chalicelib.services import urgency
 from chalicelib.services.auth import SignedIn
-from chalicelib.errors import Conflict, Invalid
-from chalicelib.web.forms import FORM_CONTENT_TYPE, field
+from chalicelib.web.forms import FORM_CONTENT_TYPE, field, submit
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page, redirect
 
@@ -56,10 +55,6 @@ def urgency_save(me: SignedIn):
     form = _posted()
     raw_version = field("version")
     version = int(raw_version) if raw_version.isdigit() else None
-    try:
-        urgency.update_settings(me.user, form, version=version)
-    except Invalid as error:
-        return _render(_trimmed(form), version=version, errors=error.errors, status=400)
-    except Conflict:
-        return _render(_trimmed(form), version=version, errors={"_form": t("conflict.changed")}, status=409)
-    return redirect("/settings/urgency?notice=saved")
+    return submit(lambda: urgency.update_settings(me.user, form, version=version),
+                  done=lambda _: redirect("/settings/urgency?notice=saved"),
+                  refuse=lambda status, errors: _render(_trimmed(form), version=version, errors=errors, status=status))

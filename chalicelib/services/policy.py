@@ -1,0 +1,97 @@
+"""May this actor do this to this request, in the state it is in now?
+
+``permissions`` answers role x action and the tenant rule; this module adds what the object's
+state allows (after Zammad's ticket policy and Discourse's guardian): no comment on a 取り下げ
+request, no 依頼関係者 change on a closed one, an estimate is edited only while the request is
+open and uncharged, answered only while it waits for an answer and nothing was charged. Pages ask ``may``
+to decide what to show (``for_request`` gives a template every answer at once); services call
+``require`` before they change anything, so the API refuses exactly what the pages hide.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.errors import Invalid
+from chalicelib.messages import t
+from chalicelib.models.points import PENDING
+from chalicelib.services import permissions, workflow
+
+COMMENT = "comment"                  # コメント追加
+MANAGE = "manage"                    # the agency's panel: status, 担当者, 公開希望日, 社内メモ
+PARTICIPANTS = "participants"        # 依頼関係者
+WITHDRAW = "withdraw"                # 取り下げ
+CONFIRM = "confirm"                  # 完了確認 (確認待ち -> 完了)
+ESTIMATE_EDIT = "estimate.edit"      # 見積の作成・修正
+ESTIMATE_ANSWER = "estimate.answer"  # 承認 / 差し戻し
+
+_PERMISSION = {
+    COMMENT: permissions.REQUEST_COMMENT,
+    MANAGE: permissions.REQUEST_MANAGE,
+    PARTICIPANTS: permissions.REQUEST_PARTICIPANTS,
+    WITHDRAW: permissions.REQUEST_WITHDRAW,
+    CONFIRM: permissions.REQUEST_CONFIRM,
+    ESTIMATE_EDIT: permissions.ESTIMATE_EDIT,
+    ESTIMATE_ANSWER: permissions.ESTIMATE_ANSWER,
+}
+
+
+def _refusal(action: str, request, *, estimate, charged: bool) -> dict[str, str] | None:
+    """The field errors with which the request's state refuses ``action``; None when it allows it."""
+    status = request.status
+    if action == COMMENT and status == workflow.WITHDRAWN:
+        return {"_form": t("policy.comment_withdrawn")}
+    if action == PARTICIPANTS and status in workflow.CLOSED:
+        return {"participant_ids": t("policy.participants_closed")}
+    # 取り下げ and 完了確認 are status changes: the client's transitions in workflow decide.
+    if action == WITHDRAW and not workflow.allowed(workflow.CLIENT, status, workflow.WITHDRAWN):
+        return {"status": t("request.status_denied")}
+    if action == CONFIRM and not workflow.allowed(workflow.CLIENT, status, workflow.DONE):
+        return {"status": t("request.status_denied")}
+    if action == ESTIMATE_EDIT and (status in workflow.CLOSED or charged):
+        return {"_form": t("estimate.closed")}
+    if action == ESTIMATE_ANSWER:
+        if estimate is None or estimate.state != PENDING:
+            return {"_form": t("estimate.answered")}
+        if charged:
+            return {"_form": t("policy.estimate_charged")}
+    return None
+
+
+def may(actor, action: str, request, *, estimate=None, charged: bool = False) -> bool:
+    """Whether ``actor`` may do ``action`` to ``request`` now (``estimate`` and ``charged``: its
+    見積 and whether its points were consumed, for the estimate actions)."""
+    if not actor.is_agency and request.company_id != actor.company_id:
+        return False
+    if not permissions.can(actor, _PERMISSION[action]):
+        return False
+    return _refusal(action, request, estimate=estimate, charged=charged) is None
+
+
+def require(actor, action: str, request, *, estimate=None, charged: bool = False) -> None:
+    """Raise unless ``may``: NotFound for another company's request, Forbidden for a role without
+    the action (``permissions.authorize``), Invalid with the reason when the state refuses it."""
+    permissions.authorize(actor, _PERMISSION[action], company_id=request.company_id)
+    errors = _refusal(action, request, estimate=estimate, charged=charged)
+    if errors:
+        raise Invalid(errors)
+
+
+@dataclass(frozen=True)
+class RequestAllows:
+    """Every answer for one request, for its page: ``can.comment``, ``can.withdraw`` ..."""
+    comment: bool
+    manage: bool
+    participants: bool
+    withdraw: bool
+    confirm: bool
+    edit_estimate: bool
+    answer_estimate: bool
+
+
+def for_request(actor, request, *, estimate=None, charged: bool = False) -> RequestAllows:
+    def ask(action: str) -> bool:
+        return may(actor, action, request, estimate=estimate, charged=charged)
+
+    return RequestAllows(comment=ask(COMMENT), manage=ask(MANAGE), participants=ask(PARTICIPANTS),
+                         withdraw=ask(WITHDRAW), confirm=ask(CONFIRM), edit_estimate=ask(ESTIMATE_EDIT),
+                         answer_estimate=ask(ESTIMATE_ANSWER))
