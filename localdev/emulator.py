@@ -44,6 +44,78 @@ class _OneDynamoDBCallAtATime:
             return list(self._app(environ, start_response))  # the whole response, inside the lock
 
 
+def _transactions_undo_items_not_tables() -> None:
+    """Make moto's TransactWriteItems cost what it writes, not what the table holds.
+
+    moto snapshots the whole table with ``copy.deepcopy`` once per write of a transaction, to
+    restore it if one write is refused: on a table of a few thousand items (a test session's,
+    by its end) a seven-write transaction took seconds, calls queued at the emulator past the
+    client's read timeout, and botocore sent them again. Since DynamoDB calls run one at a time
+    (_OneDynamoDBCallAtATime), keeping a copy of just the items the transaction names, and
+    putting those back when it is cancelled, restores exactly the same state.
+    """
+    import copy as real_copy
+
+    from moto.dynamodb import models as dynamodb_models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    backend = dynamodb_models.DynamoDBBackend
+    if getattr(backend.transact_write_items, "undoes_items", False):
+        return
+    moto_transact = backend.transact_write_items
+
+    class _TablesByReference:
+        """moto's ``copy`` module in its DynamoDB backend, except that a Table "copy" is the table:
+        the transaction's rollback of a table to itself changes nothing; the undo log below does it."""
+
+        @staticmethod
+        def deepcopy(value, memo=None):
+            return value if isinstance(value, Table) else real_copy.deepcopy(value, memo)
+
+        def __getattr__(self, name):
+            return getattr(real_copy, name)
+
+    dynamodb_models.copy = _TablesByReference()
+
+    def transact_write_items(self, transact_items):
+        before = {}  # (table, hash, range) -> a copy of the item, or None where there was none
+        streams = {}
+        for entry in transact_items:
+            for op_type, op in entry.items():
+                table = self.tables.get(op.get("TableName"))
+                key = op.get("Item") if op_type == "Put" else op.get("Key")
+                if table is None or not isinstance(key, dict) or table.hash_key_attr not in key:
+                    continue  # moto refuses it before writing anything
+                hash_value = DynamoType(key[table.hash_key_attr])
+                range_value = DynamoType(key[table.range_key_attr]) if key.get(table.range_key_attr) else None
+                if table.has_range_key and range_value is None:
+                    continue
+                slot = (table, hash_value, range_value)
+                if slot not in before:
+                    before[slot] = real_copy.deepcopy(table.get_item(hash_value, range_value))
+                if table.stream_shard is not None:
+                    streams.setdefault(table, len(table.stream_shard.items))
+        try:
+            return moto_transact(self, transact_items)
+        except BaseException:
+            for (table, hash_value, range_value), item in before.items():
+                partition = table.items[hash_value] if range_value is not None else table.items
+                position = range_value if range_value is not None else hash_value
+                if item is None:
+                    partition.pop(position, None)
+                else:
+                    partition[position] = item
+                if range_value is not None and not partition:
+                    table.items.pop(hash_value, None)
+            for table, length in streams.items():
+                del table.stream_shard.items[length:]
+            raise
+
+    transact_write_items.undoes_items = True
+    backend.transact_write_items = transact_write_items
+
+
 class _BucketCors:
     """WSGI wrapper that applies each bucket's CORS rules to S3 calls, as S3 does.
 
@@ -240,6 +312,7 @@ class Emulator:
 
 def start(port: int = 0) -> Emulator:
     """Start moto on 127.0.0.1 (port 0 picks a free one) and point this process's AWS clients at it."""
+    _transactions_undo_items_not_tables()
     server = _Server(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     host, bound_port = server.get_host_and_port()
