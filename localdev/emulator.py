@@ -44,6 +44,140 @@ class _OneDynamoDBCallAtATime:
             return list(self._app(environ, start_response))  # the whole response, inside the lock
 
 
+def _transactions_undo_items_not_tables() -> None:
+    """Make moto's TransactWriteItems cost what it writes, not what the table holds.
+
+    moto snapshots the whole table with ``copy.deepcopy`` once per write of a transaction, to
+    restore it if one write is refused: on a table of a few thousand items (a test session's,
+    by its end) a seven-write transaction took seconds, calls queued at the emulator past the
+    client's read timeout, and botocore sent them again. Since DynamoDB calls run one at a time
+    (_OneDynamoDBCallAtATime), keeping a copy of just the items the transaction names, and
+    putting those back when it is cancelled, restores exactly the same state.
+    """
+    import copy as real_copy
+
+    from moto.dynamodb import models as dynamodb_models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    backend = dynamodb_models.DynamoDBBackend
+    if getattr(backend.transact_write_items, "undoes_items", False):
+        return
+    moto_transact = backend.transact_write_items
+
+    class _TablesByReference:
+        """moto's ``copy`` module in its DynamoDB backend, except that a Table "copy" is the table:
+        the transaction's rollback of a table to itself changes nothing; the undo log below does it."""
+
+        @staticmethod
+        def deepcopy(value, memo=None):
+            return value if isinstance(value, Table) else real_copy.deepcopy(value, memo)
+
+        def __getattr__(self, name):
+            return getattr(real_copy, name)
+
+    dynamodb_models.copy = _TablesByReference()
+
+    def transact_write_items(self, transact_items):
+        before = {}  # (table, hash, range) -> a copy of the item, or None where there was none
+        streams = {}
+        for entry in transact_items:
+            for op_type, op in entry.items():
+                table = self.tables.get(op.get("TableName"))
+                key = op.get("Item") if op_type == "Put" else op.get("Key")
+                if table is None or not isinstance(key, dict) or table.hash_key_attr not in key:
+                    continue  # moto refuses it before writing anything
+                hash_value = DynamoType(key[table.hash_key_attr])
+                range_value = DynamoType(key[table.range_key_attr]) if key.get(table.range_key_attr) else None
+                if table.has_range_key and range_value is None:
+                    continue
+                slot = (table, hash_value, range_value)
+                if slot not in before:
+                    before[slot] = real_copy.deepcopy(table.get_item(hash_value, range_value))
+                if table.stream_shard is not None:
+                    streams.setdefault(table, len(table.stream_shard.items))
+        try:
+            return moto_transact(self, transact_items)
+        except BaseException:
+            for (table, hash_value, range_value), item in before.items():
+                partition = table.items[hash_value] if range_value is not None else table.items
+                position = range_value if range_value is not None else hash_value
+                if item is None:
+                    partition.pop(position, None)
+                else:
+                    partition[position] = item
+                if range_value is not None and not partition:
+                    table.items.pop(hash_value, None)
+            for table, length in streams.items():
+                del table.stream_shard.items[length:]
+            raise
+
+    transact_write_items.undoes_items = True
+    backend.transact_write_items = transact_write_items
+
+
+class _IdempotentTransactions:
+    """WSGI wrapper giving TransactWriteItems DynamoDB's ClientRequestToken semantics.
+
+    moto ignores the token, so a transaction botocore sends again after a read timeout (the
+    first copy having been carried out meanwhile) is applied twice, or refused by its own
+    conditions: a false "changed meanwhile" that DynamoDB never reports. As DynamoDB does, a
+    token seen within 10 minutes of a successful transaction answers that first answer again
+    without writing, and the same token with other parameters is refused with
+    IdempotentParameterMismatchException. A cancelled transaction wrote nothing, so its token
+    is not kept: sending it again runs it again. Runs inside _OneDynamoDBCallAtATime's lock, so
+    looking up a token and carrying the call out are one step.
+    """
+
+    TARGET = "DynamoDB_20120810.TransactWriteItems"
+    WINDOW_SECONDS = 600
+
+    def __init__(self, app):
+        self._app = app
+        # token -> (expiry, parameters, status, headers, body), oldest first: expiries only grow
+        self._answers: dict[str, tuple[float, str, str, list, bytes]] = {}
+
+    def __call__(self, environ, start_response):
+        if environ.get("HTTP_X_AMZ_TARGET") != self.TARGET:
+            return self._app(environ, start_response)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        try:
+            params = json.loads(body)
+            token = params.pop("ClientRequestToken", None)
+        except (ValueError, AttributeError):
+            return self._app(environ, start_response)
+        if not token:
+            return self._app(environ, start_response)
+        while self._answers and next(iter(self._answers.values()))[0] <= time.monotonic():
+            del self._answers[next(iter(self._answers))]
+        canonical = json.dumps(params, sort_keys=True)
+        if token in self._answers:
+            _, first_params, status, headers, payload = self._answers[token]
+            if first_params != canonical:
+                return _dynamodb_error(start_response, "IdempotentParameterMismatchException",
+                                       "the client token was used with other parameters")
+            start_response(status, headers)
+            return [payload]
+        answer: list = []
+
+        def keep(status, headers, exc_info=None):
+            answer[:] = [status, list(headers)]
+            return start_response(status, headers, exc_info)
+
+        payload = b"".join(self._app(environ, keep))
+        if answer and answer[0].startswith("200"):
+            self._answers[token] = (time.monotonic() + self.WINDOW_SECONDS, canonical, answer[0], answer[1], payload)
+        return [payload]
+
+
+def _dynamodb_error(start_response, code: str, message: str, status: str = "400 Bad Request"):
+    """An error in DynamoDB's JSON 1.0 shape (``__type`` names it, as botocore expects)."""
+    payload = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}).encode()
+    start_response(status, [("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
 class _BucketCors:
     """WSGI wrapper that applies each bucket's CORS rules to S3 calls, as S3 does.
 
@@ -111,12 +245,15 @@ class Faults:
     ``drop(service, action)`` closes the connection without an answer, as a timeout or a network
     failure does; with ``after=True`` the call is carried out first, so the caller cannot know
     that it succeeded (the case where a retry must not store a second copy). ``delay`` answers
-    late, after the client's read timeout, and still carries the call out.
+    late, after the client's read timeout, and still carries the call out: after the wait, or
+    with ``after=True`` at once (a call queued behind others is answered late that way), so the
+    client's resend arrives after the first copy was written.
     """
 
     DROP = "drop"
     DROP_AFTER = "drop-after"
     DELAY = "delay:"
+    DELAY_AFTER = "delay-after:"
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -130,9 +267,11 @@ class Faults:
     def drop(self, service: str, action: str, *, after: bool = False, times: int | None = None) -> None:
         self.fail(service, action, self.DROP_AFTER if after else self.DROP, status=0, times=times)
 
-    def delay(self, service: str, action: str, seconds: float, *, times: int | None = None) -> None:
-        """Answer (and carry out) the call only after ``seconds``, past the client's read timeout."""
-        self.fail(service, action, f"{self.DELAY}{seconds}", status=0, times=times)
+    def delay(self, service: str, action: str, seconds: float, *, after: bool = False,
+              times: int | None = None) -> None:
+        """Answer (and carry out) the call only after ``seconds``, past the client's read timeout;
+        with ``after=True`` it is carried out first and only its answer waits."""
+        self.fail(service, action, f"{self.DELAY_AFTER if after else self.DELAY}{seconds}", status=0, times=times)
 
     def clear(self) -> None:
         with self._lock:
@@ -183,6 +322,10 @@ class _InjectFaults:
         if fault is None:
             return self._app(environ, start_response)
         code, status = fault
+        if code.startswith(Faults.DELAY_AFTER):
+            answer = list(self._app(environ, start_response))  # carried out now, outside the DynamoDB lock
+            time.sleep(float(code[len(Faults.DELAY_AFTER):]))  # the client has given up and resent meanwhile
+            return answer
         if code.startswith(Faults.DELAY):
             time.sleep(float(code[len(Faults.DELAY):]))  # the client has given up and retried meanwhile
             return self._app(environ, start_response)
@@ -223,7 +366,8 @@ class _InjectFaults:
 
 class _Server(ThreadedMotoServer):
     def _server_entry(self) -> None:
-        app = _InjectFaults(_BucketCors(_OneDynamoDBCallAtATime(DomainDispatcherApplication(create_backend_app))))
+        app = _InjectFaults(_BucketCors(_OneDynamoDBCallAtATime(_IdempotentTransactions(
+            DomainDispatcherApplication(create_backend_app)))))
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()
@@ -240,6 +384,7 @@ class Emulator:
 
 def start(port: int = 0) -> Emulator:
     """Start moto on 127.0.0.1 (port 0 picks a free one) and point this process's AWS clients at it."""
+    _transactions_undo_items_not_tables()
     server = _Server(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     host, bound_port = server.get_host_and_port()

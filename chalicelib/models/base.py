@@ -10,6 +10,7 @@ import base64
 import json
 import random
 import time
+import uuid
 
 from pynamodb.attributes import DiscriminatorAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
@@ -114,8 +115,14 @@ def decode_cursor(cursor: str | None, key_name: str, partition: str) -> dict | N
 
 
 def transaction() -> TransactWrite:
-    """A write transaction on the table's own connection (one botocore client per process)."""
-    return TransactWrite(connection=Item._get_connection().connection)
+    """A write transaction on the table's own connection (one botocore client per process).
+
+    Its ClientRequestToken makes it idempotent: when an answer is lost or late, botocore sends
+    the same call (the same token) again, and DynamoDB answers the first result instead of
+    writing twice or refusing the second copy by the first one's conditions (a false Conflict).
+    botocore would fill in a token itself; it is named here so the promise does not rest on that.
+    """
+    return TransactWrite(connection=Item._get_connection().connection, client_request_token=str(uuid.uuid4()))
 
 
 def transact(build, *, attempts: int = 6) -> None:
@@ -123,7 +130,8 @@ def transact(build, *, attempts: int = 6) -> None:
 
     DynamoDB cancels a transaction that touches an item another transaction is writing at the
     same moment (reason ``TransactionConflict``); botocore does not retry that, but the writes
-    are still valid, so they are tried again after a short random wait. Failed conditions are
+    are still valid, so they are tried again after a short random wait, as a new transaction
+    (a new token: the cancelled one wrote nothing). Failed conditions are
     not retried: they raise TransactWriteError for the caller to map.
     """
     for attempt in range(attempts):

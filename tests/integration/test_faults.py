@@ -228,3 +228,88 @@ def test_a_write_answered_past_the_read_timeout_is_retried_and_stored_once(agent
     assert response.status_code == 303, agent.text(response)[:300]
     assert FAULTS.hits[WRITE] == 1
     assert len(_requests_titled(agent, "遅れた応答の依頼")) == 1
+
+
+def _transaction(dynamodb, token: str, *writes: dict) -> dict:
+    return dynamodb.transact_write_items(TransactItems=list(writes), ClientRequestToken=token)
+
+
+def _count_up(key: dict) -> dict:
+    return {"Update": {"TableName": Item.Meta.table_name, "Key": key, "UpdateExpression": "ADD #n :one",
+                       "ExpressionAttributeNames": {"#n": "n"}, "ExpressionAttributeValues": {":one": {"N": "1"}}}}
+
+
+def test_the_emulator_answers_a_resent_transaction_token_as_dynamodb_does(aws):
+    """The same ClientRequestToken within 10 minutes answers the first success without writing
+    again; with other parameters it is refused; a new token is a new transaction."""
+    from botocore.exceptions import ClientError
+    dynamodb = boto3.client("dynamodb")
+    key = {"PK": {"S": f"TOKEN#{uuid.uuid4().hex}"}, "SK": {"S": "COUNTER"}}
+    token = str(uuid.uuid4())
+    first = _transaction(dynamodb, token, _count_up(key))
+    again = _transaction(dynamodb, token, _count_up(key))
+    assert again["ResponseMetadata"]["HTTPStatusCode"] == first["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert dynamodb.get_item(TableName=Item.Meta.table_name, Key=key, ConsistentRead=True)["Item"]["n"] == {"N": "1"}
+    with pytest.raises(ClientError) as refused:
+        _transaction(dynamodb, token, _count_up({**key, "SK": {"S": "OTHER"}}))
+    assert refused.value.response["Error"]["Code"] == "IdempotentParameterMismatchException"
+    _transaction(dynamodb, str(uuid.uuid4()), _count_up(key))
+    assert dynamodb.get_item(TableName=Item.Meta.table_name, Key=key, ConsistentRead=True)["Item"]["n"] == {"N": "2"}
+
+
+def test_a_cancelled_transaction_in_the_emulator_leaves_every_item_as_it_was(aws):
+    """The emulator undoes a cancelled transaction item by item (not by copying the table):
+    a write before the refused one is undone, an item it created is gone, and its token is not
+    kept, so the same call runs again once its condition holds."""
+    from botocore.exceptions import ClientError
+    dynamodb = boto3.client("dynamodb")
+    table = Item.Meta.table_name
+    partition = f"UNDO#{uuid.uuid4().hex}"
+    counter, created, guard = ({"PK": {"S": partition}, "SK": {"S": name}} for name in ("COUNTER", "NEW", "GUARD"))
+    _transaction(dynamodb, str(uuid.uuid4()), _count_up(counter))
+    writes = (_count_up(counter), {"Put": {"TableName": table, "Item": {**created, "v": {"S": "x"}}}},
+              {"ConditionCheck": {"TableName": table, "Key": guard, "ConditionExpression": "attribute_exists(PK)"}})
+    token = str(uuid.uuid4())
+    with pytest.raises(ClientError) as cancelled:
+        _transaction(dynamodb, token, *writes)
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+    stored = dynamodb.query(TableName=table, KeyConditionExpression="PK = :p", ConsistentRead=True,
+                            ExpressionAttributeValues={":p": {"S": partition}})["Items"]
+    assert [(i["SK"]["S"], i.get("n")) for i in stored] == [("COUNTER", {"N": "1"})]
+    dynamodb.put_item(TableName=table, Item=guard)
+    _transaction(dynamodb, token, *writes)
+    assert dynamodb.get_item(TableName=table, Key=counter, ConsistentRead=True)["Item"]["n"] == {"N": "2"}
+    assert dynamodb.get_item(TableName=table, Key=created, ConsistentRead=True)["Item"]["v"] == {"S": "x"}
+
+
+def test_a_charge_and_a_comment_answered_late_succeed_once(agent, member):
+    """A transaction carried out at once but answered after the read timeout (as a call queued
+    behind a long one is): botocore sends it again with the same token. Completing a request
+    that charges points must not report the false 「changed meanwhile」 its own first copy would
+    cause, nor charge twice; a comment is stored once."""
+    from chalicelib.models.points import Balance, LedgerEntry
+    from chalicelib.models.users import AGENCY_STAFF
+    from chalicelib.services import pointrules, points, requests, workflow
+    from tests.support.factories import make_request, make_user
+
+    admin, staff = make_user(name="管理 一郎"), make_user(role=AGENCY_STAFF, name="担当 次郎")
+    company_id = member.company_id
+    points.save_contract(admin, company_id, points.ContractForm(
+        kind=pointrules.PREPAID_MONTHLY, points="100", carry_over=True, starts_on=points.today_jst().isoformat()))
+    request = make_request(member, title="遅れた応答で完了する依頼")
+    points.save_estimate(staff, request.request_id, [points.LineInput(name="作業", points="1.5")], version=0)
+
+    FAULTS.delay(*WRITE, Item.Meta.read_timeout_seconds + 1, after=True, times=1)
+    done = requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.DONE), revision=0)
+    assert FAULTS.hits[WRITE] == 1
+    assert done.status == workflow.DONE and int(done.revision) == 1
+    entries = LedgerEntry.latest(company_id, limit=100)
+    assert [e.entry_kind for e in entries].count(pointrules.CHARGE) == 1
+    assert int(Balance.load(company_id).tenths) == 1000 - 15 == sum(int(e.delta_tenths) for e in entries)
+
+    path = f"/requests/{request.request_id}"
+    FAULTS.delay(*WRITE, Item.Meta.read_timeout_seconds + 1, after=True, times=1)
+    agent.get(path + "/comment")
+    assert _send(agent, path + "/comments", {"body": "遅れた応答のコメント"}).status_code == 303
+    assert FAULTS.hits[WRITE] == 2
+    assert len(_comments(agent, path, "遅れた応答のコメント")) == 1
