@@ -13,6 +13,9 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+
+from tests.support.waits import WAIT_MS
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -26,8 +29,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DESKTOP = {"width": 1280, "height": 800}
-# Playwright's default is 30 s; pages here come from a local server, so fail sooner.
-TIMEOUT_MS = 10_000
+# One bound for every `expect` in this folder, set once (Playwright's own default is 5 s for
+# assertions; contexts get the same bound for actions and navigations in `new_context`). Waits
+# return as soon as their condition holds: the bound only decides how long a broken page takes
+# to fail, and a busy machine made an idle machine's 5-10 s fail pages that were merely slow.
+expect.set_options(timeout=WAIT_MS)
 
 _HERE = Path(__file__).resolve().parent
 
@@ -102,7 +108,7 @@ def new_context(browser, *, viewport: dict | None = None, **options):
     """A fresh browser profile as a Japanese user in Japan would have it."""
     context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo",
                                   viewport=viewport or DESKTOP, **options)
-    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_timeout(WAIT_MS)
     return context
 
 
@@ -147,12 +153,12 @@ def axe_violations(tab) -> list[dict]:
     """
     if not tab.evaluate("() => typeof window.axe === 'object'"):
         tab.evaluate(axe_source())
-    found = tab.evaluate("""async () => {
-        const timeout = new Promise((_, fail) => setTimeout(() => fail(new Error("axe-core took over 20 s")), 20000));
+    found = tab.evaluate("""async (limit) => {
+        const timeout = new Promise((_, fail) => setTimeout(() => fail(new Error(`axe-core took over ${limit} ms`)), limit));
         const result = await Promise.race([axe.run(document, {resultTypes: ["violations"]}), timeout]);
         return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
             nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary)}));
-    }""")
+    }""", WAIT_MS)
     return [v for v in found if v["impact"] in AXE_FAILING_IMPACTS]
 
 

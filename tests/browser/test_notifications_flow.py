@@ -20,13 +20,13 @@ from playwright.sync_api import Locator, Page, expect
 
 from chalicelib.models.users import AGENCY_STAFF, User
 from tests.support.factories import PASSWORD, make_client, make_company
+from tests.support.waits import WAIT_S
 
 pytestmark = pytest.mark.browser
 
 REQUEST_URL = re.compile(r"/requests/[0-9A-Z]{26}(\?[^#]*)?(#.*)?$")
 NO_REPLY = "このメールに返信しても届きません"
 SCREENSHOTS = "/tmp/notif-{}.png"
-MAILBOX_WAIT_S = 10
 
 
 def token() -> str:
@@ -83,11 +83,12 @@ def field(mail: Locator, term: str) -> Locator:
 
 def mailbox_shows(page: Page, base_url: str, found: Locator, count: int = 1) -> Locator:
     """Open the mailbox, and open it again until ``found`` matches ``count`` mails."""
-    deadline = time.monotonic() + MAILBOX_WAIT_S
+    deadline = time.monotonic() + WAIT_S
     while True:
         page.goto(base_url + "/dev/mail")
         expect(page.get_by_role("heading", level=1, name="ローカルメールボックス")).to_be_visible()
         try:
+            # The page is static: it is looked at for half a second, then loaded again.
             expect(found).to_have_count(count, timeout=500)
             return found
         except AssertionError:

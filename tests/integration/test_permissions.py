@@ -139,9 +139,10 @@ def _uploaded_image(user) -> str:
     import requests as http
 
     from chalicelib.services import attachments
+    from tests.support.waits import HTTP_TIMEOUT_S
     png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
     slot = attachments.start_upload(user, name="画面.png", size=len(png), content_type="image/png")
-    http.post(slot.url, data=slot.fields, files={"file": ("画面.png", png, "image/png")}, timeout=10)
+    http.post(slot.url, data=slot.fields, files={"file": ("画面.png", png, "image/png")}, timeout=HTTP_TIMEOUT_S)
     return slot.upload_id
 
 
