@@ -15,23 +15,14 @@ from chalicelib.models.users import CLIENT_ADMIN
 from chalicelib.services import attachments, requests
 from chalicelib.errors import Invalid, NotFound
 from tests.support.agent import Agent
-from tests.support.factories import PASSWORD, make_client, make_company, make_request
+from tests.support.factories import PASSWORD, PNG, make_client, make_company, make_request, upload
 from tests.support.waits import HTTP_TIMEOUT_S
 
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 
 
 @pytest.fixture
 def asker(aws):
     return make_client(make_company("添付の会社"), role=CLIENT_ADMIN)
-
-
-def upload(actor, name: str, data: bytes, content_type: str, request_id: str | None = None) -> str:
-    """What the browser does: ask for a slot, then POST the file straight to S3."""
-    slot = attachments.start_upload(actor, name=name, size=len(data), content_type=content_type, request_id=request_id)
-    response = http.post(slot.url, data=slot.fields, files={"file": (name, data, content_type)}, timeout=HTTP_TIMEOUT_S)
-    assert response.status_code in (200, 204), response.text
-    return slot.upload_id
 
 
 def test_the_post_policy_binds_key_type_size_and_expires_within_minutes(asker):

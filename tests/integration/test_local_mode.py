@@ -15,8 +15,8 @@ from pathlib import Path
 import requests
 from chalice.local import ChaliceRequestHandler
 
-from tests.conftest import ROOT, unique_id
-from tests.support.factories import make_company, register
+from tests.support.factories import make_company, register, unique_id
+from tests.support.paths import ROOT
 from tests.support.waits import HTTP_TIMEOUT_S, WAIT_S
 
 NEW_PASSWORD = "kaede-momiji-aki-2026"
