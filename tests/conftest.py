@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from pathlib import Path
 
 import pytest
 
 from localdev import emulator, provision, stack
 
-ROOT = Path(__file__).resolve().parent.parent
 TEST_BCRYPT_ROUNDS = "4"  # production uses 12; tests stay fast through configuration
-PASSWORD = "correct-horse-battery-staple"
 # The IAM policy allows every AWS call the app makes; the logs hold no password, token or mail.
 pytest_plugins = ["tests.support.aws_audit", "tests.support.log_audit"]
 
@@ -97,12 +94,27 @@ def live_server(app):
     server.stop()
 
 
-def unique_id(prefix: str = "user") -> str:
-    return f"{prefix}{uuid.uuid4().hex[:10]}"
-
-
 @pytest.fixture
 def make_user(aws):
     """Factory: an account with a known password (PASSWORD) and no forced change, unless asked."""
     from tests.support.factories import make_user as factory
     return factory
+
+
+@pytest.fixture
+def no_faults():
+    """No fault injected at the emulator is left from a test before, or to one after."""
+    emulator.FAULTS.clear()
+    yield
+    emulator.FAULTS.clear()
+
+
+@pytest.fixture
+def no_urgency_rules(aws):
+    """The 特急料金 rules and closed days are the agency's one item: a test that sets them starts
+    from none and leaves none behind."""
+    from chalicelib.models.urgency import UrgencySettings
+
+    UrgencySettings(*UrgencySettings.KEYS).delete(add_version_condition=False)
+    yield
+    UrgencySettings(*UrgencySettings.KEYS).delete(add_version_condition=False)

@@ -7,27 +7,22 @@ test-artifacts/.
 """
 from __future__ import annotations
 
-import functools
 import os
 import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-DESKTOP = {"width": 1280, "height": 800}
-# Playwright's default is 30 s; pages here come from a local server, so fail sooner.
-TIMEOUT_MS = 10_000
+from tests.support.browser import CHROMIUM_ARGS, axe_source, axe_violations, chromium_path, new_context
+from tests.support.paths import ARTIFACTS
+from tests.support.waits import WAIT_MS
+
+# One bound for every `expect` in this folder, set once (Playwright's own default is 5 s for
+# assertions; contexts get the same bound for actions and navigations in `new_context`). Waits
+# return as soon as their condition holds: the bound only decides how long a broken page takes
+# to fail, and a busy machine made an idle machine's 5-10 s fail pages that were merely slow.
+expect.set_options(timeout=WAIT_MS)
 
 _HERE = Path(__file__).resolve().parent
 
@@ -44,10 +39,6 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
-
-
-def chromium_path() -> str:
-    return os.environ.get("CHROMIUM") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -98,14 +89,6 @@ def browser():
             chromium.close()
 
 
-def new_context(browser, *, viewport: dict | None = None, **options):
-    """A fresh browser profile as a Japanese user in Japan would have it."""
-    context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo",
-                                  viewport=viewport or DESKTOP, **options)
-    context.set_default_timeout(TIMEOUT_MS)
-    return context
-
-
 def _artifact_name(nodeid: str, suffix: str = "") -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[:150] + suffix + ".png"
 
@@ -121,39 +104,10 @@ def screenshot_on_failure(request, page, suffix: str = "") -> None:
         print(f"could not save a screenshot: {error}")
 
 
-# axe-core (pinned in package.json, installed by `make test`): every page a browser test opens
-# is audited; a serious or critical violation fails the test that found it.
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-AXE_FAILING_IMPACTS = ("serious", "critical")
+# Every page a browser test opens is audited with axe-core; a serious or critical violation
+# fails the test that found it.
 _ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 _audited: set[str] = set()  # pages already audited this session (ids replaced, per signed-in menu)
-
-
-@functools.lru_cache(maxsize=1)
-def axe_source() -> str:
-    if not AXE.is_file():
-        message = f"axe-core not found at {AXE}: run `make node_modules/.installed` (npm ci)."
-        if os.environ.get("CI"):
-            pytest.fail(message + " CI must install it.", pytrace=False)
-        pytest.skip(message)
-    return AXE.read_text(encoding="utf-8")
-
-
-def axe_violations(tab) -> list[dict]:
-    """The serious and critical axe-core violations of what ``tab`` shows now.
-
-    The script is evaluated through the DevTools protocol, which the page's CSP (script-src
-    'self', no inline script) does not apply to, so the page is audited as users get it.
-    """
-    if not tab.evaluate("() => typeof window.axe === 'object'"):
-        tab.evaluate(axe_source())
-    found = tab.evaluate("""async () => {
-        const timeout = new Promise((_, fail) => setTimeout(() => fail(new Error("axe-core took over 20 s")), 20000));
-        const result = await Promise.race([axe.run(document, {resultTypes: ["violations"]}), timeout]);
-        return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
-            nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary)}));
-    }""")
-    return [v for v in found if v["impact"] in AXE_FAILING_IMPACTS]
 
 
 def _app_page(url: str, origin: str | None) -> bool:

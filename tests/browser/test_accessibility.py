@@ -10,8 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_violations, new_context
-from tests.support.factories import PASSWORD
+from tests.support.browser import axe_violations, log_in, new_context
 from tests.support.walk import SIGNED_IN_ROLES, all_routes, build_world, fill
 
 ROLES = ("anonymous", *SIGNED_IN_ROLES)
@@ -20,14 +19,6 @@ ROLES = ("anonymous", *SIGNED_IN_ROLES)
 @pytest.fixture(scope="module")
 def world(aws):
     return build_world()
-
-
-def _sign_in(tab, base: str, user_id: str) -> None:
-    tab.goto(base + "/login")
-    tab.get_by_label("ユーザーID", exact=True).fill(user_id)
-    tab.get_by_label("パスワード", exact=True).fill(PASSWORD)
-    tab.get_by_role("button", name="ログイン").click()
-    expect(tab.get_by_role("heading", level=1, name="管理画面")).to_be_visible()
 
 
 def _pages(app, ids) -> list[str]:
@@ -42,7 +33,7 @@ def test_every_page_has_no_serious_accessibility_violation(browser, live_server,
     tab = context.new_page()
     try:
         if role != "anonymous":
-            _sign_in(tab, live_server.url, world["people"][role].user_id)
+            log_in(tab, live_server.url, world["people"][role].user_id)
         problems, audited = [], 0
         for path in _pages(app, world["ids"]):
             # Only pages: JSON (/health) and downloads (月次明細 CSV) are not for axe, and a
@@ -77,7 +68,7 @@ def test_refused_forms_have_no_serious_accessibility_violation(browser, live_ser
         tab.get_by_role("button", name="再設定用のリンクを送る").click()
         expect(tab.locator("#user_id-error")).to_have_text("入力してください。")
         problems += axe_violations(tab)
-        _sign_in(tab, live_server.url, world["people"]["client_member"].user_id)
+        log_in(tab, live_server.url, world["people"]["client_member"].user_id)
         tab.goto(live_server.url + "/requests/new")
         tab.get_by_label("件名").fill("<b>タグ</b>")
         tab.get_by_role("button", name="依頼を登録する").click()

@@ -9,13 +9,14 @@ is shared by the whole session).
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from chalicelib.models.users import CLIENT_ADMIN
-from tests.support.factories import PASSWORD, make_client, make_company
+from tests.support.browser import heading, log_in, token
+from tests.support.factories import make_client, make_company
+from tests.support.mailbox import line_value, mail_to
 
 pytestmark = pytest.mark.browser
 
@@ -42,22 +43,6 @@ def make_client_admin(company, **overrides):
     return admin
 
 
-def token() -> str:
-    return uuid.uuid4().hex[:8]
-
-
-def heading(page: Page, name: str, level: int = 1):
-    return page.get_by_role("heading", level=level, name=name)
-
-
-def log_in(page: Page, base_url: str, user_id: str, password: str = PASSWORD) -> None:
-    page.goto(base_url + "/login")
-    expect(heading(page, "ログイン")).to_be_visible()
-    page.get_by_label("ユーザーID", exact=True).fill(user_id)
-    page.get_by_label("パスワード", exact=True).fill(password)
-    page.get_by_role("button", name="ログイン").click()
-
-
 def detail(page: Page, term: str):
     """The value (dd) beside a label (dt) on アカウント詳細."""
     return (page.get_by_role("main").locator("dt", has_text=re.compile(f"^{re.escape(term)}$"))
@@ -76,21 +61,6 @@ def fill_account(page: Page, *, user_id: str, name: str, kana: str, phone: str, 
     field(page, "メールアドレス").fill(email)
 
 
-def mail_to(address: str) -> dict:
-    from localdev import mailbox
-    for message in mailbox.messages():  # newest first
-        if any(address in recipient for recipient in message["to"]):
-            return message
-    raise AssertionError(f"no mail to {address} in the local mailbox")
-
-
-def line_value(text: str, prefix: str) -> str:
-    for line in text.splitlines():
-        if line.startswith(prefix):
-            return line[len(prefix):].strip()
-    raise AssertionError(f"no line starting with {prefix!r} in:\n{text}")
-
-
 def test_client_admin_registers_a_colleague_who_gets_the_guidance_mail(page, open_page, live_server):
     # Manual section 4: 管理画面 → アカウント管理 → アカウント一覧 → 新規アカウント登録 → アカウント登録.
     tag = token()
@@ -100,7 +70,7 @@ def test_client_admin_registers_a_colleague_who_gets_the_guidance_mail(page, ope
     address = f"{user_id}@example.com"
     name = f"佐藤 花子{tag}"
 
-    log_in(page, live_server.url, admin.user_id)
+    log_in(page, live_server.url, admin.user_id, lands_on=None)
     expect(heading(page, "管理画面")).to_be_visible()
     page.get_by_role("link", name="アカウント管理").click()
     expect(heading(page, "アカウント管理")).to_be_visible()
@@ -138,7 +108,7 @@ def test_client_admin_registers_a_colleague_who_gets_the_guidance_mail(page, ope
     assert line_value(mail["text"], "ログインURL: ") == live_server.url + "/login"
 
     newcomer = open_page()
-    log_in(newcomer, live_server.url, user_id, temporary)
+    log_in(newcomer, live_server.url, user_id, temporary, lands_on=None)
     expect(newcomer).to_have_url(PASSWORD_URL)
     expect(heading(newcomer, "パスワード変更")).to_be_visible()
     expect(newcomer.get_by_label("現在のパスワード", exact=True)).to_be_visible()
@@ -150,7 +120,7 @@ def test_account_form_tells_each_field_what_is_wrong_and_keeps_the_input(page, l
     admin = make_client_admin(company, name=f"管理 二子{tag}")
     name = f"鈴木 一郎{tag}"
 
-    log_in(page, live_server.url, admin.user_id)
+    log_in(page, live_server.url, admin.user_id)  # signed in before the next page is asked for
     page.goto(live_server.url + "/accounts/new")
     expect(heading(page, "アカウント登録")).to_be_visible()
 
@@ -197,7 +167,7 @@ def test_agency_registers_a_client_company_and_its_first_account_is_the_client_a
     company_name = f"株式会社はじめて{tag}"
     first_id, second_id = f"first{tag}", f"second{tag}"
 
-    log_in(page, live_server.url, agency_admin.user_id)
+    log_in(page, live_server.url, agency_admin.user_id, lands_on=None)
     expect(heading(page, "管理画面")).to_be_visible()
     page.get_by_role("link", name="クライアント管理").click()
     expect(heading(page, "クライアント管理")).to_be_visible()
@@ -245,10 +215,10 @@ def test_deactivated_account_is_sent_to_login_on_its_next_page(page, open_page, 
 
     # The member is signed in, in another browser.
     other = open_page()
-    log_in(other, live_server.url, member.user_id)
+    log_in(other, live_server.url, member.user_id, lands_on=None)
     expect(heading(other, "管理画面")).to_be_visible()
 
-    log_in(page, live_server.url, agency_admin.user_id)
+    log_in(page, live_server.url, agency_admin.user_id, lands_on=None)
     expect(heading(page, "管理画面")).to_be_visible()
     page.goto(f"{live_server.url}/clients/{company.company_id}")
     expect(heading(page, company.name)).to_be_visible()
@@ -267,5 +237,5 @@ def test_deactivated_account_is_sent_to_login_on_its_next_page(page, open_page, 
     expect(heading(other, "ログイン")).to_be_visible()
     other.goto(live_server.url + "/requests/new")
     expect(other).to_have_url(LOGIN_URL)
-    log_in(other, live_server.url, member.user_id)
+    log_in(other, live_server.url, member.user_id, lands_on=None)
     expect(other.get_by_role("alert")).to_contain_text(LOGIN_FAILED)

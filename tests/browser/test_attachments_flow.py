@@ -3,7 +3,6 @@ come back byte for byte, show as thumbnails when they are images, and stay out o
 another company. Found by visible labels; waits are Playwright's `expect`, never sleeps."""
 from __future__ import annotations
 
-import base64
 import re
 import uuid
 
@@ -11,12 +10,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from chalicelib.models.users import CLIENT_ADMIN
-from tests.browser.test_requests_flow import log_in
-from tests.support.factories import make_client, make_company
+from tests.support.browser import log_in
+from tests.support.factories import PNG, make_client, make_company
 
 pytestmark = pytest.mark.browser
 
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 REQUEST_URL = re.compile(r"/requests/[0-9A-Z]{26}")
 
 

@@ -9,24 +9,17 @@ import pytest
 from playwright.sync_api import expect
 
 from localdev.emulator import FAULTS
-from tests.support.factories import PASSWORD, make_client, make_company
+from tests.support.browser import log_in
+from tests.support.factories import make_client, make_company
 
-
-@pytest.fixture(autouse=True)
-def no_faults_left():
-    FAULTS.clear()
-    yield
-    FAULTS.clear()
+pytestmark = pytest.mark.usefixtures("no_faults")
 
 
 def test_a_request_typed_during_an_outage_is_kept_and_filed_once(page, live_server):
     tag = uuid.uuid4().hex[:6]
     member = make_client(make_company(f"株式会社障害{tag}"))
     title = f"障害中に書いた依頼 {tag}"
-    page.goto(live_server.url + "/login")
-    page.get_by_label("ユーザーID", exact=True).fill(member.user_id)
-    page.get_by_label("パスワード", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
+    log_in(page, live_server.url, member.user_id)
     page.get_by_role("link", name="新規依頼").click()
     page.get_by_label("件名").fill(title)
     page.get_by_label("依頼内容").fill("お知らせ欄の文言を差し替えてください。")
@@ -53,10 +46,7 @@ def test_inline_comments_are_each_stored_once_through_an_outage(page, live_serve
     tag = uuid.uuid4().hex[:6]
     member = make_client(make_company(f"株式会社障害コメント{tag}"))
     request = make_request(member, title=f"コメントの件 {tag}")
-    page.goto(live_server.url + "/login")
-    page.get_by_label("ユーザーID", exact=True).fill(member.user_id)
-    page.get_by_label("パスワード", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
+    log_in(page, live_server.url, member.user_id)  # signed in before the next page is asked for
     page.goto(f"{live_server.url}/requests/{request.request_id}")
     thread = page.get_by_role("region", name="やりとり")
 

@@ -13,17 +13,16 @@ import base64
 import json
 import re
 import struct
-import uuid
 import zlib
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.factories import PASSWORD, make_client, make_company, make_request
+from tests.support.browser import REQUEST_URL, log_in, token
+from tests.support.factories import make_client, make_company, make_request
 
 pytestmark = pytest.mark.browser
 
-REQUEST_URL = re.compile(r"/requests/[0-9A-Z]{26}(\?[^#]*)?(#.*)?$")
 WIDTH, HEIGHT = 200, 120
 SKY = (40, 120, 220)        # x < 100
 CREAM = (250, 240, 200)     # x >= 100
@@ -101,18 +100,6 @@ def test_the_png_helpers_agree():
 
 
 # ---- The pages. ----
-def token() -> str:
-    return uuid.uuid4().hex[:8]
-
-
-def log_in(page: Page, base_url: str, user_id: str) -> None:
-    page.goto(base_url + "/login")
-    page.get_by_label("ユーザーID", exact=True).fill(user_id)
-    page.get_by_label("パスワード", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    expect(page.get_by_role("heading", level=1, name="管理画面")).to_be_visible()
-
-
 def new_request_form(page: Page, base_url: str, tag: str):
     company = make_company(f"株式会社画面メモ{tag}")
     requester = make_client(company, role="client_admin", name=f"依頼 メモ子{tag}")

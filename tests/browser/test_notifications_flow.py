@@ -13,45 +13,19 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from chalicelib.models.users import AGENCY_STAFF, User
-from tests.support.factories import PASSWORD, make_client, make_company
+from tests.support.browser import REQUEST_URL, fill_login, heading, log_in, thread, token
+from tests.support.factories import make_client, make_company
+from tests.support.waits import WAIT_S
 
 pytestmark = pytest.mark.browser
 
-REQUEST_URL = re.compile(r"/requests/[0-9A-Z]{26}(\?[^#]*)?(#.*)?$")
 NO_REPLY = "このメールに返信しても届きません"
 SCREENSHOTS = "/tmp/notif-{}.png"
-MAILBOX_WAIT_S = 10
-
-
-def token() -> str:
-    return uuid.uuid4().hex[:8]
-
-
-def heading(page: Page, name: str):
-    return page.get_by_role("heading", level=1, name=name)
-
-
-def fill_login(page: Page, user_id: str) -> None:
-    expect(heading(page, "ログイン")).to_be_visible()
-    page.get_by_label("ユーザーID", exact=True).fill(user_id)
-    page.get_by_label("パスワード", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-
-
-def log_in(page: Page, base_url: str, user_id: str) -> None:
-    page.goto(base_url + "/login")
-    fill_login(page, user_id)
-    expect(heading(page, "管理画面")).to_be_visible()
-
-
-def thread(page: Page):
-    return page.get_by_role("region", name="やりとり")
 
 
 def add_comment(page: Page, text: str) -> None:
@@ -83,11 +57,12 @@ def field(mail: Locator, term: str) -> Locator:
 
 def mailbox_shows(page: Page, base_url: str, found: Locator, count: int = 1) -> Locator:
     """Open the mailbox, and open it again until ``found`` matches ``count`` mails."""
-    deadline = time.monotonic() + MAILBOX_WAIT_S
+    deadline = time.monotonic() + WAIT_S
     while True:
         page.goto(base_url + "/dev/mail")
         expect(page.get_by_role("heading", level=1, name="ローカルメールボックス")).to_be_visible()
         try:
+            # The page is static: it is looked at for half a second, then loaded again.
             expect(found).to_have_count(count, timeout=500)
             return found
         except AssertionError:

@@ -15,26 +15,16 @@ from playwright.sync_api import Page, expect
 
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN
 from chalicelib.services import pointrules, points
-from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_urgency_flow import axe_violations
-from tests.support.factories import PASSWORD, make_client, make_company, make_request, make_user
+from tests.support.browser import WCAG_21_AA, axe_violations, keep_screenshot, log_in
+from tests.support.factories import make_client, make_company, make_request, make_user
 
 pytestmark = pytest.mark.browser
 
 
-def log_in(page: Page, base_url: str, user_id: str) -> None:
-    page.goto(base_url + "/login")
-    page.get_by_label("ユーザーID", exact=True).fill(user_id)
-    page.get_by_label("パスワード", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    expect(page.get_by_role("heading", level=1, name="管理画面")).to_be_visible()
-
-
 def shot(page: Page, name: str) -> None:
     """Keep the page for review, and hold it to WCAG 2.1 AA as axe-core checks it."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"points-{name}.png"), full_page=True)
-    assert axe_violations(page) == [], name
+    keep_screenshot(page, f"points-{name}")
+    assert axe_violations(page, tags=WCAG_21_AA, impacts=None) == [], name
 
 
 def estimate_panel(page: Page):

@@ -9,49 +9,27 @@ is shared by the whole session).
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN
-from tests.support.factories import PASSWORD, make_client, make_company, make_request
+from tests.support.browser import REQUEST_URL, heading, log_in, thread, token
+from tests.support.factories import make_client, make_company, make_request
 
 pytestmark = pytest.mark.browser
 
 JST = timezone(timedelta(hours=9))
-REQUEST_URL = re.compile(r"/requests/[0-9A-Z]{26}(\?[^#]*)?(#.*)?$")
 MARKUP_MESSAGE = ("HTMLタグやスクリプトタグは入力できません。タグをお送りいただく場合は、"
                   "テキストファイルなどに保存して「添付ファイル」でお送りください。")
 CONFLICT_MESSAGE = "ほかの人が先に変更しました。"
-
-
-def token() -> str:
-    return uuid.uuid4().hex[:8]
-
-
-def heading(page: Page, name: str):
-    return page.get_by_role("heading", level=1, name=name)
-
-
-def log_in(page: Page, base_url: str, user_id: str, password: str = PASSWORD) -> None:
-    page.goto(base_url + "/login")
-    expect(heading(page, "ログイン")).to_be_visible()
-    page.get_by_label("ユーザーID", exact=True).fill(user_id)
-    page.get_by_label("パスワード", exact=True).fill(password)
-    page.get_by_role("button", name="ログイン").click()
-    expect(heading(page, "管理画面")).to_be_visible()
 
 
 def detail(page: Page, term: str):
     """The value (dd) shown beside a label (dt) of the request's summary."""
     return (page.get_by_role("article").locator("dt", has_text=re.compile(f"^{re.escape(term)}$"))
             .locator("xpath=following-sibling::dd[1]"))
-
-
-def thread(page: Page):
-    return page.get_by_role("region", name="やりとり")
 
 
 def request_body(page: Page):

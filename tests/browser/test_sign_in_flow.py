@@ -13,7 +13,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from chalicelib.models.users import CLIENT_ADMIN
+from tests.support.browser import fill_login, heading, log_in
 from tests.support.factories import PASSWORD, make_company, register
+from tests.support.mailbox import line_value, mail_to
 
 pytestmark = pytest.mark.browser
 
@@ -32,18 +34,6 @@ def make_client(make_user):
     return factory
 
 
-def heading(page: Page, name: str):
-    return page.get_by_role("heading", level=1, name=name)
-
-
-def log_in(page: Page, base_url: str, user_id: str, password: str) -> None:
-    page.goto(base_url + "/login")
-    expect(heading(page, "ログイン")).to_be_visible()
-    page.get_by_label("ユーザーID", exact=True).fill(user_id)
-    page.get_by_label("パスワード", exact=True).fill(password)
-    page.get_by_role("button", name="ログイン").click()
-
-
 def change_password(page: Page, current: str, new: str, confirm: str | None = None) -> None:
     page.get_by_label("現在のパスワード", exact=True).fill(current)
     page.get_by_label("新しいパスワード", exact=True).fill(new)
@@ -57,7 +47,7 @@ def account_menu(page: Page):
 
 def test_wrong_password_shows_the_message_and_keeps_the_user_id(page, live_server, make_client):
     user = make_client()
-    log_in(page, live_server.url, user.user_id, "not-the-right-password")
+    log_in(page, live_server.url, user.user_id, "not-the-right-password", lands_on=None)
 
     expect(page.get_by_role("alert")).to_contain_text(LOGIN_FAILED)
     expect(heading(page, "ログイン")).to_be_visible()
@@ -69,13 +59,13 @@ def test_wrong_password_shows_the_message_and_keeps_the_user_id(page, live_serve
 
 
 def test_unknown_user_id_gets_the_same_message(page, live_server):
-    log_in(page, live_server.url, "nosuchuser" + uuid.uuid4().hex[:6], PASSWORD)
+    log_in(page, live_server.url, "nosuchuser" + uuid.uuid4().hex[:6], PASSWORD, lands_on=None)
     expect(page.get_by_role("alert")).to_contain_text(LOGIN_FAILED)
 
 
 def test_first_login_forces_the_password_change_before_anything_else(page, live_server, make_client):
     user = make_client(must_change_password=True)
-    log_in(page, live_server.url, user.user_id, PASSWORD)
+    log_in(page, live_server.url, user.user_id, PASSWORD, lands_on=None)
 
     expect(page).to_have_url(PASSWORD_URL)
     expect(heading(page, "パスワード変更")).to_be_visible()
@@ -103,7 +93,7 @@ def test_first_login_forces_the_password_change_before_anything_else(page, live_
 
 def test_logout_returns_to_login_and_the_dashboard_asks_for_login_again(page, live_server, make_client):
     user = make_client()
-    log_in(page, live_server.url, user.user_id, PASSWORD)
+    log_in(page, live_server.url, user.user_id, PASSWORD, lands_on=None)
     expect(heading(page, "管理画面")).to_be_visible()
 
     account_menu(page).get_by_role("button", name="ログアウト").click()
@@ -121,21 +111,6 @@ def test_logout_returns_to_login_and_the_dashboard_asks_for_login_again(page, li
     expect(page.get_by_label("ユーザーID", exact=True)).to_be_visible()
 
 
-def _guidance_mail_for(address: str) -> dict:
-    from localdev import mailbox
-    for message in mailbox.messages():  # newest first
-        if any(address in recipient for recipient in message["to"]):
-            return message
-    raise AssertionError(f"no mail to {address} in the local mailbox")
-
-
-def _line_value(text: str, prefix: str) -> str:
-    for line in text.splitlines():
-        if line.startswith(prefix):
-            return line[len(prefix):].strip()
-    raise AssertionError(f"no line starting with {prefix!r} in:\n{text}")
-
-
 def test_new_account_from_the_guidance_mail_to_the_dashboard(page, live_server, make_user):
     # The agency registers the first account of a new client company (its client admin); the
     # app sends ログインのご案内 with the user ID, a temporary password and the login URL.
@@ -144,18 +119,15 @@ def test_new_account_from_the_guidance_mail_to_the_dashboard(page, live_server, 
     created = register(make_user(), make_company("株式会社やまだ"), user_id=user_id, name="山田 花子", email=address)
     assert created.user.role == CLIENT_ADMIN and created.mail_sent
 
-    mail = _guidance_mail_for(address)
+    mail = mail_to(address)
     assert "ログインのご案内" in mail["subject"]
-    assert _line_value(mail["text"], "ユーザーID: ") == user_id
-    temporary = _line_value(mail["text"], "仮パスワード: ")
-    login_url = _line_value(mail["text"], "ログインURL: ")
+    assert line_value(mail["text"], "ユーザーID: ") == user_id
+    temporary = line_value(mail["text"], "仮パスワード: ")
+    login_url = line_value(mail["text"], "ログインURL: ")
     assert login_url == live_server.url + "/login"
 
     page.goto(login_url)  # the user follows the link in the mail
-    expect(heading(page, "ログイン")).to_be_visible()
-    page.get_by_label("ユーザーID", exact=True).fill(user_id)
-    page.get_by_label("パスワード", exact=True).fill(temporary)
-    page.get_by_role("button", name="ログイン").click()
+    fill_login(page, user_id, temporary)
 
     expect(page).to_have_url(PASSWORD_URL)
     change_password(page, temporary, NEW_PASSWORD)
@@ -168,15 +140,15 @@ def test_new_account_from_the_guidance_mail_to_the_dashboard(page, live_server, 
 
     # The temporary password worked once: it no longer opens the account.
     account_menu(page).get_by_role("button", name="ログアウト").click()
-    log_in(page, live_server.url, user_id, temporary)
+    log_in(page, live_server.url, user_id, temporary, lands_on=None)
     expect(page.get_by_role("alert")).to_contain_text(LOGIN_FAILED)
-    log_in(page, live_server.url, user_id, NEW_PASSWORD)
+    log_in(page, live_server.url, user_id, NEW_PASSWORD, lands_on=None)
     expect(heading(page, "管理画面")).to_be_visible()
 
 
 def test_dashboard_frame(page, live_server, make_client):
     user = make_client()
-    log_in(page, live_server.url, user.user_id, PASSWORD)
+    log_in(page, live_server.url, user.user_id, PASSWORD, lands_on=None)
     expect(heading(page, "管理画面")).to_be_visible()
 
     expect(page.get_by_role("banner")).to_contain_text(user.name)
@@ -197,7 +169,7 @@ def test_footer_shows_the_phone_number_once_the_agency_sets_it(page, live_server
     settings.save()
     try:
         user = make_client()
-        log_in(page, live_server.url, user.user_id, PASSWORD)
+        log_in(page, live_server.url, user.user_id, PASSWORD, lands_on=None)
         footer = page.get_by_role("contentinfo")
         expect(footer).to_contain_text("電話番号 03-1234-5678")
         expect(footer).to_contain_text("お電話でのご依頼は受け付けておりません")
@@ -230,7 +202,7 @@ def test_login_page_fits_a_phone_without_horizontal_scroll(open_page, live_serve
 def test_dashboard_fits_a_phone_without_horizontal_scroll(open_page, live_server, make_client):
     user = make_client()
     phone = open_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    log_in(phone, live_server.url, user.user_id, PASSWORD)
+    log_in(phone, live_server.url, user.user_id, PASSWORD, lands_on=None)
     expect(heading(phone, "管理画面")).to_be_visible()
     assert _horizontal_overflow(phone) <= 390
 
@@ -246,7 +218,7 @@ def test_pages_load_without_console_errors_or_csp_violations(page, live_server, 
             if response.status >= 400 and "/static/" in response.url else None)
 
     user = make_client(must_change_password=True)
-    log_in(page, live_server.url, user.user_id, PASSWORD)
+    log_in(page, live_server.url, user.user_id, PASSWORD, lands_on=None)
     expect(heading(page, "パスワード変更")).to_be_visible()
     change_password(page, PASSWORD, NEW_PASSWORD)
     expect(heading(page, "管理画面")).to_be_visible()
@@ -258,7 +230,7 @@ def test_pages_load_without_console_errors_or_csp_violations(page, live_server, 
 
 def test_keyboard_focus_is_visible(page, live_server, make_client):
     user = make_client()
-    log_in(page, live_server.url, user.user_id, PASSWORD)
+    log_in(page, live_server.url, user.user_id, PASSWORD, lands_on=None)
     expect(heading(page, "管理画面")).to_be_visible()
     page.keyboard.press("Tab")  # 本文へ移動 (skip link) appears on focus
     skip = page.get_by_role("link", name="本文へ移動")

@@ -8,58 +8,22 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from chalicelib.models.urgency import UrgencySettings
-from chalicelib.services import business_days, urgency
-from tests.browser.conftest import ARTIFACTS, ROOT
-from tests.support.factories import PASSWORD, make_client, make_company, make_user
+from chalicelib.services import urgency
+from tests.support.browser import WCAG_21_AA, axe_violations, heading, keep_screenshot, log_in
+from tests.support.dates import business_days_ahead
+from tests.support.factories import make_client, make_company, make_user
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def no_rules(aws):
-    """The rules are the agency's one item: start from none and leave none behind."""
-    UrgencySettings(*UrgencySettings.KEYS).delete(add_version_condition=False)
-    yield
-    UrgencySettings(*UrgencySettings.KEYS).delete(add_version_condition=False)
-
-
-def heading(page: Page, name: str):
-    return page.get_by_role("heading", level=1, name=name)
-
-
-def log_in(page: Page, base_url: str, user_id: str) -> None:
-    page.goto(base_url + "/login")
-    page.get_by_label("ユーザーID", exact=True).fill(user_id)
-    page.get_by_label("パスワード", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    expect(heading(page, "管理画面")).to_be_visible()
-
-
-def business_days_ahead(count: int) -> date:
-    today = urgency.today_in_japan()
-    day = today
-    while business_days.lead_days(today, day) < count:
-        day += timedelta(days=1)
-    return day
-
-
-def axe_violations(page: Page) -> list[str]:
-    """axe-core's WCAG 2.1 A/AA findings on the page as it is now (rule id and the elements)."""
-    # Evaluated through the DevTools protocol: the page's CSP (script-src 'self') stays as it is.
-    page.evaluate((ROOT / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf-8") + "\n;0")
-    result = page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})")
-    return [f"{v['id']}: {[node['target'] for node in v['nodes']]}" for v in result["violations"]]
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_urgency_rules")]
 
 
 def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"urgency-{name}.png"), full_page=True)
+    keep_screenshot(page, f"urgency-{name}")
 
 
 def test_the_admin_sets_rules_and_closed_days(page, live_server):
@@ -87,7 +51,7 @@ def test_the_admin_sets_rules_and_closed_days(page, live_server):
     expect(page.get_by_role("group", name="条件1").get_by_label("営業日数")).to_have_value("2")
     expect(second.get_by_label("倍率")).to_have_value("2.5")
     expect(page.get_by_role("group", name="休業日1").get_by_label("名称")).to_have_value("年末年始")
-    assert axe_violations(page) == []
+    assert axe_violations(page, tags=WCAG_21_AA, impacts=None) == []
     shot(page, "settings-error")
 
     second.get_by_label("倍率").fill("1.5")
@@ -135,7 +99,7 @@ def test_picking_a_date_on_new_request_shows_the_multiplier(page, live_server):
     # The input points at the hint, so it is read again when the field is focused.
     expect(due).to_have_attribute("aria-describedby", re.compile(r"\bdue_date-urgency\b"))
     expect(page.get_by_text("必ずこの日に対応できるというお約束ではありません。")).to_be_visible()
-    assert axe_violations(page) == []
+    assert axe_violations(page, tags=WCAG_21_AA, impacts=None) == []
     shot(page, "new-request-hint")
 
     due.fill(business_days_ahead(1).isoformat())

@@ -12,15 +12,12 @@ from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, U
 from chalicelib.services import accounts, auth, throttle
 from chalicelib.errors import AuthenticationFailed, Invalid
 from chalicelib.services.throttle import Throttled
-from localdev import mailbox
+from tests.support.accounts import signed_in
 from tests.support.agent import Agent
-from tests.support.factories import PASSWORD, make_company, register
+from tests.support.factories import PASSWORD, give_password, make_company, register
+from tests.support.mailbox import mail_to
 
 NEW_PASSWORD = "sakura-fubuki-2026"
-
-
-def mail_to(address: str) -> dict:
-    return next(m for m in mailbox.messages() if address in m["to"])
 
 
 def temporary_password(address: str) -> str:
@@ -35,12 +32,6 @@ def agency_admin(make_user):
 @pytest.fixture
 def company():
     return make_company("株式会社さくら")
-
-
-def signed_in(client, user: User) -> Agent:
-    agent = Agent(client)
-    agent.login(user.user_id, PASSWORD)
-    return agent
 
 
 # Registration and validation.
@@ -64,8 +55,8 @@ def test_registration_sends_the_login_guidance_and_the_first_login_forces_a_chan
 def test_client_admin_registers_through_the_manual_screens(client, agency_admin, company):
     admin = register(agency_admin, company).user
     admin.update(actions=[User.must_change_password.set(False)])
-    _set_password(admin)
-    web = signed_in(client, admin)
+    give_password(admin)
+    web = signed_in(client, admin, dashboard=False)
     listing = web.text(web.get("/accounts"))
     assert "アカウント一覧" in listing and "新規アカウント登録" in listing
     form = web.text(web.get("/accounts/new"))
@@ -79,15 +70,9 @@ def test_client_admin_registers_through_the_manual_screens(client, agency_admin,
     assert User.find("suzuki01").company_id == company.company_id  # the tenant came from the session
 
 
-def _set_password(user: User, password: str = PASSWORD) -> None:
-    from chalicelib.services import passwords
-    user.update(actions=[User.password_hash.set(passwords.hash_password(password, 4)),
-                         User.must_change_password.set(False)])
-
-
 def test_every_field_error_is_shown_at_once_and_the_input_is_kept(client, agency_admin, company):
     taken = register(agency_admin, company).user
-    web = signed_in(client, agency_admin)
+    web = signed_in(client, agency_admin, dashboard=False)
     web.get(f"/clients/{company.company_id}/accounts/new")
     typed = {"user_id": taken.user_id.upper(), "name": "", "kana": "yamada", "phone": "03-abcd",
              "email": "not-an-address"}
@@ -170,7 +155,7 @@ def test_resending_the_guidance_replaces_the_temporary_password(client, agency_a
 
 def test_edit_records_old_and_new_and_the_agency_sees_the_history(client, agency_admin, company):
     user = register(agency_admin, company, name="旧 名前").user
-    web = signed_in(client, agency_admin)
+    web = signed_in(client, agency_admin, dashboard=False)
     web.get(f"/accounts/{user.user_id}/edit")
     response = web.post(f"/accounts/{user.user_id}/edit", {"name": "新 名前", "kana": "シン ナマエ",
                                                            "phone": user.phone, "email": user.email,
@@ -184,7 +169,7 @@ def test_edit_records_old_and_new_and_the_agency_sees_the_history(client, agency
 def test_the_later_of_two_simultaneous_edits_is_refused(client, agency_admin, company):
     user = register(agency_admin, company).user
     version = User.find(user.user_id).version
-    first, second = signed_in(client, agency_admin), signed_in(client, agency_admin)
+    first, second = signed_in(client, agency_admin, dashboard=False), signed_in(client, agency_admin, dashboard=False)
     fields = {"kana": "ヤマダ", "phone": user.phone, "email": user.email, "version": str(version)}
     first.get(f"/accounts/{user.user_id}/edit")
     second.get(f"/accounts/{user.user_id}/edit")
@@ -198,10 +183,10 @@ def test_the_later_of_two_simultaneous_edits_is_refused(client, agency_admin, co
 
 def test_deactivation_ends_sessions_at_once_and_blocks_login_until_reactivated(client, agency_admin, company):
     user = register(agency_admin, company).user
-    _set_password(user)
-    victim = signed_in(client, user)
+    give_password(user)
+    victim = signed_in(client, user, dashboard=False)
     assert victim.get("/").status_code == 200
-    admin = signed_in(client, agency_admin)
+    admin = signed_in(client, agency_admin, dashboard=False)
     admin.get(f"/accounts/{user.user_id}")
     assert admin.post(f"/accounts/{user.user_id}/deactivate", {}).headers["location"].endswith("deactivated")
     assert victim.get("/").headers["location"] == "/login"
@@ -221,14 +206,14 @@ def test_nobody_deactivates_themselves(client, agency_admin):
 # Password reset by e-mail.
 
 def _reset_link(address: str) -> str:
-    mail = next(m for m in mailbox.messages() if address in m["to"] and "パスワード再設定" in m["subject"])
+    mail = mail_to(address, subject="パスワード再設定")
     return urlsplit(re.search(r"https?://\S+/password/reset/\S+", mail["text"]).group(0)).path
 
 
 def test_password_reset_gives_the_same_answer_and_a_one_time_link(client, agency_admin, company):
     user = register(agency_admin, company).user
-    _set_password(user)
-    other_session = signed_in(client, user)
+    give_password(user)
+    other_session = signed_in(client, user, dashboard=False)
     web = Agent(client)
     web.get("/password/forgot")
     known = web.text(web.post("/password/forgot", {"user_id": user.user_id}))
@@ -259,7 +244,7 @@ def test_reset_links_expire(agency_admin, company):
 
 def test_failures_slow_down_then_lock_and_the_agency_admin_can_unlock(client, agency_admin, company):
     user = register(agency_admin, company).user
-    _set_password(user)
+    give_password(user)
     now = datetime.now(timezone.utc)
     for attempt in range(3):
         with pytest.raises(AuthenticationFailed):
@@ -276,7 +261,7 @@ def test_failures_slow_down_then_lock_and_the_agency_admin_can_unlock(client, ag
     web = Agent(client)
     page = web.text(web.login(user.user_id, PASSWORD))
     assert "ロックされています" in page and web.last.status_code == 429
-    admin = signed_in(client, agency_admin)
+    admin = signed_in(client, agency_admin, dashboard=False)
     detail = admin.text(admin.get(f"/accounts/{user.user_id}"))
     assert "ログインロック中" in detail and "ログイン失敗によるロック" in detail
     admin.post(f"/accounts/{user.user_id}/unlock", {})
@@ -320,7 +305,7 @@ def test_lock_expires_by_itself(make_user):
 # Staff and settings.
 
 def test_agency_admin_registers_staff_and_changes_the_settings(client, agency_admin):
-    web = signed_in(client, agency_admin)
+    web = signed_in(client, agency_admin, dashboard=False)
     web.get("/staff/new")
     response = web.post("/staff", {"user_id": "staffer01", "name": "担当 花子", "kana": "タントウ ハナコ",
                                    "phone": "03-1111-2222", "email": "staffer01@example.com"})

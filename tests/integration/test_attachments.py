@@ -15,22 +15,14 @@ from chalicelib.models.users import CLIENT_ADMIN
 from chalicelib.services import attachments, requests
 from chalicelib.errors import Invalid, NotFound
 from tests.support.agent import Agent
-from tests.support.factories import PASSWORD, make_client, make_company, make_request
+from tests.support.factories import PASSWORD, PNG, make_client, make_company, make_request, upload
+from tests.support.waits import HTTP_TIMEOUT_S
 
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 
 
 @pytest.fixture
 def asker(aws):
     return make_client(make_company("添付の会社"), role=CLIENT_ADMIN)
-
-
-def upload(actor, name: str, data: bytes, content_type: str, request_id: str | None = None) -> str:
-    """What the browser does: ask for a slot, then POST the file straight to S3."""
-    slot = attachments.start_upload(actor, name=name, size=len(data), content_type=content_type, request_id=request_id)
-    response = http.post(slot.url, data=slot.fields, files={"file": (name, data, content_type)}, timeout=10)
-    assert response.status_code in (200, 204), response.text
-    return slot.upload_id
 
 
 def test_the_post_policy_binds_key_type_size_and_expires_within_minutes(asker):
@@ -89,7 +81,7 @@ def test_files_are_attached_when_the_request_is_filed_and_japanese_names_survive
     assert disposition.startswith("attachment;")
     assert unquote(disposition.split("filename*=UTF-8''")[1]) == "修正指示書 v2.txt"
     assert int(query["X-Amz-Expires"][0]) <= 300
-    downloaded = http.get(location, timeout=10)
+    downloaded = http.get(location, timeout=HTTP_TIMEOUT_S)
     assert downloaded.content == data  # the same bytes come back
     assert downloaded.headers["Content-Disposition"].startswith("attachment;")
 
@@ -104,7 +96,7 @@ def test_images_get_an_inline_preview_and_nothing_else_does(client, asker):
     preview = web.get(f"/requests/{created.request_id}/files/{files['logo.png'].attachment_id}/preview")
     assert preview.status_code == 303
     assert parse_qs(urlsplit(preview.headers["location"]).query)["response-content-disposition"][0].startswith("inline;")
-    assert http.get(preview.headers["location"], timeout=10).content == PNG
+    assert http.get(preview.headers["location"], timeout=HTTP_TIMEOUT_S).content == PNG
     svg = web.get(f"/requests/{created.request_id}/files/{files['icon.svg'].attachment_id}/preview")
     assert svg.status_code == 404  # SVG can carry script: never rendered in the site's origin
     download = web.get(f"/requests/{created.request_id}/files/{files['icon.svg'].attachment_id}")
@@ -117,7 +109,7 @@ def test_a_file_never_uploaded_or_of_another_size_is_refused_and_nothing_is_file
         make_request(asker, upload_ids=[slot.upload_id])
     assert "アップロードが終わっていない" in refused.value.errors["attachments"]
     liar = attachments.start_upload(asker, name="short.txt", size=10, content_type="text/plain")
-    http.post(liar.url, data=liar.fields, files={"file": ("short.txt", b"12345", "text/plain")}, timeout=10)
+    http.post(liar.url, data=liar.fields, files={"file": ("short.txt", b"12345", "text/plain")}, timeout=HTTP_TIMEOUT_S)
     with pytest.raises(Invalid):  # moto accepted 5 bytes where 10 were announced; the app does not
         make_request(asker, upload_ids=[liar.upload_id])
     assert sum(len(g) for _, g in requests.client_dashboard(asker)) == 0
@@ -192,12 +184,12 @@ def test_the_emulated_bucket_answers_cors_as_its_rules_say(aws):
     rules = boto3.client("s3").get_bucket_cors(Bucket=aws.bucket)["CORSRules"]
     site = rules[0]["AllowedOrigins"][0]  # the site origin the bucket was provisioned for
     url = f"{os.environ['AWS_ENDPOINT_URL']}/{aws.bucket}"
-    allowed = http.options(url, headers={"Origin": site, "Access-Control-Request-Method": "POST"}, timeout=10)
+    allowed = http.options(url, headers={"Origin": site, "Access-Control-Request-Method": "POST"}, timeout=HTTP_TIMEOUT_S)
     assert allowed.status_code == 200 and allowed.headers["Access-Control-Allow-Origin"] == site
     refused = http.options(url, headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
-                           timeout=10)
+                           timeout=HTTP_TIMEOUT_S)
     assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused.headers
-    plain = http.get(url, headers={"Origin": "https://evil.example"}, timeout=10)
+    plain = http.get(url, headers={"Origin": "https://evil.example"}, timeout=HTTP_TIMEOUT_S)
     assert "Access-Control-Allow-Origin" not in plain.headers
 
 
@@ -205,7 +197,7 @@ def test_a_screen_memo_keeps_its_notes_and_drawing_with_the_image(asker):
     drawing = json.dumps({"pins": [{"x": 10, "y": 20, "note": "ここを赤に"}], "shapes": []})
     slot = attachments.start_upload(asker, name="画面メモ.png", size=len(PNG), content_type="image/png", kind="memo",
                                     notes=["ここを赤に", "ロゴを 大きく"], annotations=drawing)
-    http.post(slot.url, data=slot.fields, files={"file": ("画面メモ.png", PNG, "image/png")}, timeout=10)
+    http.post(slot.url, data=slot.fields, files={"file": ("画面メモ.png", PNG, "image/png")}, timeout=HTTP_TIMEOUT_S)
     created = make_request(asker, upload_ids=[slot.upload_id])
     memo = requests.view_request(asker, created.request_id).files[0]
     assert memo.attachment_kind == "memo" and memo.notes == ["ここを赤に", "ロゴを 大きく"]

@@ -44,7 +44,7 @@ def agent(client, member):
 def _send(agent, action: str, typed: dict, page=None):
     """Submit the form for ``action`` on ``page`` (default: the last page) as a browser does:
     its hidden fields (CSRF token, the one-time submission key) with what the user typed."""
-    from tests.security.pages import forms
+    from tests.support.pages import forms
     form = next(f for f in forms(agent.text(page or agent.last)) if f.action == action)
     data = {name: value for name, value in form.data()}
     data.update(typed)

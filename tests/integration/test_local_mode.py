@@ -15,8 +15,9 @@ from pathlib import Path
 import requests
 from chalice.local import ChaliceRequestHandler
 
-from tests.conftest import ROOT, unique_id
-from tests.support.factories import make_company, register
+from tests.support.factories import make_company, register, unique_id
+from tests.support.paths import ROOT
+from tests.support.waits import HTTP_TIMEOUT_S, WAIT_S
 
 NEW_PASSWORD = "kaede-momiji-aki-2026"
 
@@ -28,7 +29,7 @@ def _csrf(html: str) -> str:
 def test_mailbox_lists_sent_mail_as_json_and_html(live_server, make_user):
     user_id = unique_id("mail")
     register(make_user(), make_company(), user_id=user_id, name="佐藤 一郎")
-    mails = requests.get(f"{live_server.url}/dev/mail.json", timeout=10).json()
+    mails = requests.get(f"{live_server.url}/dev/mail.json", timeout=HTTP_TIMEOUT_S).json()
     mail = next(m for m in mails if f"{user_id}@example.com" in m["to"])
     assert {"from", "to", "subject", "text", "html", "sent_at"} <= set(mail)
     assert mail["subject"].endswith("ログインのご案内")
@@ -37,9 +38,9 @@ def test_mailbox_lists_sent_mail_as_json_and_html(live_server, make_user):
     assert "返信はできません" in mail["text"]
     later_id = unique_id("mail")
     register(make_user(), make_company(), user_id=later_id, name="佐藤 二郎")
-    order = [m["to"][0] for m in requests.get(f"{live_server.url}/dev/mail.json", timeout=10).json()]
+    order = [m["to"][0] for m in requests.get(f"{live_server.url}/dev/mail.json", timeout=HTTP_TIMEOUT_S).json()]
     assert order.index(f"{later_id}@example.com") < order.index(f"{user_id}@example.com")  # newest first
-    page = requests.get(f"{live_server.url}/dev/mail", timeout=10).text
+    page = requests.get(f"{live_server.url}/dev/mail", timeout=HTTP_TIMEOUT_S).text
     assert "ローカルメールボックス" in page and user_id in page
     # Sender, recipients, subject and both bodies: the text one as it reads, the HTML one rendered
     # (in a sandboxed frame, scripts off) and as source.
@@ -59,23 +60,23 @@ def test_sign_in_over_real_http_with_browser_headers(live_server, make_user):
     from tests.support.factories import PASSWORD
     user = make_user()
     session = requests.Session()
-    html = session.get(f"{live_server.url}/login", timeout=10).text
-    response = session.post(f"{live_server.url}/login", timeout=10, allow_redirects=False, data={
+    html = session.get(f"{live_server.url}/login", timeout=HTTP_TIMEOUT_S).text
+    response = session.post(f"{live_server.url}/login", timeout=HTTP_TIMEOUT_S, allow_redirects=False, data={
         "user_id": user.user_id, "password": PASSWORD, "csrf_token": _csrf(html), "next": "/"},
         headers={"Origin": live_server.url, "Sec-Fetch-Site": "same-origin"})
     assert response.status_code == 303
-    assert user.name in session.get(f"{live_server.url}/", timeout=10).text
+    assert user.name in session.get(f"{live_server.url}/", timeout=HTTP_TIMEOUT_S).text
 
 
 def test_keep_alive_requests_are_not_delayed_by_nagle(live_server):
     """Nagle's algorithm with delayed ACKs adds ~40 ms to each keep-alive response."""
     assert ChaliceRequestHandler.disable_nagle_algorithm is True
     session = requests.Session()
-    session.get(f"{live_server.url}/login", timeout=10)
+    session.get(f"{live_server.url}/login", timeout=HTTP_TIMEOUT_S)
     timings = []
     for _ in range(15):
         started = time.perf_counter()
-        session.get(f"{live_server.url}/login", timeout=10)
+        session.get(f"{live_server.url}/login", timeout=HTTP_TIMEOUT_S)
         timings.append(time.perf_counter() - started)
     assert statistics.median(timings) < 0.035, timings
 
@@ -112,15 +113,15 @@ class RunningServer:
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGINT)
-        code = self.process.wait(timeout=30)
+        code = self.process.wait(timeout=WAIT_S)
         self.output.extend(self.process.stdout.readlines())
         return code
 
 
 def _login(url: str, user_id: str, password: str) -> requests.Response:
     session = requests.Session()
-    html = session.get(f"{url}/login", timeout=10).text
-    return session.post(f"{url}/login", allow_redirects=False, timeout=10, data={
+    html = session.get(f"{url}/login", timeout=HTTP_TIMEOUT_S).text
+    return session.post(f"{url}/login", allow_redirects=False, timeout=HTTP_TIMEOUT_S, data={
         "user_id": user_id, "password": password, "csrf_token": _csrf(html), "next": "/"}), session
 
 
@@ -130,12 +131,12 @@ def test_make_run_server_creates_the_admin_keeps_data_and_frees_the_port(tmp_pat
     try:
         assert first.printed("ユーザーID:") == admin_id
         temporary = first.printed("仮パスワード:")
-        mails = requests.get(f"{first.url}/dev/mail.json", timeout=10).json()
+        mails = requests.get(f"{first.url}/dev/mail.json", timeout=HTTP_TIMEOUT_S).json()
         assert any(temporary in m["text"] and f"{admin_id}@example.com" in m["to"] for m in mails)
         response, session = _login(first.url, admin_id, temporary)
         assert response.headers["location"] == "/password"
-        html = session.get(f"{first.url}/password", timeout=10).text
-        changed = session.post(f"{first.url}/password", allow_redirects=False, timeout=10, data={
+        html = session.get(f"{first.url}/password", timeout=HTTP_TIMEOUT_S).text
+        changed = session.post(f"{first.url}/password", allow_redirects=False, timeout=HTTP_TIMEOUT_S, data={
             "current_password": temporary, "new_password": NEW_PASSWORD,
             "new_password_confirm": NEW_PASSWORD, "csrf_token": _csrf(html)})
         assert changed.status_code == 303
@@ -150,7 +151,7 @@ def test_make_run_server_creates_the_admin_keeps_data_and_frees_the_port(tmp_pat
         assert any("exists already" in line for line in second.output)
         response, _ = _login(second.url, admin_id, NEW_PASSWORD)
         assert response.headers["location"] == "/"  # the changed password survived the restart
-        mails = requests.get(f"{second.url}/dev/mail.json", timeout=10).json()
+        mails = requests.get(f"{second.url}/dev/mail.json", timeout=HTTP_TIMEOUT_S).json()
         assert any(f"{admin_id}@example.com" in m["to"] for m in mails)  # and so did the mailbox
     finally:
         assert second.stop() == 0

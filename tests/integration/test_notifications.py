@@ -21,15 +21,10 @@ from chalicelib.services.clock import utcnow
 from chalicelib.errors import Conflict
 from localdev import mailbox
 from localdev.emulator import FAULTS
-from tests.support.agent import Agent
-from tests.support.factories import PASSWORD, make_client, make_company, make_request, make_user
+from tests.support.accounts import signed_in
+from tests.support.factories import make_client, make_company, make_request, make_user
 
-
-@pytest.fixture(autouse=True)
-def no_faults():
-    FAULTS.clear()
-    yield
-    FAULTS.clear()
+pytestmark = pytest.mark.usefixtures("no_faults")
 
 
 @pytest.fixture
@@ -80,12 +75,6 @@ def file_request(world, **overrides):
     return make_request(world["requester"], title=f"トップページの文言 {uuid.uuid4().hex[:6]}",
                         body="お知らせの文言を「営業時間のご案内」に変えてください。",
                         participant_ids=[world["participant"].user_id], **overrides)
-
-
-def signed_in(client, user) -> Agent:
-    agent = Agent(client)
-    agent.login(user.user_id, PASSWORD)
-    return agent
 
 
 # Who is told ----------------------------------------------------------------------------------
@@ -178,7 +167,7 @@ def test_a_deactivated_participant_is_not_told(world):
 
 def test_a_participant_can_turn_off_mail_for_requests_they_only_follow(client, world):
     request = file_request(world)
-    agent = signed_in(client, world["participant"])
+    agent = signed_in(client, world["participant"], dashboard=False)
     page = agent.text(agent.get("/account/mail"))
     assert "依頼関係者になっている依頼のメールも受け取る" in page and "checked" in page
     response = agent.post("/account/mail", {})  # the box unticked
@@ -198,7 +187,7 @@ def test_a_participant_can_turn_off_mail_for_requests_they_only_follow(client, w
 
 
 def test_staff_can_turn_off_mail_about_requests_nobody_is_assigned_to(client, world):
-    agent = signed_in(client, world["staff2"])
+    agent = signed_in(client, world["staff2"], dashboard=False)
     assert "新規依頼と、担当者が決まっていない依頼へのコメントのメールを受け取る" in agent.text(agent.get("/account/mail"))
     response = agent.post("/account/mail", {})
     assert response.status_code == 303, agent.text(response)[:500]
@@ -297,10 +286,10 @@ def test_a_failing_ses_is_retried_with_backoff_then_shown_to_the_agency(client, 
     assert mails_about(request) == []
 
     # The agency sees it on the request and sends it again once SES works; the client sees nothing.
-    agent = signed_in(client, world["staff"])
+    agent = signed_in(client, world["staff"], dashboard=False)
     page = agent.text(agent.get(f"/requests/{request.request_id}"))
     assert "送信できなかったメールがあります" in page and "AccountSendingPausedException" in page
-    client_page = signed_in(client, world["requester"])
+    client_page = signed_in(client, world["requester"], dashboard=False)
     shown = client_page.text(client_page.get(f"/requests/{request.request_id}"))
     assert 'id="mail-title"' not in shown and "AccountSendingPausedException" not in shown
 
@@ -347,7 +336,7 @@ def test_a_bounce_stops_mail_to_the_address_visibly_until_the_agency_resumes_it(
     assert response.payload == [participant.email]
     assert MailSuppression.find(participant.email).reason == "bounce"
 
-    agent = signed_in(client, admin)
+    agent = signed_in(client, admin, dashboard=False)
     account_page = agent.text(agent.get(f"/accounts/{participant.user_id}"))
     assert "停止中" in account_page and "550 5.1.1 user unknown" in account_page
 

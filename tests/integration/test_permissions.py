@@ -10,8 +10,9 @@ import pytest
 
 from chalicelib.models.users import AGENCY_STAFF
 from chalicelib.services import points, requests
+from tests.support.accounts import anonymous, signed_in
 from tests.support.agent import Agent
-from tests.support.factories import PASSWORD, make_company, make_user, register
+from tests.support.factories import PNG, give_password, make_company, make_user, register, upload
 
 ROLES = ("anonymous", "agency_admin", "agency_staff", "client_admin", "client_member")
 OK, DENIED, HIDDEN, LOGIN = "ok", 403, 404, "login"
@@ -116,11 +117,11 @@ def world(aws):
         admin = register(agency_admin, company).user
         member = register(agency_admin, company).user
         for user in (admin, member):
-            _give_password(user)
+            give_password(user)
         people[f"client_admin_{label}"], people[f"client_member_{label}"] = admin, member
         # What the routes act on: nobody signs in as it, so deactivating it spoils no later case.
         people[f"target_{label}"] = register(agency_admin, company).user
-        image = _uploaded_image(member)
+        image = upload(member, "画面.png", PNG, "image/png")
         people[f"request_{label}"] = requests.create_request(
             member, requests.RequestForm(title=f"{company.name}の件名", body="内容", upload_ids=[image]))
         people[f"file_{label}"] = requests.view_request(member, people[f"request_{label}"].request_id).files[0]
@@ -130,26 +131,6 @@ def world(aws):
     people["client_admin"], people["client_member"] = people["client_admin_a"], people["client_member_a"]
     people["menu_item"] = points.add_menu_item(agency_admin, points.MenuForm(category="分類", name="作業", points="1"))
     return {"people": people, "company_a": company_a, "company_b": company_b}
-
-
-def _uploaded_image(user) -> str:
-    """An image uploaded the way the browser does it, ready to attach."""
-    import base64
-
-    import requests as http
-
-    from chalicelib.services import attachments
-    png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
-    slot = attachments.start_upload(user, name="画面.png", size=len(png), content_type="image/png")
-    http.post(slot.url, data=slot.fields, files={"file": ("画面.png", png, "image/png")}, timeout=10)
-    return slot.upload_id
-
-
-def _give_password(user):
-    from chalicelib.models.users import User
-    from chalicelib.services import passwords
-    user.update(actions=[User.password_hash.set(passwords.hash_password(PASSWORD, 4)),
-                         User.must_change_password.set(False)])
 
 
 def _api_call(agent: Agent, method: str, path: str):
@@ -220,12 +201,7 @@ def test_route_answers_each_role_as_the_table_says(client, world, role, method, 
             .replace("{item_id}", people["menu_item"].item_id)
             # the mail the agency admin got about the new request (already sent: re-sending is refused)
             .replace("{event_id}", request.request_id).replace("{recipient_id}", people["agency_admin"].user_id))
-    agent = Agent(client)
-    if role == "anonymous":
-        agent.get("/login")
-    else:
-        agent.login(people[role].user_id, PASSWORD)
-        agent.get("/")
+    agent = anonymous(client) if role == "anonymous" else signed_in(client, people[role])
     api = path.startswith("/api/")
     if api:
         response = _api_call(agent, method, path)

@@ -20,8 +20,8 @@ from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN
 from chalicelib.services import pointrules as r
 from chalicelib.services import points, requests, workflow
 from chalicelib.errors import Conflict, Invalid, NotFound
-from tests.support.agent import Agent
-from tests.support.factories import PASSWORD, make_client, make_company, make_request, make_user
+from tests.support.accounts import signed_in
+from tests.support.factories import make_client, make_company, make_request, make_user
 
 JST = timezone(timedelta(hours=9))
 
@@ -60,13 +60,6 @@ def menu_item(admin):
 def plain(page: str) -> str:
     """The page's text as people read it (tags removed, spaces collapsed)."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
-
-
-def signed_in(client, user) -> Agent:
-    agent = Agent(client)
-    agent.login(user.user_id, PASSWORD)
-    agent.get("/")
-    return agent
 
 
 def monthly_contract(admin, company, *, points_text="10", approval=False, **extra):
@@ -524,7 +517,7 @@ def test_without_required_approval_work_goes_on_but_a_returned_estimate_is_not_c
 
 def test_points_pages_cost_the_same_at_few_and_many_ledger_entries(client, admin, staff):
     """A page's DynamoDB calls do not grow with the ledger (no scan; fixed queries and gets)."""
-    from tests.integration.test_bounded_cost import DynamoDBCalls
+    from tests.support.volume import DynamoDBCalls
 
     counts = {}
     for size in (3, 60):

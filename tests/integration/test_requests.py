@@ -14,8 +14,8 @@ from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN
 from chalicelib.services import requests, workflow
 from chalicelib.errors import Invalid
 from chalicelib.web.openapi import DOCUMENT
-from tests.support.agent import Agent
-from tests.support.factories import PASSWORD, make_client, make_company, make_request, make_user
+from tests.support.accounts import signed_in
+from tests.support.factories import make_client, make_company, make_request, make_user
 
 
 @pytest.fixture
@@ -36,13 +36,6 @@ def member(company):
 @pytest.fixture
 def staff():
     return make_user(role=AGENCY_STAFF, name="担当 太郎")
-
-
-def signed_in(client, user) -> Agent:
-    agent = Agent(client)
-    agent.login(user.user_id, PASSWORD)
-    agent.get("/")
-    return agent
 
 
 def revision_on(page: str) -> str:

@@ -11,21 +11,16 @@ import pytest
 
 from chalicelib.models.urgency import UrgencySettings
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN
-from chalicelib.services import business_days, urgency
+from chalicelib.services import urgency
 from chalicelib.services.urgency import Urgency
 from chalicelib.web.openapi import DOCUMENT
+from tests.support.accounts import signed_in
 from tests.support.agent import Agent
-from tests.support.factories import PASSWORD, make_client, make_company, make_user
+from tests.support.dates import business_days_ahead
+from tests.support.factories import make_client, make_company, make_user
 
 D = date.fromisoformat
-
-
-@pytest.fixture(autouse=True)
-def no_rules(aws):
-    """Each test starts from an agency that has set nothing (the item is the agency's only one)."""
-    UrgencySettings(*UrgencySettings.KEYS).delete(add_version_condition=False)
-    yield
-    UrgencySettings(*UrgencySettings.KEYS).delete(add_version_condition=False)
+pytestmark = pytest.mark.usefixtures("no_urgency_rules")  # each test starts from an agency that set nothing
 
 
 @pytest.fixture
@@ -36,13 +31,6 @@ def admin():
 @pytest.fixture
 def requester():
     return make_client(make_company("株式会社はやて"), role=CLIENT_ADMIN, name="早手 花子")
-
-
-def signed_in(client, user) -> Agent:
-    agent = Agent(client)
-    agent.login(user.user_id, PASSWORD)
-    agent.get("/")
-    return agent
 
 
 def save(agent: Agent, fields: dict, *, version: str | None = None):
@@ -226,24 +214,16 @@ def _ask(agent: Agent, due: str):
     return agent.client.http.get(f"/api/urgency?due={due}", headers=agent._headers())
 
 
-def _business_days_ahead(count: int) -> date:
-    today = urgency.today_in_japan()
-    day = today
-    while business_days.lead_days(today, day) < count:
-        day += timedelta(days=1)
-    return day
-
-
 def test_the_hint_names_the_lead_time_and_the_multiplier(client, admin, requester):
     set_rules(admin, [("2", "2.0"), ("5", "1.5")])
     agent = signed_in(client, requester)
-    three = _business_days_ahead(3)
+    three = business_days_ahead(3)
     body = _check(_ask(agent, three.isoformat()))
     assert body == {"due": three.isoformat(), "lead_days": 3, "multiplier": "1.5", "label": "特急(5営業日以内) ×1.5",
                     "message": "公開希望日まで3営業日: 特急料金 ×1.5 が適用されます"}
-    slashes = _check(_ask(agent, _business_days_ahead(1).isoformat().replace("-", "/")))
+    slashes = _check(_ask(agent, business_days_ahead(1).isoformat().replace("-", "/")))
     assert slashes["lead_days"] == 1 and slashes["multiplier"] == "2.0"
-    far = _check(_ask(agent, _business_days_ahead(8).isoformat()))
+    far = _check(_ask(agent, business_days_ahead(8).isoformat()))
     assert far["label"] == "" and far["multiplier"] == "1.0"
     assert far["message"] == "公開希望日まで8営業日: 特急料金はかかりません"
 
@@ -268,7 +248,7 @@ def test_a_refused_new_request_form_shows_the_hint_without_javascript(client, ad
     set_rules(admin, [("2", "2.0")])
     agent = signed_in(client, requester)
     agent.get("/requests/new")
-    due = _business_days_ahead(2).isoformat()
+    due = business_days_ahead(2).isoformat()
     page = agent.text(agent.post("/requests", {"due_date": due, "title": "", "body": "本文"}))
     assert re.search(r'<p class="urgency-hint is-applied" id="due_date-urgency" aria-live="polite">'
                      r'公開希望日まで2営業日: 特急料金 ×2.0 が適用されます</p>', page)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.accounts import anonymous, signed_in
 from tests.support.agent import Agent
-from tests.support.factories import PASSWORD
-from tests.support.walk import SIGNED_IN_ROLES, STATE_CHANGING, all_routes, build_world, fill  # noqa: F401
+from tests.support.walk import build_world
 
 
 @pytest.fixture(scope="session")
@@ -22,11 +22,5 @@ def world(aws):
 def sign_in(client, world):
     """Factory: an Agent signed in as ``role`` (or anonymous, with the login page's CSRF cookie)."""
     def agent(role: str) -> Agent:
-        user_agent = Agent(client)
-        if role == "anonymous":
-            user_agent.get("/login")
-        else:
-            user_agent.login(world["people"][role].user_id, PASSWORD)
-            user_agent.get("/")
-        return user_agent
+        return anonymous(client) if role == "anonymous" else signed_in(client, world["people"][role])
     return agent

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from contextlib import contextmanager
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support.walk import SIGNED_IN_ROLES, all_routes, fill
-from tests.security.pages import field_values, forms
+from tests.support.pages import field_values, forms
+from tests.support.walk import SIGNED_IN_ROLES, agency_settings_kept, get_pages, submit
 
 XSS = [
     '<script>alert("xss")</script>',
@@ -45,44 +44,6 @@ def _filler(name: str) -> str:
     return FILLERS.get(name, "テスト")
 
 
-@contextmanager
-def _agency_settings_kept():
-    """The walk may save the agency's settings; every later test expects them as they were."""
-    from chalicelib.models.agency import AgencySettings
-    before = AgencySettings.load()
-    try:
-        yield
-    finally:
-        now = AgencySettings.load()
-        now.name, now.phone, now.mail_sender_name = before.name, before.phone, before.mail_sender_name
-        now.save()
-
-
-def _get_pages(app, agent, ids):
-    """Every HTML page the agent can open, by path."""
-    pages = {}
-    for method, route in all_routes(app):
-        if method != "GET" or route.startswith(("/api/", "/static/")) or "/files/" in route:
-            continue
-        path = fill(route, ids)
-        response = agent.get(path)
-        if response.status_code == 200 and response.headers.get("content-type", "").startswith("text/html"):
-            pages[path] = agent.text(response)
-    return pages
-
-
-def _submit(agent, page_path: str, form, values: dict[str, str]):
-    agent.get(page_path)  # a fresh form: its token, its revision
-    current = next(f for f in forms(agent.text(agent.last)) if f.action == form.action)
-    data = [(name, values.get(name, value)) for name, value in current.data()]
-    body = urlencode(data)
-    headers = agent._headers({"Content-Type": "application/x-www-form-urlencoded"})
-    response = agent.client.http.post(form.action or page_path, body=body, headers=headers)
-    agent._remember(response)
-    agent.last = response
-    return response
-
-
 def _shown_raw(html: str, payload: str) -> bool:
     """True if the payload reached the page as markup rather than as text."""
     return any(char in payload for char in "<>\"'") and payload in html
@@ -93,8 +54,8 @@ def test_every_text_field_of_every_form_shows_payloads_escaped(app, sign_in, wor
     agent = sign_in(role)
     ids = world["ids"]
     problems, tried, stored = [], 0, 0
-    with _agency_settings_kept():
-        pages = _get_pages(app, agent, ids)
+    with agency_settings_kept():
+        pages = get_pages(app, agent, ids)
         assert len(pages) >= 3
         targets = {}
         for path, html in pages.items():
@@ -107,7 +68,7 @@ def test_every_text_field_of_every_form_shows_payloads_escaped(app, sign_in, wor
                 for payload in WALK:
                     values = {other: _filler(other) for other in names if other != name and not _has_value(form, other)}
                     values[name] = payload
-                    response = _submit(agent, path, form, values)
+                    response = submit(agent, path, form, values)
                     tried += 1
                     where = (role, action, name, payload, response.status_code)
                     if response.status_code >= 500:

@@ -91,18 +91,18 @@ LONG = "長" * 20_000  # past every field's limit, yet under the body limit (abo
 def test_very_long_text_fields_get_a_message_at_the_field(app, sign_in, world, role):
     """Every text field of every form on the pages the role can open, sent 20,000 characters long:
     a 4xx that names the field (or a sign-in refusal), the text kept, never a 500 or a silent cut."""
-    from tests.security.test_injection import _agency_settings_kept, _get_pages, _submit
-    from tests.security.pages import forms
+    from tests.support.pages import forms
+    from tests.support.walk import agency_settings_kept, get_pages, submit
 
     agent = sign_in(role)
     wrong, tried = [], 0
-    with _agency_settings_kept():
-        for path, html in _get_pages(app, agent, world["ids"]).items():
+    with agency_settings_kept():
+        for path, html in get_pages(app, agent, world["ids"]).items():
             for form in forms(html):
                 if form.method != "post" or form.action in ("/logout",):
                     continue
                 for name in form.text_fields:
-                    response = _submit(agent, path, form, {name: LONG})
+                    response = submit(agent, path, form, {name: LONG})
                     tried += 1
                     shown = agent.text(response)
                     at_field = f'id="{name}-error"' in shown or 'role="alert"' in shown

@@ -12,8 +12,10 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from chalicelib.models.sessions import Session
+from tests.support.accounts import signed_in
 from tests.support.agent import Agent
 from tests.support.factories import PASSWORD
+from tests.support.mailbox import mail_to
 
 NEW_PASSWORD = "a-brand-new-passphrase-42"
 
@@ -36,13 +38,6 @@ def _replay(client, cookie: str) -> Agent:
     return thief
 
 
-def _signed_in(client, user) -> Agent:
-    agent = Agent(client)
-    agent.login(user.user_id, PASSWORD)
-    assert agent.get("/").status_code == 200
-    return agent
-
-
 def test_login_and_password_change_issue_new_session_tokens(client, make_user):
     """Threat: session fixation, a token known before a login or a privilege change stays valid."""
     user = make_user()
@@ -63,7 +58,7 @@ def test_login_and_password_change_issue_new_session_tokens(client, make_user):
 def test_logout_ends_the_session_for_every_holder_of_the_cookie(client, make_user):
     """Threat: a copied cookie still working after the user logged out (shared computer)."""
     user = make_user()
-    agent = _signed_in(client, user)
+    agent = signed_in(client, user)
     cookie = agent.cookies["irai_session"]
     agent.post("/logout", {})
     assert "irai_session" not in agent.cookies  # the browser is told to forget it
@@ -75,7 +70,7 @@ def test_logout_ends_the_session_for_every_holder_of_the_cookie(client, make_use
 def test_an_idle_session_ends_after_the_idle_timeout_and_says_so(client, make_user):
     """Threat: a session left open on an unattended computer used hours later."""
     user = make_user()
-    kept, idle = _signed_in(client, user), _signed_in(client, user)
+    kept, idle = signed_in(client, user), signed_in(client, user)
     _age(kept, minutes=118)
     assert kept.get("/").status_code == 200  # still inside the 120 minutes
     _age(idle, minutes=121)
@@ -88,7 +83,7 @@ def test_an_idle_session_ends_after_the_idle_timeout_and_says_so(client, make_us
 def test_an_active_session_still_ends_at_the_absolute_timeout(client, make_user):
     """Threat: a stolen cookie kept alive forever by a script that touches a page every minute."""
     user = make_user()
-    agent = _signed_in(client, user)
+    agent = signed_in(client, user)
     session = _stored(agent)
     session.update(actions=[Session.absolute_expires_at.set(datetime.now(timezone.utc) - timedelta(seconds=1))])
     response = agent.get("/requests")
@@ -98,7 +93,7 @@ def test_an_active_session_still_ends_at_the_absolute_timeout(client, make_user)
 def test_password_change_ends_the_other_sessions_only(client, make_user):
     """Threat: someone who learnt the old password stays signed in after the owner changes it."""
     user = make_user()
-    mine, other = _signed_in(client, user), _signed_in(client, user)
+    mine, other = signed_in(client, user), signed_in(client, user)
     mine.get("/password")
     response = mine.post("/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD,
                                        "new_password_confirm": NEW_PASSWORD})
@@ -111,14 +106,12 @@ def test_password_change_ends_the_other_sessions_only(client, make_user):
 
 def test_password_reset_ends_every_session(client, make_user):
     """Threat: the person who took over an account keeps it after the owner resets the password."""
-    from localdev import mailbox
-
     user = make_user()
-    intruder = _signed_in(client, user)
+    intruder = signed_in(client, user)
     owner = Agent(client)
     owner.get("/password/forgot")
     owner.post("/password/forgot", {"user_id": user.user_id})
-    link = next(m for m in mailbox.messages() if user.email in m["to"])
+    link = mail_to(user.email)
     path = re.search(r"/password/reset/[A-Za-z0-9_-]+", link["text"]).group(0)
     owner.get(path)
     done = owner.post(path, {"new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD})
@@ -133,8 +126,8 @@ def test_deactivation_ends_the_accounts_sessions(client, make_user, aws):
     company = make_company()
     admin = make_client(company, role="client_admin")
     member = make_client(company)
-    leaver = _signed_in(client, member)
-    manager = _signed_in(client, admin)
+    leaver = signed_in(client, member)
+    manager = signed_in(client, admin)
     manager.get(f"/accounts/{member.user_id}")
     assert manager.post(f"/accounts/{member.user_id}/deactivate", {}).status_code == 303
     assert leaver.get("/").headers["location"].startswith("/login")

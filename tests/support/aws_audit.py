@@ -18,14 +18,13 @@ import os
 import sys
 import threading
 from dataclasses import dataclass, field
-from email import message_from_bytes
 from email.utils import parseaddr
 from fnmatch import fnmatchcase
 from pathlib import Path
 
 import botocore.session
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
 # The Lambda's code. ops/ commands run with an operator's credentials, not the function's role
 # (what they do through chalicelib/ is still checked).
 APP_CODE = (str(ROOT / "app.py"), str(ROOT / "chalicelib") + os.sep)
@@ -312,14 +311,18 @@ def problems(session, operations=None) -> list[str]:
     return found
 
 
-def pytest_sessionfinish(session, exitstatus):
-    found = problems(session)
+def report(session, found: list[str], summary: str) -> None:
+    """End of a session's check: fail the run on a finding; print the summary and each finding."""
     if found:
         session.exitstatus = 1
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        kinds = sorted({" ".join(filter(None, (o.service, o.name, o.detail))) for o in RECORDER.operations})
-        reporter.write_line(f"AWS operations by the app ({len(kinds)} kinds: {', '.join(kinds)}); "
-                            f"IAM policy check: {'FAILED' if found else 'ok'}", red=bool(found))
+        reporter.write_line(f"{summary}: {'FAILED' if found else 'ok'}", red=bool(found))
         for line in found:
             reporter.write_line("  " + line, red=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    kinds = sorted({" ".join(filter(None, (o.service, o.name, o.detail))) for o in RECORDER.operations})
+    report(session, problems(session),
+           f"AWS operations by the app ({len(kinds)} kinds: {', '.join(kinds)}); IAM policy check")

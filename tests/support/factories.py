@@ -1,15 +1,25 @@
 """Test data factories: real models, real table, known passwords."""
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import datetime, timedelta, timezone
+
+import requests as http
 
 from chalicelib.adapters import config
 from chalicelib.models.companies import Company
 from chalicelib.models.users import AGENCY_ADMIN, AGENCY_STAFF, User
 from chalicelib.services import passwords
+from tests.support.accounts import PASSWORD
+from tests.support.waits import HTTP_TIMEOUT_S
 
-PASSWORD = "correct-horse-battery-staple"
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")  # 1×1
+
+
+def unique_id(prefix: str = "user") -> str:
+    """An id (user ID, name suffix) no other test of the session uses."""
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
 
 
 def make_user(*, user_id: str | None = None, password: str = PASSWORD, role: str = AGENCY_ADMIN,
@@ -32,7 +42,7 @@ def make_user(*, user_id: str | None = None, password: str = PASSWORD, role: str
         created_at=now,
     )
     attributes.update(overrides)
-    user = User.new(user_id=user_id or f"user{uuid.uuid4().hex[:10]}", **attributes)
+    user = User.new(user_id=user_id or unique_id("user"), **attributes)
     user.create()
     return user
 
@@ -48,7 +58,7 @@ def register(actor: User, company: Company | None, *, user_id: str | None = None
     """An account registered the way the app does it (guidance mail included)."""
     from chalicelib.services import accounts
 
-    user_id = user_id or f"acct{uuid.uuid4().hex[:10]}"
+    user_id = user_id or unique_id("acct")
     form = accounts.AccountForm(user_id=user_id, name=name, kana="ヤマダ ハナコ", phone="03-1234-5678",
                                 email=email or f"{user_id}@example.com")
     if company is None:
@@ -72,3 +82,21 @@ def make_request(actor: User, *, title: str = "トップページの文言変更
     from chalicelib.services import requests
 
     return requests.create_request(actor, requests.RequestForm(title=title, body=body, **overrides))
+
+
+def give_password(user: User, password: str = PASSWORD) -> None:
+    """Let an account registered by the app (with a temporary password) sign in with ``password``."""
+    user.update(actions=[User.password_hash.set(passwords.hash_password(password, config.bcrypt_rounds())),
+                         User.must_change_password.set(False)])
+
+
+def upload(actor: User, name: str, data: bytes, content_type: str, request_id: str | None = None, **options) -> str:
+    """What the browser does with a file: ask for a slot, then POST the file straight to S3."""
+    from chalicelib.services import attachments
+
+    slot = attachments.start_upload(actor, name=name, size=len(data), content_type=content_type, request_id=request_id,
+                                    **options)
+    response = http.post(slot.url, data=slot.fields, files={"file": (name, data, content_type)},
+                         timeout=HTTP_TIMEOUT_S)
+    assert response.status_code in (200, 204), response.text
+    return slot.upload_id

@@ -100,13 +100,5 @@ def problems(session) -> list[str]:
 
 
 def pytest_sessionfinish(session, exitstatus):
-    found = problems(session)
-    if found:
-        session.exitstatus = 1
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"Log check ({_state['path']}, {len(_passwords)} passwords, "
-                            f"{len(aws_audit.RECORDER.raw_mails)} mails): {'FAILED' if found else 'ok'}",
-                            red=bool(found))
-        for line in found:
-            reporter.write_line("  " + line, red=True)
+    aws_audit.report(session, problems(session), f"Log check ({_state['path']}, {len(_passwords)} passwords, "
+                                                 f"{len(aws_audit.RECORDER.raw_mails)} mails)")

@@ -5,10 +5,13 @@ Used by the security suite and the accessibility walk, so both follow the routes
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+from urllib.parse import urlencode
 
 from chalicelib.models.users import AGENCY_STAFF
 from chalicelib.services import points, requests
-from tests.support.factories import PASSWORD, make_company, make_user, register
+from tests.support.factories import PNG, give_password, make_company, make_user, register, upload
+from tests.support.pages import forms
 
 SIGNED_IN_ROLES = ("agency_admin", "agency_staff", "client_admin", "client_member")
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
@@ -32,11 +35,11 @@ def build_world() -> dict:
     people = {"agency_admin": agency_admin, "agency_staff": make_user(role=AGENCY_STAFF, name="担当")}
     admin, member = register(agency_admin, company).user, register(agency_admin, company).user
     for user in (admin, member):
-        _give_password(user)
+        give_password(user)
     people["client_admin"], people["client_member"] = admin, member
     target = register(agency_admin, company).user
     request = requests.create_request(
-        member, requests.RequestForm(title="セキュリティの件名", body="内容", upload_ids=[_uploaded_image(member)]))
+        member, requests.RequestForm(title="セキュリティの件名", body="内容", upload_ids=[upload(member, "画面.png", PNG, "image/png")]))
     file = requests.view_request(member, request.request_id).files[0]
     # A menu item, a contract and an estimate, so the points pages show every form they can have.
     item = points.add_menu_item(agency_admin, points.MenuForm(category="テキスト", name="文言の変更", points="1"))
@@ -52,23 +55,40 @@ def build_world() -> dict:
     return {"people": people, "company": company, "request": request, "ids": ids}
 
 
-def _uploaded_image(user) -> str:
-    """An image uploaded the way the browser does it (presigned POST to the emulated S3)."""
-    import base64
-
-    import requests as http
-
-    from chalicelib.services import attachments
-    png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
-    slot = attachments.start_upload(user, name="画面.png", size=len(png), content_type="image/png")
-    http.post(slot.url, data=slot.fields, files={"file": ("画面.png", png, "image/png")}, timeout=10)
-    return slot.upload_id
-
-
-def _give_password(user) -> None:
-    from chalicelib.models.users import User
-    from chalicelib.services import passwords
-    user.update(actions=[User.password_hash.set(passwords.hash_password(PASSWORD, 4)),
-                         User.must_change_password.set(False)])
+def get_pages(app, agent, ids) -> dict[str, str]:
+    """Every HTML page the agent can open, by path."""
+    pages = {}
+    for method, route in all_routes(app):
+        if method != "GET" or route.startswith(("/api/", "/static/")) or "/files/" in route:
+            continue
+        path = fill(route, ids)
+        response = agent.get(path)
+        if response.status_code == 200 and response.headers.get("content-type", "").startswith("text/html"):
+            pages[path] = agent.text(response)
+    return pages
 
 
+def submit(agent, page_path: str, form, values: dict[str, str]):
+    """Send ``form`` of the page at ``page_path`` as a browser would, with ``values`` typed in."""
+    agent.get(page_path)  # a fresh form: its token, its revision
+    current = next(f for f in forms(agent.text(agent.last)) if f.action == form.action)
+    data = [(name, values.get(name, value)) for name, value in current.data()]
+    body = urlencode(data)
+    headers = agent._headers({"Content-Type": "application/x-www-form-urlencoded"})
+    response = agent.client.http.post(form.action or page_path, body=body, headers=headers)
+    agent._remember(response)
+    agent.last = response
+    return response
+
+
+@contextmanager
+def agency_settings_kept():
+    """A walk may save the agency's settings; every later test expects them as they were."""
+    from chalicelib.models.agency import AgencySettings
+    before = AgencySettings.load()
+    try:
+        yield
+    finally:
+        now = AgencySettings.load()
+        now.name, now.phone, now.mail_sender_name = before.name, before.phone, before.mail_sender_name
+        now.save()
