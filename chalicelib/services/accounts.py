@@ -21,7 +21,7 @@ from chalicelib.models.security import LoginFailures
 from chalicelib.models.users import AGENCY_ADMIN, AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, User
 from chalicelib.services import mail, passwords, permissions, throttle
 from chalicelib.services import validation as v
-from chalicelib.services.clock import utcnow
+from chalicelib.clock import utcnow
 from chalicelib.errors import Conflict, Invalid, NotFound, ServiceUnavailable
 from chalicelib.services.history import record
 

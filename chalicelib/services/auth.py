@@ -14,7 +14,7 @@ from chalicelib.models.security import PasswordReset
 from chalicelib.models.sessions import Session
 from chalicelib.models.users import User
 from chalicelib.services import mail, passwords, throttle
-from chalicelib.services.clock import utcnow
+from chalicelib.clock import utcnow
 from chalicelib.errors import AuthenticationFailed, Conflict, Invalid
 from chalicelib.services.history import record
 from chalicelib.services.throttle import Throttled  # noqa: F401  (raised by login; callers catch it here)

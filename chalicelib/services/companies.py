@@ -10,7 +10,7 @@ from chalicelib.models.companies import Company
 from chalicelib.models.users import User
 from chalicelib.services import permissions
 from chalicelib.services import validation as v
-from chalicelib.services.clock import utcnow
+from chalicelib.clock import utcnow
 from chalicelib.errors import Conflict, Invalid, NotFound
 
 PAGE_SIZE = 50

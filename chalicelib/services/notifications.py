@@ -55,7 +55,7 @@ from chalicelib.models.notifications import (
 from chalicelib.models.requests import Request
 from chalicelib.models.users import User
 from chalicelib.services import mail, permissions
-from chalicelib.services.clock import utcnow
+from chalicelib.clock import utcnow
 from chalicelib.errors import Invalid, NotFound
 
 log = logging.getLogger(__name__)

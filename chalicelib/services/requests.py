@@ -5,24 +5,24 @@ thread, so the thread is also the audit trail.
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.messages import t
 from chalicelib.models.attachments import Attachment
-from chalicelib.models.base import Item, condition_failed, decode_cursor, encode_cursor, transact
+from chalicelib.models.base import TransactionFailed, decode_cursor, encode_cursor, transact
 from chalicelib.models.companies import Company
 from chalicelib.models.ids import is_id
 from chalicelib.models.points import ChargeMark, Estimate
-from chalicelib.models.requests import INBOX, Request, Seen, ThreadEntry, company_requests_partition
+from chalicelib.models.requests import INBOX, Request, Seen, ThreadEntry, company_requests_partition, request_items
 from chalicelib.models.submissions import Submission
 from chalicelib.models.users import User
-from chalicelib.services import attachments, notifications, permissions, points, workflow
-from chalicelib.services.clock import utcnow
+from chalicelib.services import attachments, ledger, notifications, permissions, workflow
+from chalicelib.services import validation as v
+from chalicelib.clock import today_in_japan, utcnow
 from chalicelib.errors import Conflict, Invalid, NotFound
 
 TITLE_MAX = 100
@@ -30,55 +30,21 @@ BODY_MAX = 10_000
 COMMENT_MAX = 10_000
 GROUP_SIZE = 20     # requests per status group on the client's dashboard
 PAGE_SIZE = 30      # requests per page of the inbox and of the closed lists
-JST = timezone(timedelta(hours=9))
-
-# What a browser would read as markup: "<" directly followed by a tag name (closed by ">"), an end
-# tag, a comment or declaration, a processing instruction, or the start of a dangerous element
-# even when left unclosed. "A > B", "x < y", "1<2" and "<注意>" are text.
-_MARKUP = re.compile(
-    r"<[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>|</[A-Za-z]|<!|<\?"
-    r"|<(?:script|style|iframe|object|embed|svg|img|a|link|meta|form|input)\b",
-    re.IGNORECASE,
-)
-
-
-def contains_markup(text: str) -> bool:
-    return bool(_MARKUP.search(text))
 
 
 def side_of(user: User) -> str:
     return workflow.AGENCY if user.is_agency else workflow.CLIENT
 
 
-def _today() -> date:
-    return datetime.now(JST).date()
-
-
 def _text(errors: dict, name: str, value: str, *, maximum: int, single_line: bool = False) -> str:
-    if not value.strip():
-        errors[name] = t("required")
-    elif len(value) > maximum:
-        errors[name] = t("too_long", max=maximum)
-    elif single_line and "\n" in value:
-        errors[name] = t("request.single_line")
-    elif contains_markup(value):
-        errors[name] = t("request.markup")
-    return value.strip()
+    # Checked as typed: the forms' maxlength counts surrounding spaces and line breaks too.
+    return v.text(errors, name, value, maximum=maximum, single_line=single_line, as_typed=True)
 
 
 def _due_date(errors: dict, raw: str, today: date) -> str | None:
-    raw = unicodedata.normalize("NFKC", raw).strip().replace("/", "-")
-    if not raw:
-        return None
-    try:
-        due = date.fromisoformat(raw)
-    except ValueError:
-        errors["due_date"] = t("request.due_invalid")
-        return None
-    if due < today:
-        errors["due_date"] = t("request.due_past")
-        return None
-    return due.isoformat()
+    """公開希望日: optional, never before ``today`` (ISO text, or None)."""
+    due = v.iso_date(errors, "due_date", raw, not_before=today)
+    return due.isoformat() if due else None
 
 
 @dataclass
@@ -126,7 +92,7 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
     errors: dict[str, str] = {}
     title = _text(errors, "title", form.title, maximum=TITLE_MAX, single_line=True)
     body = _text(errors, "body", form.body, maximum=BODY_MAX)
-    due = _due_date(errors, form.due_date, _today())
+    due = _due_date(errors, form.due_date, today_in_japan())
     participants = _checked_participants(errors, form.participant_ids, participant_choices(actor))
     uploads = []
     if not errors:
@@ -152,9 +118,9 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
     marker = _marker(actor, form.submission_id, request.request_id, None, now)
 
     def write(tx):
-        tx.save(request, condition=Request.pk.does_not_exist())
-        tx.save(told)
-        tx.save(marker, condition=Submission.pk.does_not_exist())
+        tx.save(request, condition=Request.pk.does_not_exist(), label="request")
+        tx.save(told, label="mail")
+        tx.save(marker, condition=Submission.pk.does_not_exist(), label="submission")
 
     try:
         transact(write)
@@ -198,7 +164,7 @@ def view_request(actor: User, request_id: str, *, now: datetime | None = None) -
     if not is_id(request_id):
         raise NotFound()
     request, entries, files, estimate, charged = None, [], [], None, None
-    for item in Item.query(f"REQ#{request_id}", consistent_read=True):
+    for item in request_items(request_id):
         if isinstance(item, Request):
             request = item
         elif isinstance(item, ThreadEntry):
@@ -263,15 +229,11 @@ def add_comment(actor: User, request_id: str, body: str, *, upload_ids: list[str
                                at=now, body=body, file_names=[upload.name for upload in uploads])
 
     def write(tx):
-        tx.save(entry)
-        tx.save(told)
-        tx.update(request, actions=[
-            Request.last_activity_at.set(now),
-            Request.awaiting_agency.set(side == workflow.CLIENT),
-            Request.gsi1sk.set(request.gsi1sk),
-            Request.gsi2sk.set(request.gsi2sk),
-        ], condition=Request.pk.exists())
-        tx.save(marker, condition=Submission.pk.does_not_exist())
+        tx.save(entry, label="thread")
+        tx.save(told, label="mail")
+        tx.update(request, _moved_up(request, now, awaiting_agency=side == workflow.CLIENT),
+                  condition=Request.pk.exists(), label="request")
+        tx.save(marker, condition=Submission.pk.does_not_exist(), label="submission")
 
     marker = _marker(actor, submission_id, request.request_id, entry.entry_id, now)
     try:
@@ -306,6 +268,46 @@ def _stored_comment(request_id: str, entry_id: str) -> ThreadEntry:
     return entry
 
 
+def _moved_up(request: Request, now: datetime, *, awaiting_agency: bool) -> list:
+    """The actions that move the request up both sides' lists, as any new thread entry does."""
+    request.last_activity_at = now
+    request.reindex()
+    return [Request.last_activity_at.set(now), Request.awaiting_agency.set(awaiting_agency),
+            Request.gsi1sk.set(request.gsi1sk), Request.gsi2sk.set(request.gsi2sk)]
+
+
+@dataclass
+class Activity:
+    """Thread entries of a change made by another service (an estimate, its answer) and the
+    request moving up the lists, for that service's transaction. This module writes them, so the
+    thread (the audit trail) and the request's list keys have one writer."""
+
+    request: Request
+    entries: list[ThreadEntry]
+    side: str
+    now: datetime
+
+    def write(self, tx) -> None:
+        """The entries (label ``thread``) and the request's update (label ``request``: it must exist)."""
+        for entry in self.entries:
+            tx.save(entry, label="thread")
+        tx.update(self.request, _moved_up(self.request, self.now, awaiting_agency=self.side == workflow.CLIENT),
+                  condition=Request.pk.exists(), label="request")
+
+
+def activity(actor: User, request: Request, *, side: str, now: datetime,
+             changes: list[tuple[str, str, str]], comment: str = "") -> Activity:
+    """What ``actor`` did to ``request`` elsewhere, as thread entries: one change per (field, old,
+    new) and an optional comment. Nothing is written until ``Activity.write`` joins a transaction."""
+    entries = [ThreadEntry.new(request_id=request.request_id, entry_kind="change", side=side, author_id=actor.user_id,
+                               author_name=actor.name, at=now, field=name, old_value=old, new_value=new)
+               for name, old, new in changes]
+    if comment:
+        entries.append(ThreadEntry.new(request_id=request.request_id, entry_kind="comment", side=side,
+                                       author_id=actor.user_id, author_name=actor.name, at=now, body=comment))
+    return Activity(request=request, entries=entries, side=side, now=now)
+
+
 UNCHANGED = object()
 
 
@@ -330,10 +332,10 @@ def update_request(actor: User, request_id: str, changes: RequestChanges, *, rev
     now = now or utcnow()
     # The charge at 完了 is conditioned on the balance as read; another write to the balance (a
     # concurrent charge or チャージ) makes it read again, never charge twice or lose one.
-    for _ in range(points.POST_ATTEMPTS):
+    for _ in range(ledger.POST_ATTEMPTS):
         try:
             return _update_once(actor, request_id, changes, revision=revision, now=now, action=action)
-        except points.BalanceMoved:
+        except ledger.BalanceMoved:
             continue
     raise Conflict("balance kept changing")
 
@@ -348,15 +350,16 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
     if changes.participant_ids is not UNCHANGED:
         permissions.authorize(actor, permissions.REQUEST_PARTICIPANTS, company_id=request.company_id)
     side = side_of(actor)
-    plan: points.ChargePlan | None = None
+    plan: ledger.ChargePlan | None = None
     errors: dict[str, str] = {}
     events: list[tuple[str, str, str]] = []  # (field, old, new)
     actions = []
 
     if changes.status is not UNCHANGED and changes.status != request.status:
-        check = points.StatusCheck()
+        check = ledger.StatusCheck()
         if workflow.allowed(side, request.status, str(changes.status)):
-            check = points.check_status_change(request, str(changes.status), now=now, side=side)
+            check = ledger.check_status_change(request, str(changes.status), now=now, side=side,
+                                               actor_name=actor.name)
         if not workflow.allowed(side, request.status, str(changes.status)):
             errors["status"] = t("request.status_denied")
         elif check.error:
@@ -371,21 +374,24 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
         if changes.assignee_id and assignee is None:
             errors["assignee_id"] = t("request.assignee_unknown")
         else:
-            events.append(("assignee", request.assignee_name or "未定", assignee.name if assignee else "未定"))
+            nobody = t("request.nobody")
+            events.append(("assignee", request.assignee_name or nobody, assignee.name if assignee else nobody))
             request.assignee_id, request.assignee_name = (assignee.user_id, assignee.name) if assignee else (None, None)
             actions += [Request.assignee_id.set(assignee.user_id) if assignee else Request.assignee_id.remove(),
                         Request.assignee_name.set(assignee.name) if assignee else Request.assignee_name.remove()]
     if changes.due_date is not UNCHANGED and (changes.due_date or None) != request.due_date:
-        due = _due_date(errors, str(changes.due_date), _today())
+        due = _due_date(errors, str(changes.due_date), today_in_japan())
         if "due_date" not in errors:
-            events.append(("due_date", request.due_date or "指定なし", due or "指定なし"))
+            none = t("request.no_due_date")
+            events.append(("due_date", request.due_date or none, due or none))
             actions.append(Request.due_date.set(due) if due else Request.due_date.remove())
     if changes.participant_ids is not UNCHANGED and list(changes.participant_ids) != list(request.participant_ids):
         choices = [u for u in User.members(request.company_id) if u.active and u.user_id != request.requester_id]
         chosen = _checked_participants(errors, list(changes.participant_ids), choices)
         if "participant_ids" not in errors:
             names = _users([*request.participant_ids, *chosen])
-            label = lambda ids: "、".join(names[i].name for i in ids if i in names) or "なし"  # noqa: E731
+            label = lambda ids: (t("request.name_separator").join(names[i].name for i in ids if i in names)  # noqa: E731
+                                 or t("request.no_participants"))
             events.append(("participants", label(request.participant_ids), label(chosen)))
             actions.append(Request.participant_ids.set(chosen))
     memo = changes.memo.strip()
@@ -407,7 +413,6 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
         entries.append(ThreadEntry.new(request_id=request.request_id, entry_kind="change", side=side,
                                        author_id=actor.user_id, author_name=actor.name, at=now, field="points",
                                        old_value="", new_value=plan.thread_text))
-        plan.entry.actor_name = actor.name
     if events:  # a memo alone is internal: it does not move the request up the client's lists
         request.last_activity_at = now
         actions.append(Request.last_activity_at.set(now))
@@ -415,27 +420,22 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
     actions += [Request.revision.add(1), Request.gsi1sk.set(request.gsi1sk), Request.gsi2sk.set(request.gsi2sk)]
     notices = _notices(actor, request, entries, now)
 
-    charge_puts = plan.puts() if plan is not None else []
-
     def write(tx):
-        tx.update(request, actions=actions, condition=Request.revision == revision)
-        for item in [*entries, *notices]:
-            tx.save(item)
+        tx.update(request, actions, condition=Request.revision == revision, label="request")
+        for entry in entries:
+            tx.save(entry, label="thread")
+        for notice in notices:
+            tx.save(notice, label="mail")
         if plan is not None:
-            tx.save(plan.entry)
-            tx.save(plan.mark, condition=ChargeMark.pk.does_not_exist())
-            plan.update_balance(tx)
+            plan.write(tx)
 
     try:
         transact(write)
-    except TransactWriteError as error:
-        # Puts first (entries, notifications, the ledger entry, the charge mark), then updates
-        # (the request, then the balance).
-        puts = len(entries) + len(notices) + len(charge_puts)
-        if condition_failed(error, puts):
+    except TransactionFailed as error:
+        if error.failed("request"):
             raise Conflict("request changed meanwhile") from None
-        if plan is not None and (condition_failed(error, puts + 1) or condition_failed(error, puts - 1)):
-            raise points.BalanceMoved() from None
+        if plan is not None and plan.lost_race(error):
+            raise ledger.BalanceMoved() from None
         raise
     notifications.after_commit(notices)
     saved = Request.find(request.request_id)

@@ -20,10 +20,8 @@ from chalicelib.models.users import User
 from chalicelib.services import business_days, permissions
 from chalicelib.services import validation as v
 from chalicelib.services.business_days import ClosedPeriod
-from chalicelib.services.clock import utcnow
+from chalicelib.clock import japan_date, today_in_japan  # noqa: F401  (urgency.today_in_japan is read by pages and tests)
 from chalicelib.errors import Conflict, Invalid
-
-JST = timezone(timedelta(hours=9))
 
 NO_MULTIPLIER = Decimal("1")
 # The longest lead time a rule may name. The holiday table is kept at least two years ahead
@@ -90,15 +88,6 @@ def urgency_for(due: date | None, *, filed_on: date) -> Urgency:
     if due is None:
         return apply_rules(None, ())
     return urgency_from(UrgencySettings.load(), due, filed_on=filed_on)
-
-
-def japan_date(moment: datetime) -> date:
-    """The calendar day in Japan of an aware datetime, e.g. a request's ``created_at`` (its filing day)."""
-    return moment.astimezone(JST).date()
-
-
-def today_in_japan(now: datetime | None = None) -> date:
-    return japan_date(now or utcnow())
 
 
 # --- the 特急料金・休業日 page (agency admin) ------------------------------------------------

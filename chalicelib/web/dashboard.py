@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.messages import t
-from chalicelib.services import companies, permissions, points, requests, workflow
+from chalicelib.services import companies, ledger, permissions, requests, statements, workflow
 from chalicelib.web import points as points_web
 from chalicelib.services.auth import SignedIn
 from chalicelib.web.guards import signed_in_page
@@ -25,8 +25,8 @@ def dashboard(me: SignedIn):
                   can=lambda action: permissions.can(me.user, action), P=permissions)
     if not me.user.is_agency:
         return page("dashboard/index.html", groups=requests.client_dashboard(me.user),
-                    summary=points.summary(me.user, me.user.company_id),
-                    ledger=points.ledger(me.user, me.user.company_id, limit=5), **points_web.labels(), **common)
+                    summary=statements.summary(me.user, me.user.company_id),
+                    ledger=ledger.ledger(me.user, me.user.company_id, limit=5), **points_web.labels(), **common)
     filters = requests.InboxFilter(company_id=query.get("company", ""), status=query.get("status", "open"),
                                    assignee_id=query.get("assignee", ""), keyword=query.get("q", "")[:100])
     listed, cursor = requests.inbox(me.user, filters, after=query.get("after") or None)

@@ -6,7 +6,7 @@ from chalice import Blueprint
 from chalicelib import messages
 from chalicelib.adapters import config
 from chalicelib.messages import CHANGE_LABELS, t
-from chalicelib.services import attachments, notifications, permissions, points, requests, urgency, workflow
+from chalicelib.services import attachments, estimates, notifications, permissions, requests, urgency, workflow
 from chalicelib.services.auth import SignedIn
 from chalicelib.models.ids import new_id
 from chalicelib.errors import Conflict, Invalid, ServiceUnavailable
@@ -186,7 +186,7 @@ def _estimate_change(me: SignedIn, request_id: str, change, notice: str):
 def save_estimate(me: SignedIn, request_id: str):
     """見積 by the agency: items from the ポイント表 or free-form, the urgency multiplier applied."""
     rows = points_web.posted_rows()
-    return _estimate_change(me, request_id, lambda: points.save_estimate(me.user, request_id, rows,
+    return _estimate_change(me, request_id, lambda: estimates.save_estimate(me.user, request_id, rows,
                                                                          version=_estimate_version()),
                             "estimate_saved")
 
@@ -194,7 +194,7 @@ def save_estimate(me: SignedIn, request_id: str):
 @bp.route("/requests/{request_id}/estimate/approve", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def approve_estimate(me: SignedIn, request_id: str):
-    return _estimate_change(me, request_id, lambda: points.approve_estimate(me.user, request_id,
+    return _estimate_change(me, request_id, lambda: estimates.approve_estimate(me.user, request_id,
                                                                             version=_estimate_version()),
                             "estimate_approved")
 
@@ -203,7 +203,7 @@ def approve_estimate(me: SignedIn, request_id: str):
 @signed_in_page
 def return_estimate(me: SignedIn, request_id: str):
     reason = field("reason", strip=False)
-    return _estimate_change(me, request_id, lambda: points.return_estimate(me.user, request_id,
+    return _estimate_change(me, request_id, lambda: estimates.return_estimate(me.user, request_id,
                                                                            version=_estimate_version(),
                                                                            reason=reason),
                             "estimate_returned")

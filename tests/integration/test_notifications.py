@@ -17,7 +17,7 @@ from chalicelib.models.notifications import FAILED, PENDING, SENT, SKIPPED, Mail
 from chalicelib.models.notifications import of_request as mail_of
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN, User
 from chalicelib.services import accounts, notifications, requests, workflow
-from chalicelib.services.clock import utcnow
+from chalicelib.clock import utcnow
 from chalicelib.errors import Conflict
 from localdev import mailbox
 from localdev.emulator import FAULTS

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from chalicelib.models.users import AGENCY_STAFF
-from chalicelib.services import points, requests
+from chalicelib.services import contracts, estimates, ledger, menu, requests
 from tests.support.factories import PASSWORD, make_company, make_user, register
 
 SIGNED_IN_ROLES = ("agency_admin", "agency_staff", "client_admin", "client_member")
@@ -39,11 +39,11 @@ def build_world() -> dict:
         member, requests.RequestForm(title="セキュリティの件名", body="内容", upload_ids=[_uploaded_image(member)]))
     file = requests.view_request(member, request.request_id).files[0]
     # A menu item, a contract and an estimate, so the points pages show every form they can have.
-    item = points.add_menu_item(agency_admin, points.MenuForm(category="テキスト", name="文言の変更", points="1"))
-    points.save_contract(agency_admin, company.company_id, points.ContractForm(
-        points="10", carry_over=True, starts_on=points.today_jst().isoformat()))
-    points.save_estimate(people["agency_staff"], request.request_id,
-                         [points.LineInput(menu_item_id=item.item_id, quantity="1")], version=0)
+    item = menu.add_menu_item(agency_admin, menu.MenuForm(category="テキスト", name="文言の変更", points="1"))
+    contracts.save_contract(agency_admin, company.company_id, contracts.ContractForm(
+        points="10", carry_over=True, starts_on=ledger.today_jst().isoformat()))
+    estimates.save_estimate(people["agency_staff"], request.request_id,
+                         [estimates.LineInput(menu_item_id=item.item_id, quantity="1")], version=0)
     from chalicelib import templating
     css = templating.static_url("css/app.css").rsplit("/", 1)[1]  # the current hash: served immutable
     ids = {"user_id": target.user_id, "company_id": company.company_id, "request_id": request.request_id,
