@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from pynamodb.exceptions import PutError, UpdateError
 
+from chalicelib.models.base import is_condition_failure
 from chalicelib.models.agency import AgencySettings
 from chalicelib.models.companies import Company
 from chalicelib.models.users import User
@@ -87,7 +88,7 @@ def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> 
     try:
         settings.save()  # VersionAttribute: refused if someone saved in between
     except (PutError, UpdateError) as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if is_condition_failure(error):
             raise Conflict("settings changed meanwhile") from None
         raise
     return settings

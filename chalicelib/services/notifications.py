@@ -39,6 +39,7 @@ from chalicelib.adapters import config
 from chalicelib.adapters.ses import SendFailed
 from chalicelib.messages import t
 from chalicelib.models import notifications as outbox
+from chalicelib.models.base import is_condition_failure
 from chalicelib.models.agency import AgencySettings
 from chalicelib.models.ids import is_id
 from chalicelib.models.notifications import (
@@ -251,7 +252,7 @@ def _expand(e: MailEvent, now: datetime, cache: _Cache) -> list[Notification] | 
             try:
                 notification.save(condition=Notification.pk.does_not_exist())
             except PutError as error:
-                if error.cause_response_code != "ConditionalCheckFailedException":
+                if not is_condition_failure(error):
                     raise
                 continue  # written by an earlier run that stopped half-way; that run's claim ended
             created.append(notification)
@@ -292,7 +293,7 @@ def _claim(item: MailEvent | Notification, now: datetime) -> bool:
                        | ((model.status == SENDING) & (model.lease_until < now))),
         )
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if is_condition_failure(error):
             return False
         raise
     return True

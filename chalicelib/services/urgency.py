@@ -15,6 +15,7 @@ from typing import Iterable
 from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.messages import t
+from chalicelib.models.base import is_condition_failure
 from chalicelib.models.urgency import ClosedPeriodAttribute, UrgencyRuleAttribute, UrgencySettings
 from chalicelib.models.users import User
 from chalicelib.services import business_days, permissions
@@ -243,7 +244,7 @@ def update_settings(actor: User, form: UrgencyForm, *, version: int | None) -> U
     try:
         settings.save()  # VersionAttribute: refused if someone saved in between
     except (PutError, UpdateError) as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if is_condition_failure(error):
             raise Conflict("urgency settings changed meanwhile") from None
         raise
     return settings
