@@ -48,10 +48,11 @@ def _contract_values(form: ContractForm) -> dict:
     # Only postpaid contracts use a unit price, but one typed for another kind is still checked,
     # so a mistake there is shown rather than dropped.
     if form.kind == r.POSTPAID or price:
-        if not price.isdigit() or not 0 < int(price) <= UNIT_PRICE_MAX:
+        amount = v.whole_number(price)
+        if amount is None or not 0 < amount <= UNIT_PRICE_MAX:
             errors["unit_price"] = t("contract.unit_price")
         elif form.kind == r.POSTPAID:
-            unit_price = int(price)
+            unit_price = amount
     starts_on = v.iso_date(errors, "starts_on", form.starts_on, required=True)
     ends_on = v.iso_date(errors, "ends_on", form.ends_on, required=form.kind == r.PREPAID_TERM)
     if starts_on and ends_on and ends_on < starts_on:

@@ -6,9 +6,8 @@ by the filing day (the lead time the client gave), not by the day staff estimate
 """
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Iterable
 
@@ -139,22 +138,19 @@ def form_of(settings: UrgencySettings) -> UrgencyForm:
                           period.name) for period in closed_of(settings)])
 
 
-def _normalise(raw: str) -> str:
-    return unicodedata.normalize("NFKC", raw).strip()
-
-
 def _clean_days(raw: str, name: str, errors: v.FieldErrors) -> int | None:
-    value = _normalise(raw).removesuffix("営業日").strip()
+    value = v.normalise_width(raw).removesuffix("営業日").strip()
     if not errors.check(name, bool(value), "required"):
         return None
-    if not errors.check(name, value.isdigit() and 1 <= int(value) <= MAX_RULE_DAYS, "urgency.days_range",
+    days = v.whole_number(value)
+    if not errors.check(name, days is not None and 1 <= days <= MAX_RULE_DAYS, "urgency.days_range",
                         max=MAX_RULE_DAYS):
         return None
-    return int(value)
+    return days
 
 
 def _clean_multiplier(raw: str, name: str, errors: v.FieldErrors) -> Decimal | None:
-    value = _normalise(raw).lstrip("×xX*").removesuffix("倍").strip()
+    value = v.normalise_width(raw).lstrip("×xX*").removesuffix("倍").strip()
     if not errors.check(name, bool(value), "required"):
         return None
     try:
@@ -169,12 +165,7 @@ def _clean_multiplier(raw: str, name: str, errors: v.FieldErrors) -> Decimal | N
 
 
 def _clean_date(raw: str, name: str, errors: v.FieldErrors) -> date | None:
-    value = _normalise(raw).replace("/", "-")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors.check(name, False, "request.due_invalid")
-        return None
+    return v.iso_date(errors, name, raw, blank_is_invalid=True)
 
 
 def _clean_rules(rows: list[RuleRow], errors: v.FieldErrors) -> list[UrgencyRule]:
@@ -263,13 +254,10 @@ def preview(actor: User, raw_due: str, *, now: datetime | None = None) -> Previe
     date the 新規依頼 form would refuse, with the same message."""
     permissions.authorize(actor, permissions.REQUEST_CREATE, company_id=actor.company_id)
     today = today_in_japan(now)
-    value = _normalise(raw_due).replace("/", "-")
-    try:
-        due = date.fromisoformat(value)
-    except ValueError:
-        raise Invalid({"due_date": t("request.due_invalid")}) from None
-    if due < today:
-        raise Invalid({"due_date": t("request.due_past")})
+    errors: dict[str, str] = {}
+    due = v.iso_date(errors, "due_date", raw_due, blank_is_invalid=True, not_before=today)  # as 新規依頼 checks it
+    if errors:
+        raise Invalid(errors)
     return Preview(due=due, urgency=urgency_for(due, filed_on=today))
 
 

@@ -177,6 +177,12 @@ def points(errors: dict, name: str, raw: str, *, allow_negative: bool = False,
         return None
 
 
+def whole_number(raw: str | None, default: int | None = None) -> int | None:
+    """A non-negative integer written in digits (a form's revision or version, a count), else
+    ``default``; nothing else is read as a number."""
+    return int(raw) if raw and raw.isdigit() else default
+
+
 def quantity(errors: dict, name: str, raw: str) -> int | None:
     """A quantity from 1 to pointrules.QUANTITY_MAX (blank means 1)."""
     try:
