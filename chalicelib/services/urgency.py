@@ -7,6 +7,7 @@ by the filing day (the lead time the client gave), not by the day staff estimate
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Iterable
@@ -18,6 +19,7 @@ from chalicelib.models.base import is_condition_failure
 from chalicelib.models.urgency import ClosedPeriodAttribute, UrgencyRuleAttribute, UrgencySettings
 from chalicelib.models.users import User
 from chalicelib.services import business_days, permissions
+from chalicelib.services import pointrules as r
 from chalicelib.services import validation as v
 from chalicelib.services.business_days import ClosedPeriod
 from chalicelib.clock import japan_date, today_in_japan  # noqa: F401  (urgency.today_in_japan is read by pages and tests)
@@ -47,10 +49,8 @@ class UrgencyRule:
     multiplier: Decimal
 
 
-def format_multiplier(multiplier: Decimal) -> str:
-    """"2.0", "1.5", "1.25": at least one decimal place, no trailing zeros beyond it."""
-    text = format(multiplier.normalize(), "f")
-    return text if "." in text else text + ".0"
+# The rules' own form of a multiplier ("2.0", "1.5"): pointrules.format_multiplier, plain.
+format_multiplier = partial(r.format_multiplier, plain=True)
 
 
 def apply_rules(lead_days: int | None, rules: Iterable[UrgencyRule]) -> Urgency:
