@@ -6,7 +6,7 @@ from chalice import Blueprint
 from chalicelib import messages
 from chalicelib.adapters import config
 from chalicelib.messages import CHANGE_LABELS, t
-from chalicelib.services import attachments, estimates, notifications, permissions, requests, urgency, workflow
+from chalicelib.services import attachments, estimates, listings, notifications, permissions, requests, urgency, workflow
 from chalicelib.services.auth import SignedIn
 from chalicelib.models.ids import new_id
 from chalicelib.errors import Conflict, Invalid, ServiceUnavailable
@@ -59,7 +59,7 @@ def create_request(me: SignedIn):
 
 def _show(me: SignedIn, request_id: str, *, status: int = 200, errors: dict | None = None,
           comment: str = "", typed: dict | None = None):
-    view = requests.view_request(me.user, request_id)
+    view = listings.view_request(me.user, request_id)
     side = requests.side_of(me.user)
     can_manage = permissions.can(me.user, permissions.REQUEST_MANAGE)
     notice_key = _query("notice")
@@ -90,7 +90,7 @@ def show_request(me: SignedIn, request_id: str):
 @bp.route("/requests/{request_id}/comment", methods=["GET"])
 @signed_in_page
 def comment_form(me: SignedIn, request_id: str):
-    view = requests.view_request(me.user, request_id)
+    view = listings.view_request(me.user, request_id)
     return page("requests/comment.html", request=view.request, comment="", errors={}, submission_id=new_id(),
                 max_bytes=config.upload_max_bytes())
 
@@ -103,7 +103,7 @@ def add_comment(me: SignedIn, request_id: str):
         entry = requests.add_comment(me.user, request_id, body, upload_ids=values("upload_ids"), submission_id=key)
     except (Invalid, ServiceUnavailable) as error:
         errors = error.errors if isinstance(error, Invalid) else {"_form": t("service.unavailable")}
-        view = requests.view_request(me.user, request_id)
+        view = listings.view_request(me.user, request_id)
         return page("requests/comment.html", status=400 if isinstance(error, Invalid) else 503, request=view.request,
                     comment=body, errors=errors, submission_id=key, max_bytes=config.upload_max_bytes())
     return redirect(f"/requests/{request_id}?notice=commented#entry-{entry.entry_id}")
@@ -242,6 +242,6 @@ def request_list(me: SignedIn):
     if me.user.is_agency:
         return redirect("/")
     status = _query("status") or workflow.DONE
-    listed, cursor = requests.client_list(me.user, status, after=_query("after") or None)
+    listed, cursor = listings.client_list(me.user, status, after=_query("after") or None)
     return page("requests/list.html", listed=listed, shown_status=status, cursor=cursor, labels=workflow.LABELS,
                 W=workflow)

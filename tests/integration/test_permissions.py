@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.models.users import AGENCY_STAFF
-from chalicelib.services import estimates, menu, requests
+from chalicelib.services import estimates, listings, menu, requests
 from tests.support.agent import Agent
 from tests.support.factories import PASSWORD, make_company, make_user, register
 
@@ -123,7 +123,7 @@ def world(aws):
         image = _uploaded_image(member)
         people[f"request_{label}"] = requests.create_request(
             member, requests.RequestForm(title=f"{company.name}の件名", body="内容", upload_ids=[image]))
-        people[f"file_{label}"] = requests.view_request(member, people[f"request_{label}"].request_id).files[0]
+        people[f"file_{label}"] = listings.view_request(member, people[f"request_{label}"].request_id).files[0]
         # An estimate to answer (a stale version is refused after the permission check).
         estimates.save_estimate(people["agency_staff"], people[f"request_{label}"].request_id,
                              [estimates.LineInput(name="見積の項目", points="1")], version=0)

@@ -18,7 +18,7 @@ from chalicelib.models.points import Balance, LedgerEntry
 from chalicelib.models.urgency import UrgencyRuleAttribute, UrgencySettings
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN
 from chalicelib.services import pointrules as r
-from chalicelib.services import contracts, estimates, ledger, menu, requests, statements, workflow
+from chalicelib.services import contracts, estimates, ledger, listings, menu, requests, statements, workflow
 from chalicelib.errors import Conflict, Invalid, NotFound
 from tests.support.agent import Agent
 from tests.support.factories import PASSWORD, make_client, make_company, make_request, make_user
@@ -85,7 +85,7 @@ def estimate(staff, request, rows, version=0):
 
 
 def complete(staff, request_id):
-    current = requests.view_request(staff, request_id).request
+    current = listings.view_request(staff, request_id).request
     return requests.update_request(staff, request_id, requests.RequestChanges(status=workflow.DONE),
                                    revision=current.revision)
 
@@ -220,7 +220,7 @@ def test_estimate_approval_and_the_charge_at_completion(client, admin, staff, co
     with pytest.raises(Invalid) as refused:
         requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.DONE), revision=0)
     assert "差し戻されています" in refused.value.errors["status"]
-    view = requests.view_request(staff, request.request_id)
+    view = listings.view_request(staff, request.request_id)
     assert any(e.body == "【見積の差し戻し】フォームの件は今回見送ります" for e in view.entries)
     # Revised, approved, worked on, completed: charged once.
     estimate(staff, request, [estimates.LineInput(menu_item_id=menu_item.item_id, quantity="3")], version=2)
@@ -241,7 +241,7 @@ def test_estimate_approval_and_the_charge_at_completion(client, admin, staff, co
     requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.DONE),
                             revision=reopened.revision)
     assert int(Balance.load(company.company_id).tenths) == 70
-    thread = requests.view_request(client_admin, request.request_id).entries
+    thread = listings.view_request(client_admin, request.request_id).entries
     fields = [e.field for e in thread if e.entry_kind == "change"]
     assert fields.count("estimate") == 2 and fields.count("estimate_state") == 2 and fields.count("points") == 1
     page = plain(web.text(web.get("/")))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from chalicelib.models.users import AGENCY_STAFF
-from chalicelib.services import contracts, estimates, ledger, menu, requests
+from chalicelib.services import contracts, estimates, ledger, listings, menu, requests
 from tests.support.factories import PASSWORD, make_company, make_user, register
 
 SIGNED_IN_ROLES = ("agency_admin", "agency_staff", "client_admin", "client_member")
@@ -37,7 +37,7 @@ def build_world() -> dict:
     target = register(agency_admin, company).user
     request = requests.create_request(
         member, requests.RequestForm(title="セキュリティの件名", body="内容", upload_ids=[_uploaded_image(member)]))
-    file = requests.view_request(member, request.request_id).files[0]
+    file = listings.view_request(member, request.request_id).files[0]
     # A menu item, a contract and an estimate, so the points pages show every form they can have.
     item = menu.add_menu_item(agency_admin, menu.MenuForm(category="テキスト", name="文言の変更", points="1"))
     contracts.save_contract(agency_admin, company.company_id, contracts.ContractForm(
