@@ -142,7 +142,20 @@ JA: dict[str, str] = {
     "request.no_due_date": "指定なし",
     "request.no_participants": "なし",
     "request.name_separator": "、",
+    "account.first_admin_name": "管理者",
+    "agency.default_name": "制作会社",
+    "mail.to_name": "{name} 様",
     "upload.unknown": "添付ファイルの情報が古くなっています。画面を開き直して、もう一度添付してください。",
+}
+
+# Request statuses (依頼の状態), as every page, list and mail shows them.
+STATUS_LABELS: dict[str, str] = {
+    "new": "新規",
+    "in_progress": "対応中",
+    "waiting": "確認待ち",
+    "done": "完了",
+    "on_hold": "保留",
+    "withdrawn": "取り下げ",
 }
 
 # Contract kinds (契約の種類), ledger entry kinds (ポイント履歴) and estimate states (見積).

@@ -90,7 +90,9 @@ class ThreadEntry(Item, discriminator="ThreadEntry"):
     author_name = UnicodeAttribute()
     at = UTCDateTimeAttribute()
     body = UnicodeAttribute(default="")
-    field = UnicodeAttribute(null=True)  # for changes: status, assignee, due_date, participants, created
+    # For changes: status, assignee, due_date, participants (update_request), estimate and
+    # estimate_state (services.estimates), points (the charge at 完了); messages.CHANGE_LABELS names them.
+    field = UnicodeAttribute(null=True)
     old_value = UnicodeAttribute(null=True)
     new_value = UnicodeAttribute(null=True)
 

@@ -178,7 +178,7 @@ def ensure_agency_admin(user_id: str, email: str) -> NewAccount | None:
     if User.find(user_id) is not None:
         return None
     now = utcnow()
-    user, temporary = _new_user({"user_id": user_id, "name": "管理者", "email": email},
+    user, temporary = _new_user({"user_id": user_id, "name": t("account.first_admin_name"), "email": email},
                                 role=AGENCY_ADMIN, company_id=None, now=now)
     try:
         _create(user)

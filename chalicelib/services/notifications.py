@@ -3,9 +3,10 @@
 Who (the table in PRODUCT.md):
 
 - 新規依頼: the agency's accounts, and the 依頼関係者 the client chose.
-- a comment or status change by the agency: the requester and the 依頼関係者.
-- a comment or status change by the client (also 取り下げ and 完了確認): the assigned staff (the
-  agency's accounts when nobody is assigned), and the requester and 依頼関係者.
+- a comment, status change or 見積 by the agency: the requester and the 依頼関係者.
+- a comment, status change (also 取り下げ and 完了確認) or answer to an estimate (承認 / 差し戻し)
+  by the client: the 担当者 (the agency's accounts when nobody, or a deactivated account, is
+  assigned), and the requester and 依頼関係者.
 - 担当者 set: the new assignee.
 
 Never the author, never a deactivated account, never an account of another company. Two choices

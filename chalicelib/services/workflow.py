@@ -6,6 +6,7 @@ from __future__ import annotations
 
 # The statuses, and the order lists show their groups in (open ones first), belong to the model:
 # that order is part of the index key it computes.
+from chalicelib.messages import STATUS_LABELS
 from chalicelib.models.requests import DONE, IN_PROGRESS, NEW, ON_HOLD, STATUS_ORDER, WAITING, WITHDRAWN
 
 __all__ = ["NEW", "IN_PROGRESS", "WAITING", "DONE", "ON_HOLD", "WITHDRAWN", "STATUS_ORDER", "AGENCY", "CLIENT",
@@ -13,7 +14,7 @@ __all__ = ["NEW", "IN_PROGRESS", "WAITING", "DONE", "ON_HOLD", "WITHDRAWN", "STA
 
 AGENCY, CLIENT = "agency", "client"
 
-LABELS = {NEW: "新規", IN_PROGRESS: "対応中", WAITING: "確認待ち", DONE: "完了", ON_HOLD: "保留", WITHDRAWN: "取り下げ"}
+LABELS = STATUS_LABELS  # how each status reads, from the catalogue
 OPEN = (WAITING, NEW, IN_PROGRESS, ON_HOLD)
 CLOSED = (DONE, WITHDRAWN)
 
