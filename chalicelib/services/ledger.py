@@ -37,9 +37,8 @@ NOTE_MAX = 500
 POST_ATTEMPTS = 60  # balance writes retried when another write came first
 
 
-def today_jst(now: datetime | None = None) -> date:
-    """Today in Japan: the day postings are dated and months are counted by."""
-    return today_in_japan(now)
+# Postings are dated, and months counted, by the day in Japan (clock.today_in_japan).
+today_jst = today_in_japan
 
 
 def company_for(actor: User, company_id: str, action: str) -> Company:
