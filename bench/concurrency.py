@@ -89,7 +89,7 @@ def _latency_row(name: str, runs: dict) -> list:
 
 def _comments(one: w.Scene) -> tuple[list, list[str]]:
     from chalicelib.models.users import User
-    from chalicelib.services import requests
+    from chalicelib.services import listings
 
     base = w.world().url
     sessions = _sessions(one, PEOPLE)
@@ -104,7 +104,7 @@ def _comments(one: w.Scene) -> tuple[list, list[str]]:
         if refused:
             problems.append(f"comments {mode}: {len(refused)} POSTs answered {Counter(refused)}")
     staff = User.find(one.staff_id)
-    stored = Counter(entry.body for entry in requests.view_request(staff, one.request_id).entries)
+    stored = Counter(entry.body for entry in listings.view_request(staff, one.request_id).entries)
     sent = [f"同時コメント {mode} {index}" for mode in runs for index in range(PEOPLE)]
     missing = [body for body in sent if stored[body] == 0]
     doubled = [body for body in sent if stored[body] > 1]

@@ -17,7 +17,7 @@ def _calls(agent, url: str):
 
 
 def run() -> str:
-    from chalicelib.services import requests, workflow
+    from chalicelib.services import listings, requests, workflow
 
     base = w.world().url
     counts: dict[str, dict[int, int]] = {}
@@ -46,11 +46,11 @@ def run() -> str:
         w.table(["page", "10 requests", "10,000 requests", "ratio"], rows),
         "",
         f"Scans: {scans}. The agency inbox filtered to one company reads the inbox index (every company,",
-        f"newest first) page by page through the filter, at most {requests.INBOX_PAGE_READS} pages a screen: its count",
+        f"newest first) page by page through the filter, at most {listings.INBOX_PAGE_READS} pages a screen: its count",
         "depends on what else the inbox holds, within that cap; the other pages' counts must not move.",
     ])
     inbox = counts.pop("agency inbox, this company")
     if (scans or any(by_size[10_000] != by_size[10] for by_size in counts.values())
-            or inbox[10_000] > inbox[10] + requests.INBOX_PAGE_READS):
+            or inbox[10_000] > inbox[10] + listings.INBOX_PAGE_READS):
         raise w.Failed(section + "\n\n**FAILED**: a page's cost grows with the data, or a page scans.")
     return section

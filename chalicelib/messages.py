@@ -112,8 +112,73 @@ JA: dict[str, str] = {
     "estimate.approved": "見積を承認しました。",
     "estimate.returned": "見積を差し戻しました。",
     "statement.month": "月を正しく指定してください(例: 2026-12)。",
+    # What the services write into the ledger, the thread and the CSV (shown as stored).
+    "ledger.grant_month": "{month} 分の付与",
+    "ledger.grant_term": "契約期間の付与",
+    "ledger.expiry": "{month} 分の残りポイントの失効",
+    "ledger.automatic": "自動",
+    "ledger.charge_note": "見積 {estimate}",
+    "ledger.charged": "{points} pt 消費",
+    "contract.none": "契約なし",
+    "contract.monthly_points": "毎月 {points} pt",
+    "contract.term_points": "期間中 {points} pt",
+    "contract.unit_price_text": "1 pt = {price}円",
+    "contract.carry_over": "繰り越しあり",
+    "contract.no_carry_over": "繰り越しなし",
+    "contract.approval_required": "見積承認が必要",
+    "contract.separator": "、",
+    "estimate.none": "なし",
+    "estimate.returned_comment": "【見積の差し戻し】{reason}",
+    "estimate.mail_line": "・{name} × {quantity}: {points} pt",
+    "estimate.mail_subtotal": "小計 {points} pt、{label}",
+    "estimate.mail_surcharge": "割増",
+    "estimate.mail_total": "合計 {points} pt",
+    "statement.total": "合計",
+    "statement.usage": "利用ポイント",
+    "statement.amount": "請求額(円)",
+    "statement.unit_price": "1 pt = {price}円",
+    "statement.filename": "{company}_{month}_月次明細.csv",
+    "request.nobody": "未定",
+    "request.no_due_date": "指定なし",
+    "request.no_participants": "なし",
+    "request.name_separator": "、",
+    "account.first_admin_name": "管理者",
+    "agency.default_name": "制作会社",
+    "mail.to_name": "{name} 様",
     "upload.unknown": "添付ファイルの情報が古くなっています。画面を開き直して、もう一度添付してください。",
 }
+
+# Request statuses (依頼の状態), as every page, list and mail shows them.
+STATUS_LABELS: dict[str, str] = {
+    "new": "新規",
+    "in_progress": "対応中",
+    "waiting": "確認待ち",
+    "done": "完了",
+    "on_hold": "保留",
+    "withdrawn": "取り下げ",
+}
+
+# Contract kinds (契約の種類), ledger entry kinds (ポイント履歴) and estimate states (見積).
+KIND_LABELS: dict[str, str] = {
+    "prepaid_monthly": "前払い(月ごと)",
+    "prepaid_term": "前払い(期間ごと)",
+    "postpaid": "後払い",
+    "unlimited": "無制限",
+}
+ENTRY_LABELS: dict[str, str] = {
+    "grant": "付与",
+    "topup": "チャージ",
+    "charge": "消費",
+    "adjustment": "調整",
+    "expiry": "失効",
+}
+STATE_LABELS: dict[str, str] = {
+    "pending": "承認待ち",
+    "approved": "承認済み",
+    "returned": "差し戻し",
+}
+# The columns of the 月次明細 CSV.
+STATEMENT_CSV_HEADER: list[str] = ["日時", "種類", "依頼番号", "件名", "内容", "ポイント", "残りポイント"]
 
 # How thread changes read (the field that changed).
 CHANGE_LABELS: dict[str, str] = {

@@ -4,19 +4,20 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from datetime import datetime, timedelta, timezone
+
 from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from chalicelib.clock import JST, format_jst  # noqa: F401  (templating.JST: pages and tests format with it)
+
 # In the repo and in the Lambda package alike, templates/ and static/ sit beside chalicelib/
 # (the package gets them through the vendor/ symlinks).
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
-JST = timezone(timedelta(hours=9), "JST")
 
 
 @lru_cache(maxsize=None)
@@ -52,14 +53,6 @@ def static_text(name: str) -> str:
     folder = posixpath.dirname(name)
     return _RELATIVE_IMPORT.sub(
         lambda m: m[1] + m[2] + static_url(posixpath.normpath(posixpath.join(folder, m[3]))) + m[2], text)
-
-
-def format_jst(moment: datetime | None, pattern: str = "%Y/%m/%d %H:%M") -> str:
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(JST).strftime(pattern)
 
 
 _URL = re.compile(r"https?://[^\s<>\"'\u3000-\u303f\uff01-\uff5e]+")

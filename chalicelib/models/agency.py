@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from pynamodb.attributes import UnicodeAttribute, VersionAttribute
 
+from chalicelib.messages import t
 from chalicelib.models.base import Item
 
-DEFAULT_AGENCY_NAME = "制作会社"
+DEFAULT_AGENCY_NAME = t("agency.default_name")
 
 
 class AgencySettings(Item, discriminator="AgencySettings"):

@@ -125,19 +125,81 @@ def transaction() -> TransactWrite:
     return TransactWrite(connection=Item._get_connection().connection, client_request_token=str(uuid.uuid4()))
 
 
+class Writes:
+    """The writes of one transaction, each with an optional label naming it for the caller.
+
+    PynamoDB sends a transaction's writes grouped, whatever order they were added in: condition
+    checks, then deletes, then puts (``save``), then updates; DynamoDB's cancellation reasons come
+    in that order. The builder keeps the labels in the same order, so ``TransactionFailed.failed``
+    finds a write by its name and adding a write never shifts another's.
+    """
+
+    _ORDER = ("check", "delete", "put", "update")
+
+    def __init__(self, write: TransactWrite):
+        self._write = write
+        self._labels: dict[str, list[str | None]] = {group: [] for group in self._ORDER}
+
+    def condition_check(self, model_cls, hash_key, range_key=None, *, condition, label: str | None = None) -> None:
+        self._write.condition_check(model_cls, hash_key, range_key, condition=condition)
+        self._labels["check"].append(label)
+
+    def delete(self, item, *, condition=None, label: str | None = None) -> None:
+        self._write.delete(item, condition=condition)
+        self._labels["delete"].append(label)
+
+    def save(self, item, *, condition=None, label: str | None = None) -> None:
+        self._write.save(item, condition=condition)
+        self._labels["put"].append(label)
+
+    def update(self, item, actions: list, *, condition=None, label: str | None = None) -> None:
+        self._write.update(item, actions=actions, condition=condition)
+        self._labels["update"].append(label)
+
+    @property
+    def labels(self) -> list[str | None]:
+        """The labels in the order DynamoDB answers for the writes."""
+        return [label for group in self._ORDER for label in self._labels[group]]
+
+
+class TransactionFailed(TransactWriteError):
+    """A transaction DynamoDB refused, knowing which write is which (see ``Writes``).
+
+    Still a TransactWriteError, so a caller that only needs "it failed" catches that.
+    """
+
+    def __init__(self, error: TransactWriteError, labels: list[str | None]):
+        super().__init__(str(error.msg) if error.msg else None, cause=error.cause)
+        self.labels = labels
+
+    def failed(self, label: str) -> bool:
+        """True if a write labelled ``label`` was refused by its condition."""
+        reasons = self.cancellation_reasons or []
+        return any(name == label and index < len(reasons) and reasons[index] is not None
+                   and reasons[index].code == "ConditionalCheckFailed"
+                   for index, name in enumerate(self.labels))
+
+
+def is_condition_failure(error) -> bool:
+    """True if a single write (PutError, UpdateError, DeleteError) was refused by its condition."""
+    return error.cause_response_code == "ConditionalCheckFailedException"
+
+
 def transact(build, *, attempts: int = 6) -> None:
-    """Run the writes ``build(write)`` adds as one transaction, retrying transaction conflicts.
+    """Run the writes ``build(writes)`` adds to a ``Writes`` as one transaction, retrying
+    transaction conflicts.
 
     DynamoDB cancels a transaction that touches an item another transaction is writing at the
     same moment (reason ``TransactionConflict``); botocore does not retry that, but the writes
     are still valid, so they are tried again after a short random wait, as a new transaction
-    (a new token: the cancelled one wrote nothing). Failed conditions are
-    not retried: they raise TransactWriteError for the caller to map.
+    (a new token: the cancelled one wrote nothing). Failed conditions are not retried: they
+    raise TransactionFailed for the caller to map by label.
     """
     for attempt in range(attempts):
         try:
             with transaction() as write:
-                build(write)
+                writes = Writes(write)
+                build(writes)
             return
         except TransactWriteError as error:
             reasons = [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
@@ -145,7 +207,7 @@ def transact(build, *, attempts: int = 6) -> None:
                 raise ServiceUnavailable("DynamoDB did not take the transaction") from error
             conflict = "TransactionConflict" in reasons or error.cause_response_code == "TransactionConflictException"
             if not conflict or "ConditionalCheckFailed" in reasons or attempt == attempts - 1:
-                raise
+                raise TransactionFailed(error, writes.labels) from error
             time.sleep(random.uniform(0, 0.02 * 2 ** attempt))
 
 
@@ -161,13 +223,3 @@ def unavailable(error, reasons: list | None = None) -> bool:
     if code is None and error.cause is not None and not hasattr(error.cause, "response"):
         return True  # no answer: a timeout or a dropped connection (botocore's own exception)
     return code in _UNAVAILABLE or any(reason in _UNAVAILABLE for reason in (reasons or []))
-
-
-def condition_failed(error: TransactWriteError, index: int) -> bool:
-    """True if the transaction's ``index``-th write was refused by its condition.
-
-    PynamoDB sends a transaction's writes grouped, whatever order they were added in: condition
-    checks, then deletes, then puts (``save``), then updates; ``index`` counts in that order.
-    """
-    reasons = error.cancellation_reasons or []
-    return index < len(reasons) and reasons[index] is not None and reasons[index].code == "ConditionalCheckFailed"

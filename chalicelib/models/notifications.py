@@ -35,7 +35,9 @@ class MailEvent(Item, discriminator="MailEvent"):
 
     request_id = UnicodeAttribute()
     event_id = UnicodeAttribute()      # the thread entry recording the event (the request for 新規依頼)
-    event = UnicodeAttribute()         # "created", "comment", "status" or "assigned"
+    # "created", "comment", "status", "assigned" (services.notifications), "estimate" or
+    # "estimate_answer" (services.estimates); messages.MAIL_EVENT_LABELS names them.
+    event = UnicodeAttribute()
     actor_id = UnicodeAttribute()
     actor_name = UnicodeAttribute()
     actor_side = UnicodeAttribute()

@@ -11,6 +11,17 @@ from chalicelib.models.ids import new_id
 
 INBOX = "INBOX"
 
+# A request's statuses. They are the model's: the company index sorts a company's requests by
+# status group (STATUS_ORDER, open ones first), so the order is part of the key the model
+# computes. services.workflow says who may move a request from one to another.
+NEW = "new"                  # 新規: filed, not yet taken
+IN_PROGRESS = "in_progress"  # 対応中: the agency is working on it
+WAITING = "waiting"          # 確認待ち: the agency asks the client to check or answer
+DONE = "done"                # 完了
+ON_HOLD = "on_hold"          # 保留
+WITHDRAWN = "withdrawn"      # 取り下げ: withdrawn by the client
+STATUS_ORDER = {WAITING: "1", NEW: "2", IN_PROGRESS: "3", ON_HOLD: "4", DONE: "5", WITHDRAWN: "6"}
+
 
 def company_requests_partition(company_id: str) -> str:
     return f"CREQ#{company_id}"
@@ -23,7 +34,7 @@ class Request(Item, discriminator="Request"):
     number = NumberAttribute()
     title = UnicodeAttribute()
     body = UnicodeAttribute()
-    status = UnicodeAttribute()
+    status = UnicodeAttribute()  # one of STATUS_ORDER
     due_date = UnicodeAttribute(null=True)  # 公開希望日, ISO date
     requester_id = UnicodeAttribute()
     requester_name = UnicodeAttribute()
@@ -51,8 +62,6 @@ class Request(Item, discriminator="Request"):
 
     def reindex(self) -> None:
         """Index keys from status and activity: call after changing either."""
-        from chalicelib.services.workflow import STATUS_ORDER  # the order the lists show groups in
-
         activity = self.last_activity_at.strftime("%Y-%m-%dT%H:%M:%S.%f")
         self.gsi1pk = company_requests_partition(self.company_id)
         self.gsi1sk = f"{STATUS_ORDER[self.status]}#{activity}#{self.request_id}"
@@ -62,6 +71,12 @@ class Request(Item, discriminator="Request"):
     @property
     def due(self) -> date | None:
         return date.fromisoformat(self.due_date) if self.due_date else None
+
+
+def request_items(request_id: str):
+    """Every item of a request's partition (the request, its thread, files, estimate and charge
+    mark) in one strongly consistent query, typed by their discriminator."""
+    return Item.query(Request.keys(request_id)[0], consistent_read=True)
 
 
 class ThreadEntry(Item, discriminator="ThreadEntry"):
@@ -75,7 +90,9 @@ class ThreadEntry(Item, discriminator="ThreadEntry"):
     author_name = UnicodeAttribute()
     at = UTCDateTimeAttribute()
     body = UnicodeAttribute(default="")
-    field = UnicodeAttribute(null=True)  # for changes: status, assignee, due_date, participants, created
+    # For changes: status, assignee, due_date, participants (update_request), estimate and
+    # estimate_state (services.estimates), points (the charge at 完了); messages.CHANGE_LABELS names them.
+    field = UnicodeAttribute(null=True)
     old_value = UnicodeAttribute(null=True)
     new_value = UnicodeAttribute(null=True)
 

@@ -9,11 +9,11 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.adapters import config
 from chalicelib.messages import t
-from chalicelib.models.base import transaction, unavailable
+from chalicelib.models.base import TransactionFailed, is_condition_failure, transact, unavailable
 from chalicelib.models.companies import Company
 from chalicelib.models.events import AccountEvent
 from chalicelib.models.notifications import MailSuppression
@@ -21,7 +21,7 @@ from chalicelib.models.security import LoginFailures
 from chalicelib.models.users import AGENCY_ADMIN, AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, User
 from chalicelib.services import mail, passwords, permissions, throttle
 from chalicelib.services import validation as v
-from chalicelib.services.clock import utcnow
+from chalicelib.clock import utcnow
 from chalicelib.errors import Conflict, Invalid, NotFound, ServiceUnavailable
 from chalicelib.services.history import record
 
@@ -88,19 +88,18 @@ def _store_client_account(values: dict[str, str], company: Company, now: datetim
     """
     if company.admin_user_id is None:
         user, temporary = _new_user(values, role=CLIENT_ADMIN, company_id=company.company_id, now=now)
+        def write(tx):
+            tx.save(user, condition=User.pk.does_not_exist(), label="user")
+            tx.update(company, [Company.admin_user_id.set(user.user_id)],
+                      condition=Company.admin_user_id.does_not_exist(), label="company_admin")
+
         try:
-            with transaction() as write:
-                write.save(user, condition=User.pk.does_not_exist())
-                write.update(company, actions=[Company.admin_user_id.set(user.user_id)],
-                                   condition=Company.admin_user_id.does_not_exist())
+            transact(write)  # ServiceUnavailable when DynamoDB could not answer
             return user, temporary
-        except TransactWriteError as error:
-            reasons = [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
-            if unavailable(error, reasons):
-                raise ServiceUnavailable("DynamoDB did not store the account") from error
-            if reasons and reasons[0] == "ConditionalCheckFailed":
+        except TransactionFailed as error:
+            if error.failed("user"):
                 raise Conflict("user ID taken") from None
-            if not (len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed"):
+            if not error.failed("company_admin"):
                 raise
             # Someone else's registration made the admin first: this one is a member.
     user, temporary = _new_user(values, role=CLIENT_MEMBER, company_id=company.company_id, now=now)
@@ -112,7 +111,7 @@ def _create(user: User) -> None:
     try:
         user.create()
     except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if is_condition_failure(error):
             raise Conflict("user ID taken") from None
         if unavailable(error):
             raise ServiceUnavailable("DynamoDB did not store the account") from error
@@ -179,7 +178,7 @@ def ensure_agency_admin(user_id: str, email: str) -> NewAccount | None:
     if User.find(user_id) is not None:
         return None
     now = utcnow()
-    user, temporary = _new_user({"user_id": user_id, "name": "管理者", "email": email},
+    user, temporary = _new_user({"user_id": user_id, "name": t("account.first_admin_name"), "email": email},
                                 role=AGENCY_ADMIN, company_id=None, now=now)
     try:
         _create(user)
@@ -232,7 +231,7 @@ def edit_account(actor: User, user_id: str, form: AccountForm, *, version: int) 
         try:
             user.update(actions=[getattr(User, name).set(values[name]) for name in changes])
         except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if is_condition_failure(error):
                 raise Conflict("edited meanwhile") from None
             raise
         record(user, "updated", actor, changes=changes)

@@ -20,7 +20,7 @@ from chalicelib.models.ids import is_id
 from chalicelib.models.requests import Request
 from chalicelib.models.users import User
 from chalicelib.services import permissions
-from chalicelib.services.clock import utcnow
+from chalicelib.clock import utcnow
 from chalicelib.errors import Invalid, NotFound
 
 NAME_MAX = 200

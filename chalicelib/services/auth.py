@@ -10,11 +10,12 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from chalicelib.adapters import config
 from chalicelib.messages import t
+from chalicelib.models.base import is_condition_failure
 from chalicelib.models.security import PasswordReset
 from chalicelib.models.sessions import Session
 from chalicelib.models.users import User
 from chalicelib.services import mail, passwords, throttle
-from chalicelib.services.clock import utcnow
+from chalicelib.clock import utcnow
 from chalicelib.errors import AuthenticationFailed, Conflict, Invalid
 from chalicelib.services.history import record
 from chalicelib.services.throttle import Throttled  # noqa: F401  (raised by login; callers catch it here)
@@ -81,7 +82,7 @@ def _consume_temporary_password(user: User) -> None:
             condition=User.temp_password_used == False,  # noqa: E712 (PynamoDB expression)
         )
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if is_condition_failure(error):
             raise AuthenticationFailed() from None
         raise
 
@@ -156,7 +157,7 @@ def change_password(signed_in: SignedIn, *, current: str, new: str, confirm: str
             User.session_epoch.add(1),
         ])
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if is_condition_failure(error):
             raise Conflict("account changed meanwhile") from None
         raise
     record(user, "password_changed", user, at=now)
@@ -218,7 +219,7 @@ def reset_password(token: str, *, new: str, confirm: str, now: datetime | None =
     try:
         reset.delete(condition=PasswordReset.pk.exists())  # one use, even when two tabs race
     except DeleteError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if is_condition_failure(error):
             raise AuthenticationFailed() from None
         raise
     user.update(actions=[

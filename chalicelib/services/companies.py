@@ -5,12 +5,13 @@ from dataclasses import dataclass
 
 from pynamodb.exceptions import PutError, UpdateError
 
+from chalicelib.models.base import is_condition_failure
 from chalicelib.models.agency import AgencySettings
 from chalicelib.models.companies import Company
 from chalicelib.models.users import User
 from chalicelib.services import permissions
 from chalicelib.services import validation as v
-from chalicelib.services.clock import utcnow
+from chalicelib.clock import utcnow
 from chalicelib.errors import Conflict, Invalid, NotFound
 
 PAGE_SIZE = 50
@@ -87,7 +88,7 @@ def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> 
     try:
         settings.save()  # VersionAttribute: refused if someone saved in between
     except (PutError, UpdateError) as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if is_condition_failure(error):
             raise Conflict("settings changed meanwhile") from None
         raise
     return settings

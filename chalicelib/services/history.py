@@ -5,7 +5,7 @@ from datetime import datetime
 
 from chalicelib.models.events import AccountEvent
 from chalicelib.models.users import User
-from chalicelib.services.clock import utcnow
+from chalicelib.clock import utcnow
 
 
 def record(user: User, event: str, actor: User | None, *, at: datetime | None = None,

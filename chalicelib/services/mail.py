@@ -5,6 +5,7 @@ from datetime import datetime
 
 from chalicelib import templating
 from chalicelib.adapters import config, ses
+from chalicelib.messages import t
 from chalicelib.models.agency import AgencySettings
 from chalicelib.models.notifications import MailEvent, Notification
 from chalicelib.models.requests import Request
@@ -18,7 +19,7 @@ def _send(template: str, *, to: User, agency: AgencySettings, headers: dict[str,
     subject = templating.render_text(f"email/{template}.subject.txt", **context).strip()
     message = ses.build_message(
         to=to.email,
-        to_name=f"{to.name} 様",
+        to_name=t("mail.to_name", name=to.name),
         subject=subject,
         text=templating.render_text(f"email/{template}.txt", **context),
         html=templating.render(f"email/{template}.html", **context),

@@ -3,9 +3,10 @@
 Who (the table in PRODUCT.md):
 
 - 新規依頼: the agency's accounts, and the 依頼関係者 the client chose.
-- a comment or status change by the agency: the requester and the 依頼関係者.
-- a comment or status change by the client (also 取り下げ and 完了確認): the assigned staff (the
-  agency's accounts when nobody is assigned), and the requester and 依頼関係者.
+- a comment, status change or 見積 by the agency: the requester and the 依頼関係者.
+- a comment, status change (also 取り下げ and 完了確認) or answer to an estimate (承認 / 差し戻し)
+  by the client: the 担当者 (the agency's accounts when nobody, or a deactivated account, is
+  assigned), and the requester and 依頼関係者.
 - 担当者 set: the new assignee.
 
 Never the author, never a deactivated account, never an account of another company. Two choices
@@ -39,6 +40,7 @@ from chalicelib.adapters import config
 from chalicelib.adapters.ses import SendFailed
 from chalicelib.messages import t
 from chalicelib.models import notifications as outbox
+from chalicelib.models.base import is_condition_failure
 from chalicelib.models.agency import AgencySettings
 from chalicelib.models.ids import is_id
 from chalicelib.models.notifications import (
@@ -55,7 +57,7 @@ from chalicelib.models.notifications import (
 from chalicelib.models.requests import Request
 from chalicelib.models.users import User
 from chalicelib.services import mail, permissions
-from chalicelib.services.clock import utcnow
+from chalicelib.clock import utcnow
 from chalicelib.errors import Invalid, NotFound
 
 log = logging.getLogger(__name__)
@@ -251,7 +253,7 @@ def _expand(e: MailEvent, now: datetime, cache: _Cache) -> list[Notification] | 
             try:
                 notification.save(condition=Notification.pk.does_not_exist())
             except PutError as error:
-                if error.cause_response_code != "ConditionalCheckFailedException":
+                if not is_condition_failure(error):
                     raise
                 continue  # written by an earlier run that stopped half-way; that run's claim ended
             created.append(notification)
@@ -292,7 +294,7 @@ def _claim(item: MailEvent | Notification, now: datetime) -> bool:
                        | ((model.status == SENDING) & (model.lease_until < now))),
         )
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if is_condition_failure(error):
             return False
         raise
     return True

@@ -112,7 +112,15 @@ def estimate_totals(lines: list[Line], multiplier: Decimal) -> Totals:
     return Totals(subtotal_tenths=subtotal, multiplier=multiplier, total_tenths=to_tenths(total))
 
 
-def format_multiplier(multiplier: Decimal) -> str:
+def format_multiplier(multiplier: Decimal, *, plain: bool = False) -> str:
+    """A multiplier as an estimate shows it: "×1.5", "×1.25", a whole one bare ("×2").
+
+    ``plain``: as the 特急料金 rules store and show it, without the sign and with at least one
+    decimal place ("2.0", "1.5", "1.25"); the rule labels and hints put "×" before it themselves.
+    """
+    if plain:
+        text = format(multiplier.normalize(), "f")
+        return text if "." in text else text + ".0"
     return f"×{multiplier.normalize():f}" if multiplier != multiplier.to_integral_value() else f"×{int(multiplier)}"
 
 

@@ -1,84 +1,48 @@
-"""Requests (依頼) and their conversation: filing, reading, commenting and every change.
+"""Requests (依頼) and their conversation: filing, commenting and every change.
 
 ``update_request`` applies every change to a request and writes each one (old -> new) into the
-thread, so the thread is also the audit trail.
+thread, so the thread is also the audit trail. This module is the only writer of thread entries
+and of a request's list keys; another service that changes something on a request (an estimate)
+adds its events through ``activity``. Reading (the progress screen, the lists) is
+services.listings.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.messages import t
-from chalicelib.models.attachments import Attachment
-from chalicelib.models.base import Item, condition_failed, decode_cursor, encode_cursor, transact
+from chalicelib.models.base import TransactionFailed, transact
 from chalicelib.models.companies import Company
 from chalicelib.models.ids import is_id
-from chalicelib.models.points import ChargeMark, Estimate
-from chalicelib.models.requests import INBOX, Request, Seen, ThreadEntry, company_requests_partition
+from chalicelib.models.requests import Request, Seen, ThreadEntry
 from chalicelib.models.submissions import Submission
 from chalicelib.models.users import User
-from chalicelib.services import attachments, notifications, permissions, points, policy, workflow
-from chalicelib.services.clock import utcnow
+from chalicelib.services import attachments, ledger, listings, notifications, permissions, policy, workflow
+from chalicelib.services import validation as v
+from chalicelib.clock import today_in_japan, utcnow
 from chalicelib.errors import Conflict, Invalid, NotFound
 
 TITLE_MAX = 100
 BODY_MAX = 10_000
 COMMENT_MAX = 10_000
-GROUP_SIZE = 20     # requests per status group on the client's dashboard
-PAGE_SIZE = 30      # requests per page of the inbox and of the closed lists
-JST = timezone(timedelta(hours=9))
-
-# What a browser would read as markup: "<" directly followed by a tag name (closed by ">"), an end
-# tag, a comment or declaration, a processing instruction, or the start of a dangerous element
-# even when left unclosed. "A > B", "x < y", "1<2" and "<注意>" are text.
-_MARKUP = re.compile(
-    r"<[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>|</[A-Za-z]|<!|<\?"
-    r"|<(?:script|style|iframe|object|embed|svg|img|a|link|meta|form|input)\b",
-    re.IGNORECASE,
-)
-
-
-def contains_markup(text: str) -> bool:
-    return bool(_MARKUP.search(text))
 
 
 def side_of(user: User) -> str:
     return workflow.AGENCY if user.is_agency else workflow.CLIENT
 
 
-def _today() -> date:
-    return datetime.now(JST).date()
-
-
 def _text(errors: dict, name: str, value: str, *, maximum: int, single_line: bool = False) -> str:
-    if not value.strip():
-        errors[name] = t("required")
-    elif len(value) > maximum:
-        errors[name] = t("too_long", max=maximum)
-    elif single_line and "\n" in value:
-        errors[name] = t("request.single_line")
-    elif contains_markup(value):
-        errors[name] = t("request.markup")
-    return value.strip()
+    # Checked as typed: the forms' maxlength counts surrounding spaces and line breaks too.
+    return v.text(errors, name, value, maximum=maximum, single_line=single_line, as_typed=True)
 
 
 def _due_date(errors: dict, raw: str, today: date) -> str | None:
-    raw = unicodedata.normalize("NFKC", raw).strip().replace("/", "-")
-    if not raw:
-        return None
-    try:
-        due = date.fromisoformat(raw)
-    except ValueError:
-        errors["due_date"] = t("request.due_invalid")
-        return None
-    if due < today:
-        errors["due_date"] = t("request.due_past")
-        return None
-    return due.isoformat()
+    """公開希望日: optional, never before ``today`` (ISO text, or None)."""
+    due = v.iso_date(errors, "due_date", raw, not_before=today)
+    return due.isoformat() if due else None
 
 
 @dataclass
@@ -109,10 +73,6 @@ def _checked_participants(errors: dict, chosen: list[str], choices: list[User]) 
     return unique
 
 
-def _search_text(*parts: str) -> str:
-    return unicodedata.normalize("NFKC", " ".join(parts)).lower()
-
-
 def create_request(actor: User, form: RequestForm, *, now: datetime | None = None) -> Request:
     """新規依頼: file a request for the actor's own company and give it the next number.
 
@@ -126,7 +86,7 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
     errors: dict[str, str] = {}
     title = _text(errors, "title", form.title, maximum=TITLE_MAX, single_line=True)
     body = _text(errors, "body", form.body, maximum=BODY_MAX)
-    due = _due_date(errors, form.due_date, _today())
+    due = _due_date(errors, form.due_date, today_in_japan())
     participants = _checked_participants(errors, form.participant_ids, participant_choices(actor))
     uploads = []
     if not errors:
@@ -144,7 +104,7 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
         company_id=company.company_id, company_name=company.name, number=number, title=title, body=body,
         status=workflow.NEW, due_date=due, requester_id=actor.user_id, requester_name=actor.name,
         participant_ids=participants, created_at=now, last_activity_at=now, awaiting_agency=True,
-        search_text=_search_text(company.name, title, body, f"#{number}"),
+        search_text=listings.search_text(company.name, title, body, f"#{number}"),
     )
     told = notifications.event(notifications.CREATED, request=request, actor=actor, event_id=request.request_id,
                                at=now, body=body, file_names=[upload.name for upload in uploads])
@@ -152,9 +112,9 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
     marker = _marker(actor, form.submission_id, request.request_id, None, now)
 
     def write(tx):
-        tx.save(request, condition=Request.pk.does_not_exist())
-        tx.save(told)
-        tx.save(marker, condition=Submission.pk.does_not_exist())
+        tx.save(request, condition=Request.pk.does_not_exist(), label="request")
+        tx.save(told, label="mail")
+        tx.save(marker, condition=Submission.pk.does_not_exist(), label="submission")
 
     try:
         transact(write)
@@ -172,64 +132,12 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
     return request
 
 
-@dataclass
-class RequestView:
-    request: Request
-    entries: list[ThreadEntry]
-    participants: list[User]
-    requester: User | None
-    files: list[Attachment] = field(default_factory=list)  # of the request itself
-    files_by_entry: dict[str, list[Attachment]] = field(default_factory=dict)
-    estimate: Estimate | None = None   # 見積, read by the same query
-    charged: ChargeMark | None = None  # set once the request's points were charged
-
-
 def _load(actor: User, request_id: str, action: str) -> Request:
     request = Request.find(request_id) if is_id(request_id) else None
     if request is None:
         raise NotFound()
     permissions.authorize(actor, action, company_id=request.company_id)
     return request
-
-
-def view_request(actor: User, request_id: str, *, now: datetime | None = None) -> RequestView:
-    """依頼の進行画面: the request and its thread in one query. A client never gets 社内メモ,
-    and another company's request does not exist for it (NotFound)."""
-    if not is_id(request_id):
-        raise NotFound()
-    request, entries, files, estimate, charged = None, [], [], None, None
-    for item in Item.query(f"REQ#{request_id}", consistent_read=True):
-        if isinstance(item, Request):
-            request = item
-        elif isinstance(item, ThreadEntry):
-            entries.append(item)
-        elif isinstance(item, Attachment):
-            files.append(item)
-        elif isinstance(item, Estimate):
-            estimate = item
-        elif isinstance(item, ChargeMark):
-            charged = item
-    if request is None:
-        raise NotFound()
-    permissions.authorize(actor, permissions.REQUEST_VIEW, company_id=request.company_id)
-    if not actor.is_agency:
-        entries = [entry for entry in entries if not entry.internal]
-    people = _users([request.requester_id, *request.participant_ids])
-    Seen.mark(actor.user_id, request.request_id, now or utcnow())
-    by_entry: dict[str, list[Attachment]] = {}
-    for file in files:
-        if file.entry_id:
-            by_entry.setdefault(file.entry_id, []).append(file)
-    return RequestView(request=request, entries=entries,
-                       participants=[people[i] for i in request.participant_ids if i in people],
-                       requester=people.get(request.requester_id),
-                       files=[f for f in files if not f.entry_id], files_by_entry=by_entry,
-                       estimate=estimate, charged=charged)
-
-
-def _users(user_ids: list[str]) -> dict[str, User]:
-    keys = list(dict.fromkeys(User.keys(user_id) for user_id in user_ids))
-    return {user.user_id: user for user in User.batch_get(keys)} if keys else {}
 
 
 def add_comment(actor: User, request_id: str, body: str, *, upload_ids: list[str] | None = None,
@@ -264,15 +172,11 @@ def add_comment(actor: User, request_id: str, body: str, *, upload_ids: list[str
                                at=now, body=body, file_names=[upload.name for upload in uploads])
 
     def write(tx):
-        tx.save(entry)
-        tx.save(told)
-        tx.update(request, actions=[
-            Request.last_activity_at.set(now),
-            Request.awaiting_agency.set(side == workflow.CLIENT),
-            Request.gsi1sk.set(request.gsi1sk),
-            Request.gsi2sk.set(request.gsi2sk),
-        ], condition=Request.pk.exists())
-        tx.save(marker, condition=Submission.pk.does_not_exist())
+        tx.save(entry, label="thread")
+        tx.save(told, label="mail")
+        tx.update(request, _moved_up(request, now, awaiting_agency=side == workflow.CLIENT),
+                  condition=Request.pk.exists(), label="request")
+        tx.save(marker, condition=Submission.pk.does_not_exist(), label="submission")
 
     marker = _marker(actor, submission_id, request.request_id, entry.entry_id, now)
     try:
@@ -307,6 +211,46 @@ def _stored_comment(request_id: str, entry_id: str) -> ThreadEntry:
     return entry
 
 
+def _moved_up(request: Request, now: datetime, *, awaiting_agency: bool) -> list:
+    """The actions that move the request up both sides' lists, as any new thread entry does."""
+    request.last_activity_at = now
+    request.reindex()
+    return [Request.last_activity_at.set(now), Request.awaiting_agency.set(awaiting_agency),
+            Request.gsi1sk.set(request.gsi1sk), Request.gsi2sk.set(request.gsi2sk)]
+
+
+@dataclass
+class Activity:
+    """Thread entries of a change made by another service (an estimate, its answer) and the
+    request moving up the lists, for that service's transaction. This module writes them, so the
+    thread (the audit trail) and the request's list keys have one writer."""
+
+    request: Request
+    entries: list[ThreadEntry]
+    side: str
+    now: datetime
+
+    def write(self, tx) -> None:
+        """The entries (label ``thread``) and the request's update (label ``request``: it must exist)."""
+        for entry in self.entries:
+            tx.save(entry, label="thread")
+        tx.update(self.request, _moved_up(self.request, self.now, awaiting_agency=self.side == workflow.CLIENT),
+                  condition=Request.pk.exists(), label="request")
+
+
+def activity(actor: User, request: Request, *, side: str, now: datetime,
+             changes: list[tuple[str, str, str]], comment: str = "") -> Activity:
+    """What ``actor`` did to ``request`` elsewhere, as thread entries: one change per (field, old,
+    new) and an optional comment. Nothing is written until ``Activity.write`` joins a transaction."""
+    entries = [ThreadEntry.new(request_id=request.request_id, entry_kind="change", side=side, author_id=actor.user_id,
+                               author_name=actor.name, at=now, field=name, old_value=old, new_value=new)
+               for name, old, new in changes]
+    if comment:
+        entries.append(ThreadEntry.new(request_id=request.request_id, entry_kind="comment", side=side,
+                                       author_id=actor.user_id, author_name=actor.name, at=now, body=comment))
+    return Activity(request=request, entries=entries, side=side, now=now)
+
+
 UNCHANGED = object()
 
 
@@ -331,10 +275,10 @@ def update_request(actor: User, request_id: str, changes: RequestChanges, *, rev
     now = now or utcnow()
     # The charge at 完了 is conditioned on the balance as read; another write to the balance (a
     # concurrent charge or チャージ) makes it read again, never charge twice or lose one.
-    for _ in range(points.POST_ATTEMPTS):
+    for _ in range(ledger.POST_ATTEMPTS):
         try:
             return _update_once(actor, request_id, changes, revision=revision, now=now, action=action)
-        except points.BalanceMoved:
+        except ledger.BalanceMoved:
             continue
     raise Conflict("balance kept changing")
 
@@ -349,15 +293,16 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
     if changes.participant_ids is not UNCHANGED:
         policy.require(actor, policy.PARTICIPANTS, request)
     side = side_of(actor)
-    plan: points.ChargePlan | None = None
+    plan: ledger.ChargePlan | None = None
     errors: dict[str, str] = {}
     events: list[tuple[str, str, str]] = []  # (field, old, new)
     actions = []
 
     if changes.status is not UNCHANGED and changes.status != request.status:
-        check = points.StatusCheck()
+        check = ledger.StatusCheck()
         if workflow.allowed(side, request.status, str(changes.status)):
-            check = points.check_status_change(request, str(changes.status), now=now, side=side)
+            check = ledger.check_status_change(request, str(changes.status), now=now, side=side,
+                                               actor_name=actor.name)
         if not workflow.allowed(side, request.status, str(changes.status)):
             errors["status"] = t("request.status_denied")
         elif check.error:
@@ -372,21 +317,24 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
         if changes.assignee_id and assignee is None:
             errors["assignee_id"] = t("request.assignee_unknown")
         else:
-            events.append(("assignee", request.assignee_name or "未定", assignee.name if assignee else "未定"))
+            nobody = t("request.nobody")
+            events.append(("assignee", request.assignee_name or nobody, assignee.name if assignee else nobody))
             request.assignee_id, request.assignee_name = (assignee.user_id, assignee.name) if assignee else (None, None)
             actions += [Request.assignee_id.set(assignee.user_id) if assignee else Request.assignee_id.remove(),
                         Request.assignee_name.set(assignee.name) if assignee else Request.assignee_name.remove()]
     if changes.due_date is not UNCHANGED and (changes.due_date or None) != request.due_date:
-        due = _due_date(errors, str(changes.due_date), _today())
+        due = _due_date(errors, str(changes.due_date), today_in_japan())
         if "due_date" not in errors:
-            events.append(("due_date", request.due_date or "指定なし", due or "指定なし"))
+            none = t("request.no_due_date")
+            events.append(("due_date", request.due_date or none, due or none))
             actions.append(Request.due_date.set(due) if due else Request.due_date.remove())
     if changes.participant_ids is not UNCHANGED and list(changes.participant_ids) != list(request.participant_ids):
         choices = [u for u in User.members(request.company_id) if u.active and u.user_id != request.requester_id]
         chosen = _checked_participants(errors, list(changes.participant_ids), choices)
         if "participant_ids" not in errors:
-            names = _users([*request.participant_ids, *chosen])
-            label = lambda ids: "、".join(names[i].name for i in ids if i in names) or "なし"  # noqa: E731
+            names = listings.users_by_id([*request.participant_ids, *chosen])
+            label = lambda ids: (t("request.name_separator").join(names[i].name for i in ids if i in names)  # noqa: E731
+                                 or t("request.no_participants"))
             events.append(("participants", label(request.participant_ids), label(chosen)))
             actions.append(Request.participant_ids.set(chosen))
     memo = changes.memo.strip()
@@ -408,7 +356,6 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
         entries.append(ThreadEntry.new(request_id=request.request_id, entry_kind="change", side=side,
                                        author_id=actor.user_id, author_name=actor.name, at=now, field="points",
                                        old_value="", new_value=plan.thread_text))
-        plan.entry.actor_name = actor.name
     if events:  # a memo alone is internal: it does not move the request up the client's lists
         request.last_activity_at = now
         actions.append(Request.last_activity_at.set(now))
@@ -416,27 +363,22 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
     actions += [Request.revision.add(1), Request.gsi1sk.set(request.gsi1sk), Request.gsi2sk.set(request.gsi2sk)]
     notices = _notices(actor, request, entries, now)
 
-    charge_puts = plan.puts() if plan is not None else []
-
     def write(tx):
-        tx.update(request, actions=actions, condition=Request.revision == revision)
-        for item in [*entries, *notices]:
-            tx.save(item)
+        tx.update(request, actions, condition=Request.revision == revision, label="request")
+        for entry in entries:
+            tx.save(entry, label="thread")
+        for notice in notices:
+            tx.save(notice, label="mail")
         if plan is not None:
-            tx.save(plan.entry)
-            tx.save(plan.mark, condition=ChargeMark.pk.does_not_exist())
-            plan.update_balance(tx)
+            plan.write(tx)
 
     try:
         transact(write)
-    except TransactWriteError as error:
-        # Puts first (entries, notifications, the ledger entry, the charge mark), then updates
-        # (the request, then the balance).
-        puts = len(entries) + len(notices) + len(charge_puts)
-        if condition_failed(error, puts):
+    except TransactionFailed as error:
+        if error.failed("request"):
             raise Conflict("request changed meanwhile") from None
-        if plan is not None and (condition_failed(error, puts + 1) or condition_failed(error, puts - 1)):
-            raise points.BalanceMoved() from None
+        if plan is not None and plan.lost_race(error):
+            raise ledger.BalanceMoved() from None
         raise
     notifications.after_commit(notices)
     saved = Request.find(request.request_id)
@@ -479,104 +421,3 @@ def staff_choices() -> list[User]:
     return [u for u in User.members(None) if u.active]
 
 
-# Lists.
-
-@dataclass
-class DashboardGroup:
-    status: str
-    requests: list[Request]
-
-
-@dataclass
-class ListedRequest:
-    request: Request
-    changed: bool  # something happened since this user last opened it
-
-
-def _with_seen(actor: User, requests: list[Request]) -> list[ListedRequest]:
-    if not requests:
-        return []
-    keys = [Seen.keys(actor.user_id, r.request_id) for r in requests]
-    seen = {s.request_id: s.seen_at for s in Seen.batch_get(keys)}
-    return [ListedRequest(request=r, changed=r.request_id not in seen or r.last_activity_at > seen[r.request_id])
-            for r in requests]
-
-
-def client_dashboard(actor: User) -> list[tuple[str, list[ListedRequest]]]:
-    """The company's open requests grouped by status (newest activity first in each group).
-
-    A fixed number of calls whatever the data: one query per open status and one batch read.
-    """
-    permissions.authorize(actor, permissions.REQUEST_VIEW, company_id=actor.company_id)
-    partition = company_requests_partition(actor.company_id)
-    groups = []
-    for status in workflow.OPEN:
-        prefix = workflow.STATUS_ORDER[status] + "#"
-        groups.append((status, list(Request.gsi1.query(partition, Request.gsi1sk.startswith(prefix),
-                                                       scan_index_forward=False, limit=GROUP_SIZE))))
-    listed = _with_seen(actor, [r for _, requests in groups for r in requests])
-    by_id = {item.request.request_id: item for item in listed}
-    return [(status, [by_id[r.request_id] for r in requests]) for status, requests in groups]
-
-
-def client_list(actor: User, status: str, *, after: str | None = None) -> tuple[list[ListedRequest], str | None]:
-    """One status of the company's requests, a page at a time (e.g. 完了)."""
-    permissions.authorize(actor, permissions.REQUEST_VIEW, company_id=actor.company_id)
-    if status not in workflow.STATUS_ORDER:
-        raise NotFound()
-    partition = company_requests_partition(actor.company_id)
-    result = Request.gsi1.query(partition, Request.gsi1sk.startswith(workflow.STATUS_ORDER[status] + "#"),
-                                scan_index_forward=False, limit=PAGE_SIZE,
-                                last_evaluated_key=decode_cursor(after, "GSI1PK", partition))
-    requests = list(result)
-    return _with_seen(actor, requests), encode_cursor(result.last_evaluated_key)
-
-
-@dataclass
-class InboxFilter:
-    company_id: str = ""
-    status: str = ""        # a status, "open" (default) or "" for all
-    assignee_id: str = ""   # a staff user ID, "none" for unassigned, "" for anyone
-    keyword: str = ""
-
-
-INBOX_PAGE_READS = 4  # at most this many index pages are read to fill one page of the inbox
-
-
-def inbox(actor: User, filters: InboxFilter, *, after: str | None = None) -> tuple[list[ListedRequest], str | None]:
-    """The agency's inbox across companies, newest activity first, filtered.
-
-    Filters run on the index query, so a page costs at most INBOX_PAGE_READS reads however
-    many requests there are; a page may then hold fewer than PAGE_SIZE matches.
-    """
-    permissions.authorize(actor, permissions.INBOX_VIEW, agency_target=True)
-    condition = None
-
-    def both(extra):
-        nonlocal condition
-        condition = extra if condition is None else condition & extra
-
-    if filters.company_id:
-        both(Request.company_id == filters.company_id)
-    if filters.status == "open":
-        both(Request.status.is_in(*workflow.OPEN))
-    elif filters.status in workflow.STATUS_ORDER:
-        both(Request.status == filters.status)
-    if filters.assignee_id == "none":
-        both(Request.assignee_id.does_not_exist())
-    elif filters.assignee_id:
-        both(Request.assignee_id == filters.assignee_id)
-    keyword = _search_text(filters.keyword).strip()
-    if keyword:
-        both(Request.search_text.contains(keyword))
-
-    found: list[Request] = []
-    cursor = decode_cursor(after, "GSI2PK", INBOX)
-    for _ in range(INBOX_PAGE_READS):
-        result = Request.gsi2.query(INBOX, filter_condition=condition, scan_index_forward=False,
-                                    limit=PAGE_SIZE - len(found), last_evaluated_key=cursor)
-        found.extend(result)
-        cursor = result.last_evaluated_key
-        if cursor is None or len(found) >= PAGE_SIZE:
-            break
-    return _with_seen(actor, found), encode_cursor(cursor)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.adapters import config
+from chalicelib.models.base import is_condition_failure
 from chalicelib.models.security import AddressFailures, LoginFailures
 
 SLOW_AFTER = 3          # failures before each further try must wait
@@ -68,7 +69,7 @@ def record_failure(user_id: str, address: str, now: datetime) -> bool:
         failures.update(actions=[LoginFailures.locked_until.set(now + timedelta(minutes=LOCK_MINUTES))],
                         condition=LoginFailures.locked_until.does_not_exist())
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if is_condition_failure(error):
             return False  # a simultaneous failure locked it first
         raise
     return True

@@ -6,24 +6,24 @@ by the filing day (the lead time the client gave), not by the day staff estimate
 """
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from functools import partial
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Iterable
 
 from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.messages import t
+from chalicelib.models.base import is_condition_failure
 from chalicelib.models.urgency import ClosedPeriodAttribute, UrgencyRuleAttribute, UrgencySettings
 from chalicelib.models.users import User
 from chalicelib.services import business_days, permissions
+from chalicelib.services import pointrules as r
 from chalicelib.services import validation as v
 from chalicelib.services.business_days import ClosedPeriod
-from chalicelib.services.clock import utcnow
+from chalicelib.clock import japan_date, today_in_japan  # noqa: F401  (urgency.today_in_japan is read by pages and tests)
 from chalicelib.errors import Conflict, Invalid
-
-JST = timezone(timedelta(hours=9))
 
 NO_MULTIPLIER = Decimal("1")
 # The longest lead time a rule may name. The holiday table is kept at least two years ahead
@@ -49,10 +49,8 @@ class UrgencyRule:
     multiplier: Decimal
 
 
-def format_multiplier(multiplier: Decimal) -> str:
-    """"2.0", "1.5", "1.25": at least one decimal place, no trailing zeros beyond it."""
-    text = format(multiplier.normalize(), "f")
-    return text if "." in text else text + ".0"
+# The rules' own form of a multiplier ("2.0", "1.5"): pointrules.format_multiplier, plain.
+format_multiplier = partial(r.format_multiplier, plain=True)
 
 
 def apply_rules(lead_days: int | None, rules: Iterable[UrgencyRule]) -> Urgency:
@@ -90,15 +88,6 @@ def urgency_for(due: date | None, *, filed_on: date) -> Urgency:
     if due is None:
         return apply_rules(None, ())
     return urgency_from(UrgencySettings.load(), due, filed_on=filed_on)
-
-
-def japan_date(moment: datetime) -> date:
-    """The calendar day in Japan of an aware datetime, e.g. a request's ``created_at`` (its filing day)."""
-    return moment.astimezone(JST).date()
-
-
-def today_in_japan(now: datetime | None = None) -> date:
-    return japan_date(now or utcnow())
 
 
 # --- the 特急料金・休業日 page (agency admin) ------------------------------------------------
@@ -149,22 +138,19 @@ def form_of(settings: UrgencySettings) -> UrgencyForm:
                           period.name) for period in closed_of(settings)])
 
 
-def _normalise(raw: str) -> str:
-    return unicodedata.normalize("NFKC", raw).strip()
-
-
 def _clean_days(raw: str, name: str, errors: v.FieldErrors) -> int | None:
-    value = _normalise(raw).removesuffix("営業日").strip()
+    value = v.normalise_width(raw).removesuffix("営業日").strip()
     if not errors.check(name, bool(value), "required"):
         return None
-    if not errors.check(name, value.isdigit() and 1 <= int(value) <= MAX_RULE_DAYS, "urgency.days_range",
+    days = v.whole_number(value)
+    if not errors.check(name, days is not None and 1 <= days <= MAX_RULE_DAYS, "urgency.days_range",
                         max=MAX_RULE_DAYS):
         return None
-    return int(value)
+    return days
 
 
 def _clean_multiplier(raw: str, name: str, errors: v.FieldErrors) -> Decimal | None:
-    value = _normalise(raw).lstrip("×xX*").removesuffix("倍").strip()
+    value = v.normalise_width(raw).lstrip("×xX*").removesuffix("倍").strip()
     if not errors.check(name, bool(value), "required"):
         return None
     try:
@@ -179,12 +165,7 @@ def _clean_multiplier(raw: str, name: str, errors: v.FieldErrors) -> Decimal | N
 
 
 def _clean_date(raw: str, name: str, errors: v.FieldErrors) -> date | None:
-    value = _normalise(raw).replace("/", "-")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors.check(name, False, "request.due_invalid")
-        return None
+    return v.iso_date(errors, name, raw, blank_is_invalid=True)
 
 
 def _clean_rules(rows: list[RuleRow], errors: v.FieldErrors) -> list[UrgencyRule]:
@@ -254,7 +235,7 @@ def update_settings(actor: User, form: UrgencyForm, *, version: int | None) -> U
     try:
         settings.save()  # VersionAttribute: refused if someone saved in between
     except (PutError, UpdateError) as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if is_condition_failure(error):
             raise Conflict("urgency settings changed meanwhile") from None
         raise
     return settings
@@ -273,13 +254,10 @@ def preview(actor: User, raw_due: str, *, now: datetime | None = None) -> Previe
     date the 新規依頼 form would refuse, with the same message."""
     permissions.authorize(actor, permissions.REQUEST_CREATE, company_id=actor.company_id)
     today = today_in_japan(now)
-    value = _normalise(raw_due).replace("/", "-")
-    try:
-        due = date.fromisoformat(value)
-    except ValueError:
-        raise Invalid({"due_date": t("request.due_invalid")}) from None
-    if due < today:
-        raise Invalid({"due_date": t("request.due_past")})
+    errors: dict[str, str] = {}
+    due = v.iso_date(errors, "due_date", raw_due, blank_is_invalid=True, not_before=today)  # as 新規依頼 checks it
+    if errors:
+        raise Invalid(errors)
     return Preview(due=due, urgency=urgency_for(due, filed_on=today))
 
 

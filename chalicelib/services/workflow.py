@@ -1,21 +1,20 @@
-"""The request lifecycle: statuses and the transitions each side may make. Pure data.
+"""The request lifecycle: the transitions each side may make between the statuses. Pure data.
 
 A transition not in the table is refused (deny by default).
 """
 from __future__ import annotations
 
-NEW = "new"                  # 新規: filed, not yet taken
-IN_PROGRESS = "in_progress"  # 対応中: the agency is working on it
-WAITING = "waiting"          # 確認待ち: the agency asks the client to check or answer
-DONE = "done"                # 完了
-ON_HOLD = "on_hold"          # 保留
-WITHDRAWN = "withdrawn"      # 取り下げ: withdrawn by the client
+# The statuses, and the order lists show their groups in (open ones first), belong to the model:
+# that order is part of the index key it computes.
+from chalicelib.messages import STATUS_LABELS
+from chalicelib.models.requests import DONE, IN_PROGRESS, NEW, ON_HOLD, STATUS_ORDER, WAITING, WITHDRAWN
+
+__all__ = ["NEW", "IN_PROGRESS", "WAITING", "DONE", "ON_HOLD", "WITHDRAWN", "STATUS_ORDER", "AGENCY", "CLIENT",
+           "LABELS", "OPEN", "CLOSED", "TRANSITIONS", "allowed", "next_statuses"]
 
 AGENCY, CLIENT = "agency", "client"
 
-LABELS = {NEW: "新規", IN_PROGRESS: "対応中", WAITING: "確認待ち", DONE: "完了", ON_HOLD: "保留", WITHDRAWN: "取り下げ"}
-# Lists show the groups in this order; open ones first.
-STATUS_ORDER = {WAITING: "1", NEW: "2", IN_PROGRESS: "3", ON_HOLD: "4", DONE: "5", WITHDRAWN: "6"}
+LABELS = STATUS_LABELS  # how each status reads, from the catalogue
 OPEN = (WAITING, NEW, IN_PROGRESS, ON_HOLD)
 CLOSED = (DONE, WITHDRAWN)
 

@@ -13,7 +13,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import templating
 from chalicelib.messages import CHANGE_LABELS, t
-from chalicelib.services import agency, attachments, requests, urgency, workflow
+from chalicelib.services import agency, attachments, listings, requests, urgency, workflow
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
 from chalicelib.web import context
 from chalicelib.web.forms import MAX_FORM_BYTES
@@ -166,13 +166,13 @@ def list_requests(me):
     query = bp.current_request.query_params or {}
     after = query.get("after") or None
     if me.user.is_agency:
-        filters = requests.InboxFilter(company_id=query.get("company", ""), status=query.get("status", "open"),
+        filters = listings.InboxFilter(company_id=query.get("company", ""), status=query.get("status", "open"),
                                        assignee_id=query.get("assignee", ""), keyword=query.get("q", "")[:100])
-        listed, cursor = requests.inbox(me.user, filters, after=after)
+        listed, cursor = listings.inbox(me.user, filters, after=after)
     elif query.get("status"):
-        listed, cursor = requests.client_list(me.user, query["status"], after=after)
+        listed, cursor = listings.client_list(me.user, query["status"], after=after)
     else:
-        listed = [item for _, group in requests.client_dashboard(me.user) for item in group]
+        listed = [item for _, group in listings.client_dashboard(me.user) for item in group]
         cursor = None
     return _json({"requests": [{**request_json(item.request), "changed": item.changed} for item in listed],
                   "next": cursor})
@@ -193,7 +193,7 @@ def create_request(me):
 @bp.route("/api/requests/{request_id}", methods=["GET"])
 @api
 def get_request(me, request_id: str):
-    view = requests.view_request(me.user, request_id)
+    view = listings.view_request(me.user, request_id)
     return _json({"request": request_json(view.request), "thread": [entry_json(e) for e in view.entries]})
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.messages import t
-from chalicelib.services import companies, permissions, points
+from chalicelib.services import companies, contracts, ledger, permissions, statements
 from chalicelib.services import pointrules as r
 from chalicelib.services.auth import SignedIn
 from chalicelib.web import accounts as accounts_web
@@ -82,31 +82,31 @@ def company_page(me: SignedIn, company_id: str, *, status: int = 200, errors: di
                  typed: dict | None = None):
     """クライアント詳細: the accounts, and the contract, balance, ledger and the forms to change them."""
     view = companies.company_page(me.user, company_id)
-    summary = points.summary(me.user, company_id)
+    summary = statements.summary(me.user, company_id)
     notice = COMPANY_NOTICES.get((bp.current_request.query_params or {}).get("notice", ""))
     current = summary.contract
     contract_form = typed.get("contract") if typed and "contract" in typed else (
-        points.ContractForm(kind=current.contract_type, points=r.format_points(current.points_tenths).replace(",", ""),
+        contracts.ContractForm(kind=current.contract_type, points=r.format_points(current.points_tenths).replace(",", ""),
                             carry_over=current.carry_over, unit_price=str(int(current.unit_price or 0) or ""),
                             approval_required=current.approval_required, starts_on=current.starts_on,
-                            ends_on=current.ends_on or "") if current else points.ContractForm())
+                            ends_on=current.ends_on or "") if current else contracts.ContractForm())
     return page("clients/detail.html", status=status, company=view.company, accounts=view.accounts,
                 notice=t(notice) if notice else None,
                 can_create=permissions.can(me.user, permissions.ACCOUNT_CREATE),
                 can_edit_contract=permissions.can(me.user, permissions.CONTRACT_EDIT),
-                summary=summary, ledger=points.ledger(me.user, company_id, limit=10),
-                history=points.contract_history(me.user, company_id), contract_form=contract_form,
+                summary=summary, ledger=ledger.ledger(me.user, company_id, limit=10),
+                history=contracts.contract_history(me.user, company_id), contract_form=contract_form,
                 typed=(typed or {}).get("fields", {}), errors=errors or {}, month=summary.month, **points_web.labels())
 
 
 @bp.route("/clients/{company_id}/contract", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def contract_save(me: SignedIn, company_id: str):
-    contract_form = points.ContractForm(
+    contract_form = contracts.ContractForm(
         kind=field("kind"), points=field("points"), carry_over=field("carry_over") == "1",
         unit_price=field("unit_price"), approval_required=field("approval_required") == "1",
         starts_on=field("starts_on"), ends_on=field("ends_on"), note=field("note", strip=False))
-    return submit(lambda: points.save_contract(me.user, company_id, contract_form),
+    return submit(lambda: contracts.save_contract(me.user, company_id, contract_form),
                   done=lambda _: redirect(f"/clients/{company_id}?notice=contract_saved#contract-title"),
                   refuse=lambda status, errors: company_page(me, company_id, status=status, errors=errors,
                                                              typed={"contract": contract_form}))
@@ -115,7 +115,7 @@ def contract_save(me: SignedIn, company_id: str):
 @bp.route("/clients/{company_id}/topup", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def topup(me: SignedIn, company_id: str):
-    return submit(lambda: points.top_up(me.user, company_id, points=field("topup_points"),
+    return submit(lambda: ledger.top_up(me.user, company_id, points=field("topup_points"),
                                         note=field("topup_note", strip=False)),
                   done=lambda _: redirect(f"/clients/{company_id}?notice=topped_up#balance-title"),
                   refuse=lambda status, errors: _balance_refused(me, company_id, status, errors))
@@ -124,7 +124,7 @@ def topup(me: SignedIn, company_id: str):
 @bp.route("/clients/{company_id}/adjust", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def adjust(me: SignedIn, company_id: str):
-    return submit(lambda: points.adjust(me.user, company_id, points=field("adjust_points"),
+    return submit(lambda: ledger.adjust(me.user, company_id, points=field("adjust_points"),
                                         note=field("adjust_note", strip=False)),
                   done=lambda _: redirect(f"/clients/{company_id}?notice=adjusted#balance-title"),
                   refuse=lambda status, errors: _balance_refused(me, company_id, status, errors))

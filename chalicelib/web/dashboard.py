@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.messages import t
-from chalicelib.services import companies, permissions, points, requests, workflow
+from chalicelib.services import companies, ledger, listings, permissions, requests, statements, workflow
 from chalicelib.web import points as points_web
 from chalicelib.services.auth import SignedIn
 from chalicelib.web.guards import signed_in_page
@@ -24,12 +24,12 @@ def dashboard(me: SignedIn):
     common = dict(notice=t(notice) if notice else None, labels=workflow.LABELS, W=workflow,
                   can=lambda action: permissions.can(me.user, action), P=permissions)
     if not me.user.is_agency:
-        return page("dashboard/index.html", groups=requests.client_dashboard(me.user),
-                    summary=points.summary(me.user, me.user.company_id),
-                    ledger=points.ledger(me.user, me.user.company_id, limit=5), **points_web.labels(), **common)
-    filters = requests.InboxFilter(company_id=query.get("company", ""), status=query.get("status", "open"),
+        return page("dashboard/index.html", groups=listings.client_dashboard(me.user),
+                    summary=statements.summary(me.user, me.user.company_id),
+                    ledger=ledger.ledger(me.user, me.user.company_id, limit=5), **points_web.labels(), **common)
+    filters = listings.InboxFilter(company_id=query.get("company", ""), status=query.get("status", "open"),
                                    assignee_id=query.get("assignee", ""), keyword=query.get("q", "")[:100])
-    listed, cursor = requests.inbox(me.user, filters, after=query.get("after") or None)
+    listed, cursor = listings.inbox(me.user, filters, after=query.get("after") or None)
     company_list, _ = companies.list_companies(me.user, limit=200)
     return page("dashboard/agency.html", listed=listed, cursor=cursor, filters=filters,
                 companies=company_list, staff=requests.staff_choices(), **common)

@@ -5,7 +5,8 @@ web/requests.py, which draws the whole screen and asks this module for the panel
 """
 from __future__ import annotations
 
-from chalicelib.services import permissions, points
+from chalicelib.services import estimates, permissions, statements
+from chalicelib.services import menu as point_menu
 from chalicelib.services import pointrules as r
 from chalicelib.services.auth import SignedIn
 from chalicelib.web.forms import form
@@ -22,45 +23,45 @@ def context(me: SignedIn, view, typed: dict) -> dict:
                    points_summary=None, can_estimate=permissions.can(me.user, permissions.ESTIMATE_EDIT),
                    can_answer=permissions.can(me.user, permissions.ESTIMATE_ANSWER), **labels())
     if context["can_estimate"]:
-        context["menu_categories"] = points.menu(me.user)
-        context["urgency"] = points.urgency_of(request)
+        context["menu_categories"] = point_menu.menu(me.user)
+        context["urgency"] = estimates.urgency_of(request)
         offered = {item.item_id for category in context["menu_categories"] for item in category.items}
         context["estimate_rows"] = _rows(estimate, typed, offered)
     # A refused estimate form is shown open, with what was typed.
     context["estimate_open"] = any(name.startswith("menu_") for name in typed)
     if context["can_answer"] and estimate is not None:
-        context["points_summary"] = points.summary(me.user, request.company_id)
+        context["points_summary"] = statements.summary(me.user, request.company_id)
     return context
 
 
-def _rows(estimate, typed: dict, offered: set[str]) -> list[points.LineInput]:
+def _rows(estimate, typed: dict, offered: set[str]) -> list[estimates.LineInput]:
     """The rows of the estimate form: as typed after a refusal, else the saved items, and a few
     empty rows to add more. A saved item whose menu entry was stopped since comes back as a
     free-form item with the name and points it was estimated with."""
     if any(name.startswith(("menu_", "name_")) for name in typed):
         count = 1 + max(int(name.split("_")[1]) for name in typed
                         if name.startswith(("menu_", "qty_", "name_", "points_")) and name.split("_")[1].isdigit())
-        return [points.LineInput(menu_item_id=typed.get(f"menu_{i}", ""), quantity=typed.get(f"qty_{i}", ""),
+        return [estimates.LineInput(menu_item_id=typed.get(f"menu_{i}", ""), quantity=typed.get(f"qty_{i}", ""),
                                  name=typed.get(f"name_{i}", ""), points=typed.get(f"points_{i}", ""))
                 for i in range(count)]
     rows = []
     for line in estimate.lines if estimate else []:
         from_menu = line.menu_item_id in offered
-        rows.append(points.LineInput(menu_item_id=line.menu_item_id if from_menu else "",
+        rows.append(estimates.LineInput(menu_item_id=line.menu_item_id if from_menu else "",
                                      quantity=str(int(line.quantity)), name="" if from_menu else line.name,
                                      points="" if from_menu else r.format_points(line.unit_tenths).replace(",", "")))
-    return rows + [points.LineInput() for _ in range(max(3, 5 - len(rows)))]
+    return rows + [estimates.LineInput() for _ in range(max(3, 5 - len(rows)))]
 
 
 ESTIMATE_ROWS_MAX = 40
 
 
-def posted_rows() -> list[points.LineInput]:
+def posted_rows() -> list[estimates.LineInput]:
     fields = form()
     indexes = [int(name.split("_")[1]) for name in fields
                if name.startswith(("menu_", "qty_", "name_", "points_")) and name.split("_")[1].isdigit()]
     count = min(max(indexes) + 1, ESTIMATE_ROWS_MAX) if indexes else 0
     # Row numbers are kept (empty rows too), so a refusal names the row the user typed in.
-    return [points.LineInput(menu_item_id=fields.get(f"menu_{i}", ""), quantity=fields.get(f"qty_{i}", ""),
+    return [estimates.LineInput(menu_item_id=fields.get(f"menu_{i}", ""), quantity=fields.get(f"qty_{i}", ""),
                              name=fields.get(f"name_{i}", ""), points=fields.get(f"points_{i}", ""))
             for i in range(count)]

@@ -9,7 +9,8 @@ from urllib.parse import quote
 from chalice import Blueprint, Response
 
 from chalicelib.messages import t
-from chalicelib.services import permissions, points
+from chalicelib.services import contracts, estimates, ledger, permissions, statements
+from chalicelib.services import menu as point_menu  # this module has a page called menu
 from chalicelib.services import pointrules as r
 from chalicelib.services.auth import SignedIn
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, submit
@@ -28,9 +29,9 @@ def _query(name: str) -> str:
 
 def labels() -> dict:
     """What every points template needs to print points, kinds and states."""
-    return dict(fmt=r.format_points, fmt_multiplier=r.format_multiplier, kind_labels=points.KIND_LABELS,
-                describe=points.describe, Decimal=Decimal,
-                entry_labels=points.ENTRY_LABELS, state_labels=points.STATE_LABELS, R=r)
+    return dict(fmt=r.format_points, fmt_multiplier=r.format_multiplier, kind_labels=contracts.KIND_LABELS,
+                describe=contracts.describe, Decimal=Decimal,
+                entry_labels=ledger.ENTRY_LABELS, state_labels=estimates.STATE_LABELS, R=r)
 
 
 # ポイント表.
@@ -38,8 +39,8 @@ def labels() -> dict:
 def _menu_page(me: SignedIn, *, status: int = 200, errors: dict | None = None, menu_form=None, editing=None):
     can_edit = permissions.can(me.user, permissions.POINTS_MENU_EDIT)
     notice = MENU_NOTICES.get(_query("notice"))
-    return page("points/menu.html", status=status, categories=points.menu(me.user, include_stopped=can_edit),
-                can_edit=can_edit, errors=errors or {}, menu_form=menu_form or points.MenuForm(), editing=editing,
+    return page("points/menu.html", status=status, categories=point_menu.menu(me.user, include_stopped=can_edit),
+                can_edit=can_edit, errors=errors or {}, menu_form=menu_form or point_menu.MenuForm(), editing=editing,
                 notice=t(notice) if notice else None, **labels())
 
 
@@ -48,23 +49,23 @@ def _menu_page(me: SignedIn, *, status: int = 200, errors: dict | None = None, m
 def menu(me: SignedIn):
     editing = None
     if _query("edit") and permissions.can(me.user, permissions.POINTS_MENU_EDIT):
-        editing = points.find_menu_item(me.user, _query("edit"))
-        menu_form = points.MenuForm(category=editing.category, name=editing.name,
+        editing = point_menu.find_menu_item(me.user, _query("edit"))
+        menu_form = point_menu.MenuForm(category=editing.category, name=editing.name,
                                     points=str(r.from_tenths(editing.points_tenths)).removesuffix(".0"),
                                     description=editing.description)
         return _menu_page(me, menu_form=menu_form, editing=editing)
     return _menu_page(me)
 
 
-def _posted_menu() -> points.MenuForm:
-    return points.MenuForm(**{name: field(name) for name in MENU_FIELDS})
+def _posted_menu() -> point_menu.MenuForm:
+    return point_menu.MenuForm(**{name: field(name) for name in MENU_FIELDS})
 
 
 @bp.route("/points/menu", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def menu_add(me: SignedIn):
     menu_form = _posted_menu()
-    return submit(lambda: points.add_menu_item(me.user, menu_form), done=lambda _: redirect("/points/menu?notice=added"),
+    return submit(lambda: point_menu.add_menu_item(me.user, menu_form), done=lambda _: redirect("/points/menu?notice=added"),
                   refuse=lambda status, errors: _menu_page(me, status=status, errors=errors, menu_form=menu_form),
                   conflict=False)
 
@@ -72,9 +73,9 @@ def menu_add(me: SignedIn):
 @bp.route("/points/menu/{item_id}", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def menu_update(me: SignedIn, item_id: str):
-    editing = points.find_menu_item(me.user, item_id)
+    editing = point_menu.find_menu_item(me.user, item_id)
     menu_form = _posted_menu()
-    return submit(lambda: points.update_menu_item(me.user, item_id, menu_form, active=field("active") == "1"),
+    return submit(lambda: point_menu.update_menu_item(me.user, item_id, menu_form, active=field("active") == "1"),
                   done=lambda _: redirect("/points/menu?notice=updated"),
                   refuse=lambda status, errors: _menu_page(me, status=status, errors=errors, menu_form=menu_form,
                                                            editing=editing),
@@ -87,23 +88,23 @@ def menu_update(me: SignedIn, item_id: str):
 @signed_in_page
 def balance(me: SignedIn):
     if me.user.is_agency:
-        rows = points.usage_overview(me.user)
-        return page("points/overview.html", rows=rows, month=rows[0].month if rows else r.month_of(points.today_jst()),
+        rows = statements.usage_overview(me.user)
+        return page("points/overview.html", rows=rows, month=rows[0].month if rows else r.month_of(ledger.today_jst()),
                     **labels())
-    summary = points.summary(me.user, me.user.company_id)
-    return page("points/balance.html", summary=summary, ledger=points.ledger(me.user, me.user.company_id, limit=50),
+    summary = statements.summary(me.user, me.user.company_id)
+    return page("points/balance.html", summary=summary, ledger=ledger.ledger(me.user, me.user.company_id, limit=50),
                 **labels())
 
 
 # 月次明細.
 
 def _month() -> str:
-    return _query("month") or r.month_of(points.today_jst())
+    return _query("month") or r.month_of(ledger.today_jst())
 
 
 def statement_page(me: SignedIn, company_id: str | None, base: str):
     month = _month()
-    return submit(lambda: points.statement(me.user, company_id, month),
+    return submit(lambda: statements.statement(me.user, company_id, month),
                   done=lambda view: page("points/statement.html", view=view, month=month, errors={}, base=base,
                                          previous=r.previous_month(month), following=r.next_month(month),
                                          **labels()),
@@ -113,12 +114,12 @@ def statement_page(me: SignedIn, company_id: str | None, base: str):
 
 
 def _csv(me: SignedIn, company_id: str | None):
-    view = points.statement(me.user, company_id, _month())  # a bad month: Invalid -> 400 page below
-    name = points.statement_filename(view)
+    view = statements.statement(me.user, company_id, _month())  # a bad month: Invalid -> 400 page below
+    name = statements.statement_filename(view)
     disposition = f"attachment; filename=\"statement-{view.month}.csv\"; filename*=UTF-8''{quote(name)}"
     # A text body: Chalice sends str as UTF-8 (bytes would need API Gateway binary types); the
     # BOM stays its first character.
-    return Response(body=points.statement_csv(view).decode("utf-8"), status_code=200,
+    return Response(body=statements.statement_csv(view).decode("utf-8"), status_code=200,
                     headers={"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": disposition})
 
 

@@ -6,7 +6,7 @@ from chalice import Blueprint
 from chalicelib import messages
 from chalicelib.adapters import config
 from chalicelib.messages import CHANGE_LABELS, t
-from chalicelib.services import (attachments, notifications, permissions, points, policy, requests, submissions,
+from chalicelib.services import (attachments, estimates, listings, notifications, permissions, policy, requests, submissions,
                                  urgency, workflow)
 from chalicelib.services.auth import SignedIn
 from chalicelib.web import estimate_panel
@@ -55,7 +55,7 @@ def create_request(me: SignedIn):
 
 def _show(me: SignedIn, request_id: str, *, status: int = 200, errors: dict | None = None,
           comment: str = "", typed: dict | None = None):
-    view = requests.view_request(me.user, request_id)
+    view = listings.view_request(me.user, request_id)
     side = requests.side_of(me.user)
     can_manage = policy.may(me.user, policy.MANAGE, view.request)
     notice_key = _query("notice")
@@ -84,7 +84,7 @@ def show_request(me: SignedIn, request_id: str):
 @bp.route("/requests/{request_id}/comment", methods=["GET"])
 @signed_in_page
 def comment_form(me: SignedIn, request_id: str):
-    view = requests.view_request(me.user, request_id)
+    view = listings.view_request(me.user, request_id)
     return page("requests/comment.html", request=view.request, comment="", errors={}, submission_id=submissions.new_key(),
                 max_bytes=config.upload_max_bytes())
 
@@ -95,7 +95,7 @@ def add_comment(me: SignedIn, request_id: str):
     body, key = field("body", strip=False), field("submission_id")
 
     def refuse(status: int, errors: dict):
-        view = requests.view_request(me.user, request_id)
+        view = listings.view_request(me.user, request_id)
         return page("requests/comment.html", status=status, request=view.request, comment=body, errors=errors,
                     submission_id=key, max_bytes=config.upload_max_bytes())
 
@@ -183,7 +183,7 @@ def _estimate_change(me: SignedIn, request_id: str, change, notice: str):
 def save_estimate(me: SignedIn, request_id: str):
     """見積 by the agency: items from the ポイント表 or free-form, the urgency multiplier applied."""
     rows = estimate_panel.posted_rows()
-    return _estimate_change(me, request_id, lambda: points.save_estimate(me.user, request_id, rows,
+    return _estimate_change(me, request_id, lambda: estimates.save_estimate(me.user, request_id, rows,
                                                                          version=_estimate_version()),
                             "estimate_saved")
 
@@ -191,7 +191,7 @@ def save_estimate(me: SignedIn, request_id: str):
 @bp.route("/requests/{request_id}/estimate/approve", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def approve_estimate(me: SignedIn, request_id: str):
-    return _estimate_change(me, request_id, lambda: points.approve_estimate(me.user, request_id,
+    return _estimate_change(me, request_id, lambda: estimates.approve_estimate(me.user, request_id,
                                                                             version=_estimate_version()),
                             "estimate_approved")
 
@@ -200,7 +200,7 @@ def approve_estimate(me: SignedIn, request_id: str):
 @signed_in_page
 def return_estimate(me: SignedIn, request_id: str):
     reason = field("reason", strip=False)
-    return _estimate_change(me, request_id, lambda: points.return_estimate(me.user, request_id,
+    return _estimate_change(me, request_id, lambda: estimates.return_estimate(me.user, request_id,
                                                                            version=_estimate_version(),
                                                                            reason=reason),
                             "estimate_returned")
@@ -239,6 +239,6 @@ def request_list(me: SignedIn):
     if me.user.is_agency:
         return redirect("/")
     status = _query("status") or workflow.DONE
-    listed, cursor = requests.client_list(me.user, status, after=_query("after") or None)
+    listed, cursor = listings.client_list(me.user, status, after=_query("after") or None)
     return page("requests/list.html", listed=listed, shown_status=status, cursor=cursor, labels=workflow.LABELS,
                 W=workflow)

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN
-from chalicelib.services import pointrules, points
+from chalicelib.services import contracts, ledger, menu, pointrules
 from tests.support.browser import WCAG_21_AA, axe_violations, keep_screenshot, log_in
 from tests.support.factories import make_client, make_company, make_request, make_user
 
@@ -38,11 +38,11 @@ def test_estimate_returned_revised_approved_and_charged(live_server, open_page):
     client = make_client(company, role=CLIENT_ADMIN, name="承認 花子")
     staff = make_user(role=AGENCY_STAFF, name="見積 太郎")
     admin = make_user(name="管理 一郎")
-    item = points.add_menu_item(admin, points.MenuForm(category="テキスト・画像", name=f"画像の差し替え{suffix}",
+    item = menu.add_menu_item(admin, menu.MenuForm(category="テキスト・画像", name=f"画像の差し替え{suffix}",
                                                        points="2", description="1枚の画像を差し替えます"))
-    points.save_contract(admin, company.company_id, points.ContractForm(
+    contracts.save_contract(admin, company.company_id, contracts.ContractForm(
         kind=pointrules.PREPAID_MONTHLY, points="10", carry_over=True, approval_required=True,
-        starts_on=points.today_jst().isoformat()))
+        starts_on=ledger.today_jst().isoformat()))
     request = make_request(client, title="トップの画像を変えたい")
     url = f"{base}/requests/{request.request_id}"
 

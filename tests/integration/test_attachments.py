@@ -12,7 +12,7 @@ import requests as http
 from chalicelib.adapters import config
 from chalicelib.models.attachments import Upload
 from chalicelib.models.users import CLIENT_ADMIN
-from chalicelib.services import attachments, requests
+from chalicelib.services import attachments, listings, requests
 from chalicelib.errors import Invalid, NotFound
 from tests.support.agent import Agent
 from tests.support.factories import PASSWORD, PNG, make_client, make_company, make_request, upload
@@ -61,7 +61,7 @@ def test_files_are_attached_when_the_request_is_filed_and_japanese_names_survive
     upload_id = upload(asker, "修正指示書 v2.txt", data, "text/plain")
     image_id = upload(asker, "スクリーンショット.png", PNG, "image/png")
     created = make_request(asker, upload_ids=[upload_id, image_id])
-    view = requests.view_request(asker, created.request_id)
+    view = listings.view_request(asker, created.request_id)
     names = sorted(f.name for f in view.files)
     assert names == ["スクリーンショット.png", "修正指示書 v2.txt"]
     text_file = next(f for f in view.files if f.name.endswith(".txt"))
@@ -90,7 +90,7 @@ def test_images_get_an_inline_preview_and_nothing_else_does(client, asker):
     image_id = upload(asker, "logo.png", PNG, "image/png")
     svg_id = upload(asker, "icon.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml")
     created = make_request(asker, upload_ids=[image_id, svg_id])
-    files = {f.name: f for f in requests.view_request(asker, created.request_id).files}
+    files = {f.name: f for f in listings.view_request(asker, created.request_id).files}
     web = Agent(client)
     web.login(asker.user_id, PASSWORD)
     preview = web.get(f"/requests/{created.request_id}/files/{files['logo.png'].attachment_id}/preview")
@@ -112,7 +112,7 @@ def test_a_file_never_uploaded_or_of_another_size_is_refused_and_nothing_is_file
     http.post(liar.url, data=liar.fields, files={"file": ("short.txt", b"12345", "text/plain")}, timeout=HTTP_TIMEOUT_S)
     with pytest.raises(Invalid):  # moto accepted 5 bytes where 10 were announced; the app does not
         make_request(asker, upload_ids=[liar.upload_id])
-    assert sum(len(g) for _, g in requests.client_dashboard(asker)) == 0
+    assert sum(len(g) for _, g in listings.client_dashboard(asker)) == 0
 
 
 def test_someone_elses_upload_cannot_be_attached(asker):
@@ -128,7 +128,7 @@ def test_comments_carry_their_own_files(asker):
     created = make_request(asker)
     upload_id = upload(asker, "差し替え画像.png", PNG, "image/png", request_id=created.request_id)
     entry = requests.add_comment(asker, created.request_id, "", upload_ids=[upload_id])  # files only: no text needed
-    view = requests.view_request(asker, created.request_id)
+    view = listings.view_request(asker, created.request_id)
     assert [f.name for f in view.files_by_entry[entry.entry_id]] == ["差し替え画像.png"]
     assert view.files == []
 
@@ -137,7 +137,7 @@ def test_another_company_gets_404_for_the_download_route(client, asker):
     """Threat: downloading another company's file by its URL."""
     upload_id = upload(asker, "契約書.pdf", b"%PDF-1.4 secret", "application/pdf")
     created = make_request(asker, upload_ids=[upload_id])
-    file = requests.view_request(asker, created.request_id).files[0]
+    file = listings.view_request(asker, created.request_id).files[0]
     outsider = make_client(make_company("覗き見の会社"))
     with pytest.raises(NotFound):
         attachments.download_url(outsider, created.request_id, file.attachment_id)
@@ -199,7 +199,7 @@ def test_a_screen_memo_keeps_its_notes_and_drawing_with_the_image(asker):
                                     notes=["ここを赤に", "ロゴを 大きく"], annotations=drawing)
     http.post(slot.url, data=slot.fields, files={"file": ("画面メモ.png", PNG, "image/png")}, timeout=HTTP_TIMEOUT_S)
     created = make_request(asker, upload_ids=[slot.upload_id])
-    memo = requests.view_request(asker, created.request_id).files[0]
+    memo = listings.view_request(asker, created.request_id).files[0]
     assert memo.attachment_kind == "memo" and memo.notes == ["ここを赤に", "ロゴを 大きく"]
     assert json.loads(memo.annotations)["pins"][0]["note"] == "ここを赤に"
     with pytest.raises(Invalid):  # a memo is a flattened PNG, nothing else

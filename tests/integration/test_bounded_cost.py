@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN
-from chalicelib.services import requests, workflow
+from chalicelib.services import listings, requests, workflow
 from tests.support.agent import Agent
 from tests.support.factories import PASSWORD, make_client, make_company, make_request, make_user
 from tests.support.volume import DynamoDBCalls, seed
@@ -59,5 +59,5 @@ def test_agency_inbox_costs_the_same_at_10_and_1000_requests(client, worlds):
         assert "Scan" not in calls.operations
         counts[size] = calls.total
     # The inbox reads at most INBOX_PAGE_READS index pages; the company filter may need all of them.
-    assert counts[1000] <= counts[10] + requests.INBOX_PAGE_READS
+    assert counts[1000] <= counts[10] + listings.INBOX_PAGE_READS
     assert counts[1000] <= 12

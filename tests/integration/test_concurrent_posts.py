@@ -14,7 +14,7 @@ from bench.concurrency import post_all
 from chalicelib.models.base import Item
 from chalicelib.models.requests import company_requests_partition
 from chalicelib.models.users import CLIENT_MEMBER, User
-from chalicelib.services import requests
+from chalicelib.services import listings
 from tests.support.factories import PASSWORD, make_client
 
 AT_ONCE = 10
@@ -39,7 +39,7 @@ def test_comments_posted_at_once_are_all_stored_once(live_server, scene):
                           lambda index, step: page if step == "form" else page + "/comments",
                           lambda index: {"body": f"同時のコメント {index}"}, at_once=True)
     assert [status for _, status, _ in results] == [303] * AT_ONCE
-    stored = Counter(entry.body for entry in requests.view_request(User.find(scene.staff_id), scene.request_id).entries)
+    stored = Counter(entry.body for entry in listings.view_request(User.find(scene.staff_id), scene.request_id).entries)
     assert all(stored[f"同時のコメント {index}"] == 1 for index in range(AT_ONCE)), stored
 
 

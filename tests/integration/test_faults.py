@@ -289,15 +289,15 @@ def test_a_charge_and_a_comment_answered_late_succeed_once(agent, member):
     cause, nor charge twice; a comment is stored once."""
     from chalicelib.models.points import Balance, LedgerEntry
     from chalicelib.models.users import AGENCY_STAFF
-    from chalicelib.services import pointrules, points, requests, workflow
+    from chalicelib.services import contracts, estimates, ledger, pointrules, requests, workflow
     from tests.support.factories import make_request, make_user
 
     admin, staff = make_user(name="管理 一郎"), make_user(role=AGENCY_STAFF, name="担当 次郎")
     company_id = member.company_id
-    points.save_contract(admin, company_id, points.ContractForm(
-        kind=pointrules.PREPAID_MONTHLY, points="100", carry_over=True, starts_on=points.today_jst().isoformat()))
+    contracts.save_contract(admin, company_id, contracts.ContractForm(
+        kind=pointrules.PREPAID_MONTHLY, points="100", carry_over=True, starts_on=ledger.today_jst().isoformat()))
     request = make_request(member, title="遅れた応答で完了する依頼")
-    points.save_estimate(staff, request.request_id, [points.LineInput(name="作業", points="1.5")], version=0)
+    estimates.save_estimate(staff, request.request_id, [estimates.LineInput(name="作業", points="1.5")], version=0)
 
     FAULTS.delay(*WRITE, Item.Meta.read_timeout_seconds + 1, after=True, times=1)
     done = requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.DONE), revision=0)

@@ -16,8 +16,8 @@ from chalicelib.adapters import config
 from chalicelib.models.notifications import FAILED, PENDING, SENT, SKIPPED, MailEvent, MailSuppression, Notification
 from chalicelib.models.notifications import of_request as mail_of
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN, User
-from chalicelib.services import accounts, notifications, requests, workflow
-from chalicelib.services.clock import utcnow
+from chalicelib.services import accounts, listings, notifications, requests, workflow
+from chalicelib.clock import utcnow
 from chalicelib.errors import Conflict
 from localdev import mailbox
 from localdev.emulator import FAULTS
@@ -145,7 +145,7 @@ def test_a_client_comment_goes_to_all_staff_until_someone_is_assigned_then_to_th
     mails = mails_about(request)[before:]
     assert recipients_of(mails) == sorted([*all_staff(), world["requester"].email])
 
-    revision = requests.view_request(world["staff"], request.request_id).request.revision
+    revision = listings.view_request(world["staff"], request.request_id).request.revision
     requests.update_request(world["staff"], request.request_id,
                             requests.RequestChanges(assignee_id=world["staff2"].user_id), revision=revision)
     assigned = mails_about(request)[-1]

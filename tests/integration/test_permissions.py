@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.models.users import AGENCY_STAFF
-from chalicelib.services import points, requests
+from chalicelib.services import estimates, listings, menu, requests
 from tests.support.accounts import anonymous, signed_in
 from tests.support.agent import Agent
 from tests.support.factories import PNG, give_password, make_company, make_user, register, upload
@@ -124,12 +124,12 @@ def world(aws):
         image = upload(member, "画面.png", PNG, "image/png")
         people[f"request_{label}"] = requests.create_request(
             member, requests.RequestForm(title=f"{company.name}の件名", body="内容", upload_ids=[image]))
-        people[f"file_{label}"] = requests.view_request(member, people[f"request_{label}"].request_id).files[0]
+        people[f"file_{label}"] = listings.view_request(member, people[f"request_{label}"].request_id).files[0]
         # An estimate to answer (a stale version is refused after the permission check).
-        points.save_estimate(people["agency_staff"], people[f"request_{label}"].request_id,
-                             [points.LineInput(name="見積の項目", points="1")], version=0)
+        estimates.save_estimate(people["agency_staff"], people[f"request_{label}"].request_id,
+                             [estimates.LineInput(name="見積の項目", points="1")], version=0)
     people["client_admin"], people["client_member"] = people["client_admin_a"], people["client_member_a"]
-    people["menu_item"] = points.add_menu_item(agency_admin, points.MenuForm(category="分類", name="作業", points="1"))
+    people["menu_item"] = menu.add_menu_item(agency_admin, menu.MenuForm(category="分類", name="作業", points="1"))
     return {"people": people, "company_a": company_a, "company_b": company_b}
 
 

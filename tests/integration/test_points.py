@@ -18,7 +18,7 @@ from chalicelib.models.points import Balance, LedgerEntry
 from chalicelib.models.urgency import UrgencyRuleAttribute, UrgencySettings
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN
 from chalicelib.services import pointrules as r
-from chalicelib.services import points, requests, workflow
+from chalicelib.services import contracts, estimates, ledger, listings, menu, requests, statements, workflow
 from chalicelib.errors import Conflict, Invalid, NotFound
 from tests.support.accounts import signed_in
 from tests.support.factories import make_client, make_company, make_request, make_user
@@ -53,7 +53,7 @@ def admin(aws):
 
 @pytest.fixture
 def menu_item(admin):
-    return points.add_menu_item(admin, points.MenuForm(category="テキスト", name="文言の変更", points="1",
+    return menu.add_menu_item(admin, menu.MenuForm(category="テキスト", name="文言の変更", points="1",
                                                        description="1か所の文言を差し替えます"))
 
 
@@ -63,10 +63,10 @@ def plain(page: str) -> str:
 
 
 def monthly_contract(admin, company, *, points_text="10", approval=False, **extra):
-    today = points.today_jst()
-    form = points.ContractForm(kind=r.PREPAID_MONTHLY, points=points_text, carry_over=True, starts_on=today.isoformat(),
+    today = ledger.today_jst()
+    form = contracts.ContractForm(kind=r.PREPAID_MONTHLY, points=points_text, carry_over=True, starts_on=today.isoformat(),
                                approval_required=approval, **extra)
-    return points.save_contract(admin, company.company_id, form)
+    return contracts.save_contract(admin, company.company_id, form)
 
 
 def ledger_sum(company_id: str) -> int:
@@ -74,11 +74,11 @@ def ledger_sum(company_id: str) -> int:
 
 
 def estimate(staff, request, rows, version=0):
-    return points.save_estimate(staff, request.request_id, rows, version=version)
+    return estimates.save_estimate(staff, request.request_id, rows, version=version)
 
 
 def complete(staff, request_id):
-    current = requests.view_request(staff, request_id).request
+    current = listings.view_request(staff, request_id).request
     return requests.update_request(staff, request_id, requests.RequestChanges(status=workflow.DONE),
                                    revision=current.revision)
 
@@ -104,14 +104,14 @@ def test_the_menu_is_shared_with_every_client_and_edited_by_the_agency_admin(cli
 
 def test_a_stopped_menu_item_leaves_the_menu_but_not_old_estimates(client, admin, staff, client_admin, menu_item):
     request = make_request(client_admin)
-    estimate(staff, request, [points.LineInput(menu_item_id=menu_item.item_id, quantity="2")])
-    points.update_menu_item(admin, menu_item.item_id, points.MenuForm(category="テキスト", name="文言の変更", points="3"),
+    estimate(staff, request, [estimates.LineInput(menu_item_id=menu_item.item_id, quantity="2")])
+    menu.update_menu_item(admin, menu_item.item_id, menu.MenuForm(category="テキスト", name="文言の変更", points="3"),
                             active=False)
-    assert menu_item.item_id not in {i.item_id for c in points.menu(client_admin) for i in c.items}
-    saved = points.estimate_of(request.request_id)
+    assert menu_item.item_id not in {i.item_id for c in menu.menu(client_admin) for i in c.items}
+    saved = estimates.estimate_of(request.request_id)
     assert saved.lines[0].name == "文言の変更" and int(saved.lines[0].unit_tenths) == 10 and int(saved.total_tenths) == 20
     with pytest.raises(Invalid) as refused:
-        estimate(staff, request, [points.LineInput(menu_item_id=menu_item.item_id, quantity="1")], version=1)
+        estimate(staff, request, [estimates.LineInput(menu_item_id=menu_item.item_id, quantity="1")], version=1)
     assert "menu_0" in refused.value.errors
 
 
@@ -120,9 +120,9 @@ def test_a_stopped_menu_item_leaves_the_menu_but_not_old_estimates(client, admin
 def test_a_contract_is_versioned_and_grants_its_first_month_once(client, admin, company, client_admin):
     monthly_contract(admin, company, points_text="10")
     monthly_contract(admin, company, points_text="20", approval=True)  # a revision in the same month
-    history = points.contract_history(admin, company.company_id)
+    history = contracts.contract_history(admin, company.company_id)
     assert [int(c.points_tenths) for c in history] == [200, 100]  # newest first, the old one kept
-    summary = points.summary(client_admin, company.company_id)
+    summary = statements.summary(client_admin, company.company_id)
     assert int(summary.balance.tenths) == 100  # the month was granted by the first version, not again
     entries = LedgerEntry.latest(company.company_id)
     assert [e.entry_kind for e in entries] == [r.GRANT]
@@ -149,10 +149,10 @@ def test_contract_form_errors_are_shown_with_the_input_kept(client, admin, compa
 
 def test_a_monthly_contract_without_carry_over_expires_the_rest_on_the_next_month(admin, company):
     start = datetime(2026, 10, 20, 3, tzinfo=timezone.utc)
-    form = points.ContractForm(kind=r.PREPAID_MONTHLY, points="10", carry_over=False, starts_on="2026-10-20")
-    points.save_contract(admin, company.company_id, form, now=start)
-    points.top_up(admin, company.company_id, points="5", note="追加購入", now=start)
-    balance = points.settle(company.company_id, now=datetime(2026, 12, 2, tzinfo=timezone.utc))
+    form = contracts.ContractForm(kind=r.PREPAID_MONTHLY, points="10", carry_over=False, starts_on="2026-10-20")
+    contracts.save_contract(admin, company.company_id, form, now=start)
+    ledger.top_up(admin, company.company_id, points="5", note="追加購入", now=start)
+    balance = ledger.settle(company.company_id, now=datetime(2026, 12, 2, tzinfo=timezone.utc))
     entries = list(reversed(LedgerEntry.latest(company.company_id)))
     assert [(e.entry_kind, e.month, int(e.delta_tenths), int(e.balance_after_tenths)) for e in entries] == [
         (r.GRANT, "2026-10", 100, 100), (r.TOPUP, "2026-10", 50, 150),
@@ -160,7 +160,7 @@ def test_a_monthly_contract_without_carry_over_expires_the_rest_on_the_next_mont
         (r.EXPIRY, "2026-11", -100, 0), (r.GRANT, "2026-12", 100, 100)]
     assert int(balance.tenths) == 100 == ledger_sum(company.company_id)
     # Reading again makes nothing twice.
-    points.settle(company.company_id, now=datetime(2026, 12, 3, tzinfo=timezone.utc))
+    ledger.settle(company.company_id, now=datetime(2026, 12, 3, tzinfo=timezone.utc))
     assert len(LedgerEntry.latest(company.company_id)) == 6
 
 
@@ -182,9 +182,9 @@ def test_topups_and_adjustments_are_new_entries_with_their_reasons(client, admin
 def test_staff_may_not_top_up_or_change_contracts(staff, company):
     from chalicelib.errors import Forbidden
     with pytest.raises(Forbidden):
-        points.top_up(staff, company.company_id, points="5", note="")
+        ledger.top_up(staff, company.company_id, points="5", note="")
     with pytest.raises(Forbidden):
-        points.save_contract(staff, company.company_id, points.ContractForm(starts_on="2026-12-01", points="1"))
+        contracts.save_contract(staff, company.company_id, contracts.ContractForm(starts_on="2026-12-01", points="1"))
 
 
 # Estimates, 承認 / 差し戻し, the charge
@@ -192,8 +192,8 @@ def test_staff_may_not_top_up_or_change_contracts(staff, company):
 def test_estimate_approval_and_the_charge_at_completion(client, admin, staff, company, client_admin, menu_item):
     monthly_contract(admin, company, points_text="10", approval=True)
     request = make_request(client_admin)
-    saved = estimate(staff, request, [points.LineInput(menu_item_id=menu_item.item_id, quantity="3"),
-                                      points.LineInput(name="お問い合わせフォームの項目追加", points="2.5")])
+    saved = estimate(staff, request, [estimates.LineInput(menu_item_id=menu_item.item_id, quantity="3"),
+                                      estimates.LineInput(name="お問い合わせフォームの項目追加", points="2.5")])
     assert int(saved.total_tenths) == 55 and saved.state == "pending"
     # The contract says work waits for the approval.
     with pytest.raises(Invalid) as refused:
@@ -213,10 +213,10 @@ def test_estimate_approval_and_the_charge_at_completion(client, admin, staff, co
     with pytest.raises(Invalid) as refused:
         requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.DONE), revision=0)
     assert "差し戻されています" in refused.value.errors["status"]
-    view = requests.view_request(staff, request.request_id)
+    view = listings.view_request(staff, request.request_id)
     assert any(e.body == "【見積の差し戻し】フォームの件は今回見送ります" for e in view.entries)
     # Revised, approved, worked on, completed: charged once.
-    estimate(staff, request, [points.LineInput(menu_item_id=menu_item.item_id, quantity="3")], version=2)
+    estimate(staff, request, [estimates.LineInput(menu_item_id=menu_item.item_id, quantity="3")], version=2)
     web.get(f"/requests/{request.request_id}")
     stale = web.post(f"/requests/{request.request_id}/estimate/approve", {"estimate_version": "1"})
     assert stale.status_code == 409  # an answer to an estimate that has changed since is refused
@@ -234,7 +234,7 @@ def test_estimate_approval_and_the_charge_at_completion(client, admin, staff, co
     requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.DONE),
                             revision=reopened.revision)
     assert int(Balance.load(company.company_id).tenths) == 70
-    thread = requests.view_request(client_admin, request.request_id).entries
+    thread = listings.view_request(client_admin, request.request_id).entries
     fields = [e.field for e in thread if e.entry_kind == "change"]
     assert fields.count("estimate") == 2 and fields.count("estimate_state") == 2 and fields.count("points") == 1
     page = plain(web.text(web.get("/")))
@@ -247,9 +247,9 @@ def test_the_urgency_multiplier_is_fixed_by_the_filing_day(client, staff, compan
     settings.rules = [UrgencyRuleAttribute(within_days=15, multiplier="1.5")]
     settings.save()
     try:
-        due = (points.today_jst() + timedelta(days=14)).isoformat()  # about 10 business days ahead
+        due = (ledger.today_jst() + timedelta(days=14)).isoformat()  # about 10 business days ahead
         urgent = make_request(client_admin, due_date=due)
-        saved = estimate(staff, urgent, [points.LineInput(name="バナー作成", points="3")])
+        saved = estimate(staff, urgent, [estimates.LineInput(name="バナー作成", points="3")])
         assert Decimal(saved.multiplier) == Decimal("1.5") and "×1.5" in saved.urgency_label
         assert int(saved.subtotal_tenths) == 30 and int(saved.total_tenths) == 45
         web = signed_in(client, client_admin)
@@ -260,7 +260,7 @@ def test_the_urgency_multiplier_is_fixed_by_the_filing_day(client, staff, compan
         # the estimate is made.
         early = requests.create_request(client_admin, requests.RequestForm(title="早めの依頼", body="内容", due_date=due),
                                         now=datetime.now(timezone.utc) - timedelta(days=30))
-        relaxed = estimate(staff, early, [points.LineInput(name="バナー作成", points="3")])
+        relaxed = estimate(staff, early, [estimates.LineInput(name="バナー作成", points="3")])
         assert Decimal(relaxed.multiplier) == 1 and relaxed.urgency_label == "" and int(relaxed.total_tenths) == 30
     finally:
         settings = UrgencySettings.load()
@@ -271,8 +271,8 @@ def test_the_urgency_multiplier_is_fixed_by_the_filing_day(client, staff, compan
 def test_a_withdrawn_request_charges_nothing(admin, staff, company, client_admin):
     monthly_contract(admin, company)
     request = make_request(client_admin)
-    estimate(staff, request, [points.LineInput(name="作業", points="4")])
-    points.approve_estimate(client_admin, request.request_id, version=1)
+    estimate(staff, request, [estimates.LineInput(name="作業", points="4")])
+    estimates.approve_estimate(client_admin, request.request_id, version=1)
     requests.withdraw_request(client_admin, request.request_id, revision=0)
     assert int(Balance.load(company.company_id).tenths) == 100
     assert [e.entry_kind for e in LedgerEntry.latest(company.company_id)] == [r.GRANT]
@@ -281,7 +281,7 @@ def test_a_withdrawn_request_charges_nothing(admin, staff, company, client_admin
 def test_concurrent_completions_of_one_request_charge_once(admin, staff, company, client_admin):
     monthly_contract(admin, company)
     request = make_request(client_admin)
-    estimate(staff, request, [points.LineInput(name="作業", points="2")])
+    estimate(staff, request, [estimates.LineInput(name="作業", points="2")])
     outcomes = []
 
     def finish():
@@ -308,7 +308,7 @@ def test_concurrent_charges_and_topups_keep_the_balance_equal_to_the_ledger(admi
     filed = []
     for index in range(8):
         request = make_request(client_admin, title=f"同時に完了する依頼 {index}")
-        estimate(staff, request, [points.LineInput(name="作業", points="1.5")])
+        estimate(staff, request, [estimates.LineInput(name="作業", points="1.5")])
         filed.append(request)
     errors = []
 
@@ -320,7 +320,7 @@ def test_concurrent_charges_and_topups_keep_the_balance_equal_to_the_ledger(admi
 
     def top_up():
         try:
-            points.top_up(admin, company.company_id, points="1", note="同時チャージ")
+            ledger.top_up(admin, company.company_id, points="1", note="同時チャージ")
         except Exception as error:  # noqa: BLE001
             errors.append(error)
 
@@ -371,7 +371,7 @@ def test_an_estimate_row_never_drops_what_was_typed_in_it(client, staff, client_
     assert refused.status_code == 400
     assert 'id="name_0-error"' in body and "個別見積にするときは" in body and 'value="追加の文言"' in body
     assert 'id="name_1-error"' in body and 'id="points_1-error"' in body and 'value="3"' in body
-    assert points.estimate_of(request.request_id) is None
+    assert estimates.estimate_of(request.request_id) is None
 
 
 def test_a_unit_price_typed_for_a_prepaid_contract_is_still_checked(client, admin, company):
@@ -387,9 +387,9 @@ def test_a_unit_price_typed_for_a_prepaid_contract_is_still_checked(client, admi
 def test_the_statement_and_its_csv(client, admin, staff, company, client_admin):
     monthly_contract(admin, company)
     request = make_request(client_admin, title="=HYPERLINK(\"http://evil\")")
-    estimate(staff, request, [points.LineInput(name="作業", points="2.5")])
+    estimate(staff, request, [estimates.LineInput(name="作業", points="2.5")])
     complete(staff, request.request_id)
-    month = r.month_of(points.today_jst())
+    month = r.month_of(ledger.today_jst())
     web = signed_in(client, client_admin)
     page = web.text(web.get(f"/points/statement?month={month}"))
     assert "月次明細" in page and "CSVダウンロード" in page and "2.5 pt" in page
@@ -409,22 +409,22 @@ def test_the_statement_and_its_csv(client, admin, staff, company, client_admin):
 
 
 def test_a_postpaid_statement_shows_the_amount(admin, staff, company, client_admin):
-    points.save_contract(admin, company.company_id, points.ContractForm(kind=r.POSTPAID, unit_price="5000",
+    contracts.save_contract(admin, company.company_id, contracts.ContractForm(kind=r.POSTPAID, unit_price="5000",
                                                                        starts_on="2026-01-01"))
     request = make_request(client_admin)
-    estimate(staff, request, [points.LineInput(name="作業", points="1.5")])
+    estimate(staff, request, [estimates.LineInput(name="作業", points="1.5")])
     complete(staff, request.request_id)
-    view = points.statement(client_admin, company.company_id, r.month_of(points.today_jst()))
+    view = statements.statement(client_admin, company.company_id, r.month_of(ledger.today_jst()))
     assert view.usage_tenths == 15 and view.amount == 7500
-    summary = points.summary(client_admin, company.company_id)
+    summary = statements.summary(client_admin, company.company_id)
     assert summary.month_usage_tenths == 15 and summary.month_amount == 7500
-    csv_text = points.statement_csv(view)[3:].decode()
+    csv_text = statements.statement_csv(view)[3:].decode()
     assert "請求額(円)" in csv_text and "7500" in csv_text
     # A correction of a postpaid month changes what is billed.
-    points.adjust(admin, company.company_id, points="0.5", note="作業時間の訂正")
-    view = points.statement(client_admin, company.company_id, r.month_of(points.today_jst()))
+    ledger.adjust(admin, company.company_id, points="0.5", note="作業時間の訂正")
+    view = statements.statement(client_admin, company.company_id, r.month_of(ledger.today_jst()))
     assert view.usage_tenths == 10 and view.amount == 5000
-    assert points.summary(client_admin, company.company_id).month_amount == 5000
+    assert statements.summary(client_admin, company.company_id).month_amount == 5000
 
 
 # Isolation
@@ -435,7 +435,7 @@ def test_a_client_sees_nothing_of_another_company(client, admin, staff, company,
     monthly_contract(admin, other_company, points_text="99")
     other = make_client(other_company, role=CLIENT_ADMIN)
     other_request = make_request(other)
-    estimate(staff, other_request, [points.LineInput(name="よその作業", points="1")])
+    estimate(staff, other_request, [estimates.LineInput(name="よその作業", points="1")])
     web = signed_in(client, client_admin)
     for path in (f"/clients/{other_company.company_id}", f"/clients/{other_company.company_id}/statement",
                  f"/clients/{other_company.company_id}/statement.csv", f"/requests/{other_request.request_id}"):
@@ -448,9 +448,9 @@ def test_a_client_sees_nothing_of_another_company(client, admin, staff, company,
     web.get(f"/requests/{make_request(client_admin).request_id}")
     answered = web.post(f"/requests/{other_request.request_id}/estimate/approve", {"estimate_version": "1"})
     assert answered.status_code == 404
-    assert points.estimate_of(other_request.request_id).state == "pending"
+    assert estimates.estimate_of(other_request.request_id).state == "pending"
     with pytest.raises(NotFound):
-        points.statement(client_admin, other_company.company_id, "2026-12")
+        statements.statement(client_admin, other_company.company_id, "2026-12")
 
 
 def test_the_agency_overview_lists_every_company(client, admin, company, other_company):
@@ -468,8 +468,8 @@ def test_an_estimate_is_mailed_to_the_requester_and_a_return_to_the_assignee(adm
 
     request = make_request(client_admin, title=f"見積のメール {uuid.uuid4().hex[:6]}")
     requests.update_request(admin, request.request_id, requests.RequestChanges(assignee_id=staff.user_id), revision=0)
-    estimate(staff, request, [points.LineInput(name="バナーの差し替え", points="2", quantity="2")])
-    points.return_estimate(client_admin, request.request_id, version=1, reason="1枚で十分です")
+    estimate(staff, request, [estimates.LineInput(name="バナーの差し替え", points="2", quantity="2")])
+    estimates.return_estimate(client_admin, request.request_id, version=1, reason="1枚で十分です")
     mails = [m for m in reversed(mailbox.messages()) if request.title in m["subject"]]
     sent_estimate = [m for m in mails if "見積をお送りしました" in m["text"]]
     assert [m["to"] for m in sent_estimate] == [[client_admin.email]]
@@ -482,35 +482,35 @@ def test_an_estimate_is_mailed_to_the_requester_and_a_return_to_the_assignee(adm
 
 def test_the_overview_makes_the_grant_of_a_new_month(admin, company):
     october = datetime(2026, 10, 5, 3, tzinfo=timezone.utc)
-    points.save_contract(admin, company.company_id, points.ContractForm(
+    contracts.save_contract(admin, company.company_id, contracts.ContractForm(
         kind=r.PREPAID_MONTHLY, points="10", carry_over=True, starts_on="2026-10-01"), now=october)
-    rows = points.usage_overview(admin, now=datetime(2026, 11, 2, tzinfo=timezone.utc), limit=1000)
+    rows = statements.usage_overview(admin, now=datetime(2026, 11, 2, tzinfo=timezone.utc), limit=1000)
     row = next(row for row in rows if row.company.company_id == company.company_id)
     assert int(row.balance.tenths) == 200 == ledger_sum(company.company_id)
 
 
 def test_a_quiet_month_carries_the_balance_of_the_months_before(admin, company):
     october = datetime(2026, 10, 5, 3, tzinfo=timezone.utc)
-    points.top_up(admin, company.company_id, points="7", note="", now=october)
-    points.top_up(admin, company.company_id, points="1", note="", now=datetime(2027, 3, 2, tzinfo=timezone.utc))
-    quiet = points.statement(admin, company.company_id, "2026-12")
+    ledger.top_up(admin, company.company_id, points="7", note="", now=october)
+    ledger.top_up(admin, company.company_id, points="1", note="", now=datetime(2027, 3, 2, tzinfo=timezone.utc))
+    quiet = statements.statement(admin, company.company_id, "2026-12")
     assert quiet.entries == [] and quiet.opening_tenths == quiet.closing_tenths == 70
-    assert points.statement(admin, company.company_id, "2026-09").closing_tenths == 0
+    assert statements.statement(admin, company.company_id, "2026-09").closing_tenths == 0
 
 
 def test_without_required_approval_work_goes_on_but_a_returned_estimate_is_not_charged(admin, staff, company,
                                                                                        client_admin):
     monthly_contract(admin, company, approval=False)
     request = make_request(client_admin)
-    estimate(staff, request, [points.LineInput(name="作業", points="3")])
+    estimate(staff, request, [estimates.LineInput(name="作業", points="3")])
     moved = requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.IN_PROGRESS),
                                     revision=0)  # no approval needed to start
-    points.return_estimate(client_admin, request.request_id, version=1, reason="高すぎます")
+    estimates.return_estimate(client_admin, request.request_id, version=1, reason="高すぎます")
     with pytest.raises(Invalid) as refused:
         requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.DONE),
                                 revision=moved.revision)
     assert refused.value.errors["status"] == "見積が差し戻されています。見積を修正してから状態を変更してください。"
-    estimate(staff, request, [points.LineInput(name="作業", points="2")], version=2)
+    estimate(staff, request, [estimates.LineInput(name="作業", points="2")], version=2)
     complete(staff, request.request_id)  # a pending estimate is charged when approval is not required
     assert int(Balance.load(company.company_id).tenths) == 80
 
@@ -525,9 +525,9 @@ def test_points_pages_cost_the_same_at_few_and_many_ledger_entries(client, admin
         asker = make_client(company, role=CLIENT_ADMIN)
         monthly_contract(admin, company)
         for _ in range(size):
-            points.top_up(admin, company.company_id, points="1", note="")
+            ledger.top_up(admin, company.company_id, points="1", note="")
         request = make_request(asker)
-        estimate(staff, request, [points.LineInput(name="作業", points="1")])
+        estimate(staff, request, [estimates.LineInput(name="作業", points="1")])
         web = signed_in(client, asker)
         counts[size] = {}
         for path in ("/", "/points", f"/requests/{request.request_id}"):
@@ -543,20 +543,20 @@ def test_points_pages_cost_the_same_at_few_and_many_ledger_entries(client, admin
 def test_an_estimate_changed_after_its_approval_needs_a_new_one(admin, staff, company, client_admin):
     monthly_contract(admin, company, approval=True)
     request = make_request(client_admin)
-    estimate(staff, request, [points.LineInput(name="作業", points="1")])
-    points.approve_estimate(client_admin, request.request_id, version=1)
+    estimate(staff, request, [estimates.LineInput(name="作業", points="1")])
+    estimates.approve_estimate(client_admin, request.request_id, version=1)
     moved = requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.IN_PROGRESS),
                                     revision=0)
-    revised = estimate(staff, request, [points.LineInput(name="作業", points="1"),
-                                        points.LineInput(name="追加の作業", points="2")], version=2)
+    revised = estimate(staff, request, [estimates.LineInput(name="作業", points="1"),
+                                        estimates.LineInput(name="追加の作業", points="2")], version=2)
     assert revised.state == "pending"
     with pytest.raises(Invalid) as refused:
         requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.DONE),
                                 revision=moved.revision)
     assert "見積の承認が必要" in refused.value.errors["status"]
     with pytest.raises(Invalid) as twice:
-        points.approve_estimate(client_admin, request.request_id, version=3)
-        points.approve_estimate(client_admin, request.request_id, version=4)
+        estimates.approve_estimate(client_admin, request.request_id, version=3)
+        estimates.approve_estimate(client_admin, request.request_id, version=4)
     assert twice.value.errors["_form"] == "この見積には既にお返事済みです。"
     complete(staff, request.request_id)
     assert int(Balance.load(company.company_id).tenths) == 70
@@ -566,11 +566,11 @@ def test_a_client_confirming_completion_is_asked_to_approve_the_estimate_first(a
     monthly_contract(admin, company, approval=True)
     request = make_request(client_admin)
     requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.WAITING), revision=0)
-    estimate(staff, request, [points.LineInput(name="作業", points="2")])
+    estimate(staff, request, [estimates.LineInput(name="作業", points="2")])
     with pytest.raises(Invalid) as refused:
         requests.confirm_request(client_admin, request.request_id, revision=1)
     assert refused.value.errors["status"].startswith("見積がまだ承認されていません。")
-    points.approve_estimate(client_admin, request.request_id, version=1)
+    estimates.approve_estimate(client_admin, request.request_id, version=1)
     requests.confirm_request(client_admin, request.request_id, revision=1)  # 完了確認 charges the points
     assert int(Balance.load(company.company_id).tenths) == 80
     assert LedgerEntry.latest(company.company_id)[0].actor_name == client_admin.name
@@ -584,8 +584,8 @@ def test_a_company_without_a_contract_sees_no_points_on_its_dashboard(client, co
 
 def test_an_item_stopped_on_the_menu_comes_back_as_a_free_form_row(client, admin, staff, client_admin, menu_item):
     request = make_request(client_admin)
-    estimate(staff, request, [points.LineInput(menu_item_id=menu_item.item_id, quantity="2")])
-    points.update_menu_item(admin, menu_item.item_id, points.MenuForm(category="テキスト", name="文言の変更", points="1"),
+    estimate(staff, request, [estimates.LineInput(menu_item_id=menu_item.item_id, quantity="2")])
+    menu.update_menu_item(admin, menu_item.item_id, menu.MenuForm(category="テキスト", name="文言の変更", points="1"),
                             active=False)
     web = signed_in(client, staff)
     page = web.text(web.get(f"/requests/{request.request_id}"))

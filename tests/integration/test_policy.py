@@ -12,7 +12,7 @@ import pytest
 from chalicelib.models.requests import Request
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN
 from chalicelib.services import pointrules as r
-from chalicelib.services import points, requests, workflow
+from chalicelib.services import contracts, estimates, ledger, listings, requests, workflow
 from tests.support.agent import Agent
 from tests.support.factories import PASSWORD, make_client, make_company, make_request, make_user
 
@@ -63,7 +63,7 @@ def test_a_withdrawn_request_takes_no_comment_from_the_page_or_the_api(client, c
         web.get(f"/requests/{created.request_id}/comment")
         posted = web.post(f"/requests/{created.request_id}/comments", {"body": "まだ必要でした"})
         assert posted.status_code == 400 and "取り下げられた依頼にはコメントできません。" in web.text(posted)
-    view = requests.view_request(staff, created.request_id)
+    view = listings.view_request(staff, created.request_id)
     assert not any(entry.body == "まだ必要でした" for entry in view.entries)
     assert Request.find(created.request_id).revision == withdrawn.revision
 
@@ -91,10 +91,10 @@ def test_a_closed_requests_participants_are_not_changed_from_the_page_or_the_api
 
 def test_a_charged_estimate_is_not_answered_from_the_page(client, company, client_admin, staff):
     admin = make_user(name="管理 方針")
-    points.save_contract(admin, company.company_id, points.ContractForm(
-        kind=r.PREPAID_MONTHLY, points="10", carry_over=True, starts_on=points.today_jst().isoformat()))
+    contracts.save_contract(admin, company.company_id, contracts.ContractForm(
+        kind=r.PREPAID_MONTHLY, points="10", carry_over=True, starts_on=ledger.today_jst().isoformat()))
     created = make_request(client_admin)
-    points.save_estimate(staff, created.request_id, [points.LineInput(name="作業", points="2")], version=0)
+    estimates.save_estimate(staff, created.request_id, [estimates.LineInput(name="作業", points="2")], version=0)
     # Without 見積承認が必要 the work is done and charged on the pending estimate.
     requests.update_request(staff, created.request_id, requests.RequestChanges(status=workflow.DONE), revision=0)
     web = signed_in(client, client_admin)
@@ -104,4 +104,4 @@ def test_a_charged_estimate_is_not_answered_from_the_page(client, company, clien
     for action, fields in (("approve", {}), ("return", {"reason": "やはり不要でした"})):
         posted = web.post(f"/requests/{created.request_id}/estimate/{action}", {"estimate_version": "1", **fields})
         assert posted.status_code == 400 and "ポイントを消費済みの見積にはお返事できません。" in web.text(posted)
-    assert points.estimate_of(created.request_id).state == "pending"
+    assert estimates.estimate_of(created.request_id).state == "pending"

@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib.models.requests import Request
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN
-from chalicelib.services import requests, workflow
+from chalicelib.services import listings, requests, workflow
 from chalicelib.errors import Invalid
 from chalicelib.web.openapi import DOCUMENT
 from tests.support.accounts import signed_in
@@ -85,7 +85,7 @@ def test_markup_is_refused_and_nothing_is_stored(client, client_admin, field, ma
 
 
 def client_admin_request_count(user) -> int:
-    return sum(len(group) for _, group in requests.client_dashboard(user))
+    return sum(len(group) for _, group in listings.client_dashboard(user))
 
 
 @pytest.mark.parametrize("text", ["A > B の順に並べ替え", "<注意> 文言を変更", "1 < 2 かつ 3 > 2", "価格: <税込>"])
@@ -272,7 +272,7 @@ def test_comments_never_conflict_with_each_other(client_admin, staff):
         thread.start()
     for thread in threads:
         thread.join()
-    bodies = sorted(e.body for e in requests.view_request(staff, created.request_id).entries)
+    bodies = sorted(e.body for e in listings.view_request(staff, created.request_id).entries)
     assert bodies == sorted(f"コメント {i}" for i in range(12))
 
 
@@ -318,7 +318,7 @@ def test_inbox_filters_and_unanswered_comments_stand_out(client, staff):
 def test_lists_are_paginated(client, staff):
     company = make_company("ページ送りの会社")
     asker = make_client(company)
-    titles = [make_request(asker, title=f"ページ送り {i:02d}").title for i in range(requests.PAGE_SIZE + 3)]
+    titles = [make_request(asker, title=f"ページ送り {i:02d}").title for i in range(listings.PAGE_SIZE + 3)]
     web = signed_in(client, staff)
     first = web.text(web.get(f"/?company={company.company_id}"))
     cursor = re.search(r'after=([A-Za-z0-9_-]+)', first).group(1)

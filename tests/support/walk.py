@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from urllib.parse import urlencode
 
 from chalicelib.models.users import AGENCY_STAFF
-from chalicelib.services import points, requests
+from chalicelib.services import contracts, estimates, ledger, listings, menu, requests
 from tests.support.factories import PNG, give_password, make_company, make_user, register, upload
 from tests.support.pages import forms
 
@@ -40,13 +40,13 @@ def build_world() -> dict:
     target = register(agency_admin, company).user
     request = requests.create_request(
         member, requests.RequestForm(title="セキュリティの件名", body="内容", upload_ids=[upload(member, "画面.png", PNG, "image/png")]))
-    file = requests.view_request(member, request.request_id).files[0]
+    file = listings.view_request(member, request.request_id).files[0]
     # A menu item, a contract and an estimate, so the points pages show every form they can have.
-    item = points.add_menu_item(agency_admin, points.MenuForm(category="テキスト", name="文言の変更", points="1"))
-    points.save_contract(agency_admin, company.company_id, points.ContractForm(
-        points="10", carry_over=True, starts_on=points.today_jst().isoformat()))
-    points.save_estimate(people["agency_staff"], request.request_id,
-                         [points.LineInput(menu_item_id=item.item_id, quantity="1")], version=0)
+    item = menu.add_menu_item(agency_admin, menu.MenuForm(category="テキスト", name="文言の変更", points="1"))
+    contracts.save_contract(agency_admin, company.company_id, contracts.ContractForm(
+        points="10", carry_over=True, starts_on=ledger.today_jst().isoformat()))
+    estimates.save_estimate(people["agency_staff"], request.request_id,
+                         [estimates.LineInput(menu_item_id=item.item_id, quantity="1")], version=0)
     from chalicelib import templating
     css = templating.static_url("css/app.css").rsplit("/", 1)[1]  # the current hash: served immutable
     ids = {"user_id": target.user_id, "company_id": company.company_id, "request_id": request.request_id,

@@ -1,0 +1,181 @@
+"""What people read of requests: the 依頼の進行画面 (a request and its thread), the client's
+dashboard and status lists, and the agency's inbox. Reads only (and the reader's Seen mark);
+every change to a request is made by services.requests.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from chalicelib.clock import utcnow
+from chalicelib.errors import NotFound
+from chalicelib.models.attachments import Attachment
+from chalicelib.models.base import decode_cursor, encode_cursor
+from chalicelib.models.ids import is_id
+from chalicelib.models.points import ChargeMark, Estimate
+from chalicelib.models.requests import INBOX, Request, Seen, ThreadEntry, company_requests_partition, request_items
+from chalicelib.models.users import User
+from chalicelib.services import permissions, workflow
+
+GROUP_SIZE = 20     # requests per status group on the client's dashboard
+PAGE_SIZE = 30      # requests per page of the inbox and of the closed lists
+
+
+def search_text(*parts: str) -> str:
+    """What the inbox's keyword filter searches: the parts, width-folded and lower-cased."""
+    return unicodedata.normalize("NFKC", " ".join(parts)).lower()
+
+
+@dataclass
+class RequestView:
+    request: Request
+    entries: list[ThreadEntry]
+    participants: list[User]
+    requester: User | None
+    files: list[Attachment] = field(default_factory=list)  # of the request itself
+    files_by_entry: dict[str, list[Attachment]] = field(default_factory=dict)
+    estimate: Estimate | None = None   # 見積, read by the same query
+    charged: ChargeMark | None = None  # set once the request's points were charged
+
+
+def view_request(actor: User, request_id: str, *, now: datetime | None = None) -> RequestView:
+    """依頼の進行画面: the request and its thread in one query. A client never gets 社内メモ,
+    and another company's request does not exist for it (NotFound)."""
+    if not is_id(request_id):
+        raise NotFound()
+    request, entries, files, estimate, charged = None, [], [], None, None
+    for item in request_items(request_id):
+        if isinstance(item, Request):
+            request = item
+        elif isinstance(item, ThreadEntry):
+            entries.append(item)
+        elif isinstance(item, Attachment):
+            files.append(item)
+        elif isinstance(item, Estimate):
+            estimate = item
+        elif isinstance(item, ChargeMark):
+            charged = item
+    if request is None:
+        raise NotFound()
+    permissions.authorize(actor, permissions.REQUEST_VIEW, company_id=request.company_id)
+    if not actor.is_agency:
+        entries = [entry for entry in entries if not entry.internal]
+    people = users_by_id([request.requester_id, *request.participant_ids])
+    Seen.mark(actor.user_id, request.request_id, now or utcnow())
+    by_entry: dict[str, list[Attachment]] = {}
+    for file in files:
+        if file.entry_id:
+            by_entry.setdefault(file.entry_id, []).append(file)
+    return RequestView(request=request, entries=entries,
+                       participants=[people[i] for i in request.participant_ids if i in people],
+                       requester=people.get(request.requester_id),
+                       files=[f for f in files if not f.entry_id], files_by_entry=by_entry,
+                       estimate=estimate, charged=charged)
+
+
+def users_by_id(user_ids: list[str]) -> dict[str, User]:
+    """The accounts with these IDs, in one batch read."""
+    keys = list(dict.fromkeys(User.keys(user_id) for user_id in user_ids))
+    return {user.user_id: user for user in User.batch_get(keys)} if keys else {}
+
+
+@dataclass
+class DashboardGroup:
+    status: str
+    requests: list[Request]
+
+
+@dataclass
+class ListedRequest:
+    request: Request
+    changed: bool  # something happened since this user last opened it
+
+
+def _with_seen(actor: User, requests: list[Request]) -> list[ListedRequest]:
+    if not requests:
+        return []
+    keys = [Seen.keys(actor.user_id, r.request_id) for r in requests]
+    seen = {s.request_id: s.seen_at for s in Seen.batch_get(keys)}
+    return [ListedRequest(request=r, changed=r.request_id not in seen or r.last_activity_at > seen[r.request_id])
+            for r in requests]
+
+
+def client_dashboard(actor: User) -> list[tuple[str, list[ListedRequest]]]:
+    """The company's open requests grouped by status (newest activity first in each group).
+
+    A fixed number of calls whatever the data: one query per open status and one batch read.
+    """
+    permissions.authorize(actor, permissions.REQUEST_VIEW, company_id=actor.company_id)
+    partition = company_requests_partition(actor.company_id)
+    groups = []
+    for status in workflow.OPEN:
+        prefix = workflow.STATUS_ORDER[status] + "#"
+        groups.append((status, list(Request.gsi1.query(partition, Request.gsi1sk.startswith(prefix),
+                                                       scan_index_forward=False, limit=GROUP_SIZE))))
+    listed = _with_seen(actor, [r for _, requests in groups for r in requests])
+    by_id = {item.request.request_id: item for item in listed}
+    return [(status, [by_id[r.request_id] for r in requests]) for status, requests in groups]
+
+
+def client_list(actor: User, status: str, *, after: str | None = None) -> tuple[list[ListedRequest], str | None]:
+    """One status of the company's requests, a page at a time (e.g. 完了)."""
+    permissions.authorize(actor, permissions.REQUEST_VIEW, company_id=actor.company_id)
+    if status not in workflow.STATUS_ORDER:
+        raise NotFound()
+    partition = company_requests_partition(actor.company_id)
+    result = Request.gsi1.query(partition, Request.gsi1sk.startswith(workflow.STATUS_ORDER[status] + "#"),
+                                scan_index_forward=False, limit=PAGE_SIZE,
+                                last_evaluated_key=decode_cursor(after, "GSI1PK", partition))
+    requests = list(result)
+    return _with_seen(actor, requests), encode_cursor(result.last_evaluated_key)
+
+
+@dataclass
+class InboxFilter:
+    company_id: str = ""
+    status: str = ""        # a status, "open" (default) or "" for all
+    assignee_id: str = ""   # a staff user ID, "none" for unassigned, "" for anyone
+    keyword: str = ""
+
+
+INBOX_PAGE_READS = 4  # at most this many index pages are read to fill one page of the inbox
+
+
+def inbox(actor: User, filters: InboxFilter, *, after: str | None = None) -> tuple[list[ListedRequest], str | None]:
+    """The agency's inbox across companies, newest activity first, filtered.
+
+    Filters run on the index query, so a page costs at most INBOX_PAGE_READS reads however
+    many requests there are; a page may then hold fewer than PAGE_SIZE matches.
+    """
+    permissions.authorize(actor, permissions.INBOX_VIEW, agency_target=True)
+    condition = None
+
+    def both(extra):
+        nonlocal condition
+        condition = extra if condition is None else condition & extra
+
+    if filters.company_id:
+        both(Request.company_id == filters.company_id)
+    if filters.status == "open":
+        both(Request.status.is_in(*workflow.OPEN))
+    elif filters.status in workflow.STATUS_ORDER:
+        both(Request.status == filters.status)
+    if filters.assignee_id == "none":
+        both(Request.assignee_id.does_not_exist())
+    elif filters.assignee_id:
+        both(Request.assignee_id == filters.assignee_id)
+    keyword = search_text(filters.keyword).strip()
+    if keyword:
+        both(Request.search_text.contains(keyword))
+
+    found: list[Request] = []
+    cursor = decode_cursor(after, "GSI2PK", INBOX)
+    for _ in range(INBOX_PAGE_READS):
+        result = Request.gsi2.query(INBOX, filter_condition=condition, scan_index_forward=False,
+                                    limit=PAGE_SIZE - len(found), last_evaluated_key=cursor)
+        found.extend(result)
+        cursor = result.last_evaluated_key
+        if cursor is None or len(found) >= PAGE_SIZE:
+            break
+    return _with_seen(actor, found), encode_cursor(cursor)
