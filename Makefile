@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # also runs tests/js (node --test), from tests/unit/test_js.py, so it is part of the pytest run.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test test-fast bench reset package deploy lint clean
+.PHONY: run test bench reset package deploy lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed" if sys.version_info < (3, 11) else 0)'

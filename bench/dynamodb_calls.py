@@ -17,7 +17,7 @@ def _calls(agent, url: str):
 
 
 def run() -> str:
-    from chalicelib.services import listings, requests, workflow
+    from chalicelib.services import listings, workflow
 
     base = w.world().url
     counts: dict[str, dict[int, int]] = {}

@@ -18,9 +18,9 @@ from chalicelib.models.base import TransactionFailed, transact
 from chalicelib.models.companies import Company
 from chalicelib.models.ids import is_id
 from chalicelib.models.requests import Request, Seen, ThreadEntry
-from chalicelib.models.submissions import Submission
 from chalicelib.models.users import User
-from chalicelib.services import attachments, ledger, listings, notifications, permissions, policy, workflow
+from chalicelib.services import (attachments, ledger, listings, notifications, permissions, policy, submissions,
+                                 workflow)
 from chalicelib.services import validation as v
 from chalicelib.clock import today_in_japan, utcnow
 from chalicelib.errors import Conflict, Invalid, NotFound
@@ -80,7 +80,7 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
     """
     permissions.authorize(actor, permissions.REQUEST_CREATE, company_id=actor.company_id)
     now = now or utcnow()
-    earlier = _submitted(actor, form.submission_id)
+    earlier = submissions.stored(actor, form.submission_id)
     if earlier is not None:
         return _load(actor, earlier.request_id, permissions.REQUEST_VIEW)
     errors: dict[str, str] = {}
@@ -109,19 +109,19 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
     told = notifications.event(notifications.CREATED, request=request, actor=actor, event_id=request.request_id,
                                at=now, body=body, file_names=[upload.name for upload in uploads])
 
-    marker = _marker(actor, form.submission_id, request.request_id, None, now)
+    marker = submissions.marker(actor, form.submission_id, request.request_id, None, now)
 
     def write(tx):
         tx.save(request, condition=Request.pk.does_not_exist(), label="request")
         tx.save(told, label="mail")
-        tx.save(marker, condition=Submission.pk.does_not_exist(), label="submission")
+        submissions.write(tx, marker)
 
     try:
         transact(write)
     except TransactWriteError:
         # Already stored: the form came twice at once, or botocore retried this very transaction after
         # its answer was lost (then it is ours, and what follows the write must still happen).
-        earlier = Submission.find(actor.user_id, marker.key)
+        earlier = submissions.stored(actor, marker.key)
         if earlier is None:
             raise
         if earlier.request_id != request.request_id:
@@ -147,7 +147,7 @@ def add_comment(actor: User, request_id: str, body: str, *, upload_ids: list[str
     again returns the comment it stored the first time instead of a second copy."""
     now = now or utcnow()
     request = _load(actor, request_id, permissions.REQUEST_COMMENT)  # another company's: NotFound first
-    earlier = _submitted(actor, submission_id)
+    earlier = submissions.stored(actor, submission_id)
     if earlier is not None:
         if earlier.request_id == request.request_id:
             return _stored_comment(request.request_id, earlier.entry_id)
@@ -176,13 +176,13 @@ def add_comment(actor: User, request_id: str, body: str, *, upload_ids: list[str
         tx.save(told, label="mail")
         tx.update(request, _moved_up(request, now, awaiting_agency=side == workflow.CLIENT),
                   condition=Request.pk.exists(), label="request")
-        tx.save(marker, condition=Submission.pk.does_not_exist(), label="submission")
+        submissions.write(tx, marker)
 
-    marker = _marker(actor, submission_id, request.request_id, entry.entry_id, now)
+    marker = submissions.marker(actor, submission_id, request.request_id, entry.entry_id, now)
     try:
         transact(write)
     except TransactWriteError:
-        earlier = Submission.find(actor.user_id, marker.key)  # as for new requests
+        earlier = submissions.stored(actor, marker.key)  # as for new requests
         if earlier is None or earlier.request_id != request.request_id:
             raise
         if earlier.entry_id != entry.entry_id:
@@ -191,18 +191,6 @@ def add_comment(actor: User, request_id: str, body: str, *, upload_ids: list[str
     Seen.mark(actor.user_id, request.request_id, now)
     notifications.after_commit([told])
     return entry
-
-
-def _submitted(actor: User, key: str) -> Submission | None:
-    """What the form with this one-time key already stored for the actor, if anything."""
-    return Submission.find(actor.user_id, key) if is_id(key) else None
-
-
-def _marker(actor: User, key: str, request_id: str, entry_id: str | None, now: datetime) -> Submission:
-    """The record written with the change. Without a form key (an API call, an old page) it is keyed
-    by the new item's own id: a resend is then a new change, but botocore's retry still is not."""
-    key = key if is_id(key) else (entry_id or request_id)
-    return Submission.new(user_id=actor.user_id, key=key, request_id=request_id, entry_id=entry_id, now=now)
 
 
 def _stored_comment(request_id: str, entry_id: str) -> ThreadEntry:
