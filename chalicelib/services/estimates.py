@@ -15,7 +15,6 @@ from chalicelib.clock import japan_date, utcnow
 from chalicelib.errors import Conflict, Invalid, NotFound
 from chalicelib.messages import STATE_LABELS, t  # noqa: F401  (estimates.STATE_LABELS: the pages' labels)
 from chalicelib.models.base import TransactionFailed, transact
-from chalicelib.models.ids import is_id
 from chalicelib.models.points import APPROVED, PENDING, RETURNED, ChargeMark, Estimate, EstimateLine, MenuItem
 from chalicelib.models.requests import Request
 from chalicelib.models.users import User
@@ -89,12 +88,16 @@ def _parse_lines(errors: dict, rows: list[LineInput]) -> list[r.Line]:
     return lines
 
 
-def _load_request(actor: User, request_id: str, action: str) -> Request:
-    request = Request.find(request_id) if is_id(request_id) else None
-    if request is None:
-        raise NotFound()
-    permissions.authorize(actor, action, company_id=request.company_id)
-    return request
+def _commit(write, told) -> None:
+    """Run an estimate's transaction (its write labelled ``estimate``), then send its mail. Raises
+    Conflict when the estimate changed since it was read."""
+    try:
+        transact(write)
+    except TransactionFailed as error:
+        if error.failed("estimate"):
+            raise Conflict("estimate changed meanwhile") from None
+        raise
+    notifications.after_commit([told])
 
 
 def save_estimate(actor: User, request_id: str, rows: list[LineInput], *, version: int,
@@ -104,7 +107,7 @@ def save_estimate(actor: User, request_id: str, rows: list[LineInput], *, versio
 
     Raises Invalid (per row), Conflict (saved or answered since ``version``), NotFound, Forbidden.
     """
-    request = _load_request(actor, request_id, permissions.ESTIMATE_EDIT)
+    request = requests.load(actor, request_id, permissions.ESTIMATE_EDIT)
     now = now or utcnow()
     errors: dict[str, str] = {}
     if request.status in workflow.CLOSED or ChargeMark.find(request.request_id) is not None:
@@ -137,13 +140,7 @@ def save_estimate(actor: User, request_id: str, rows: list[LineInput], *, versio
         activity.write(tx)
         tx.save(told, label="mail")
 
-    try:
-        transact(write)
-    except TransactionFailed as error:
-        if error.failed("estimate"):
-            raise Conflict("estimate changed meanwhile") from None
-        raise
-    notifications.after_commit([told])
+    _commit(write, told)
     return estimate
 
 
@@ -161,7 +158,7 @@ def _lines_text(estimate: Estimate) -> str:
 
 def _answer(actor: User, request_id: str, *, version: int, state: str, reason: str = "",
             now: datetime | None = None) -> Estimate:
-    request = _load_request(actor, request_id, permissions.ESTIMATE_ANSWER)
+    request = requests.load(actor, request_id, permissions.ESTIMATE_ANSWER)
     now = now or utcnow()
     errors: dict[str, str] = {}
     if state == RETURNED:
@@ -191,13 +188,7 @@ def _answer(actor: User, request_id: str, *, version: int, state: str, reason: s
         activity.write(tx)
         tx.save(told, label="mail")
 
-    try:
-        transact(write)
-    except TransactionFailed as error:
-        if error.failed("estimate"):
-            raise Conflict("estimate changed meanwhile") from None
-        raise
-    notifications.after_commit([told])
+    _commit(write, told)
     return Estimate.find(request.request_id)
 
 

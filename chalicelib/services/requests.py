@@ -82,7 +82,7 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
     now = now or utcnow()
     earlier = submissions.stored(actor, form.submission_id)
     if earlier is not None:
-        return _load(actor, earlier.request_id, permissions.REQUEST_VIEW)
+        return load(actor, earlier.request_id, permissions.REQUEST_VIEW)
     errors: dict[str, str] = {}
     title = _text(errors, "title", form.title, maximum=TITLE_MAX, single_line=True)
     body = _text(errors, "body", form.body, maximum=BODY_MAX)
@@ -125,14 +125,15 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
         if earlier is None:
             raise
         if earlier.request_id != request.request_id:
-            return _load(actor, earlier.request_id, permissions.REQUEST_VIEW)
+            return load(actor, earlier.request_id, permissions.REQUEST_VIEW)
     attachments.attach(uploads, request, actor, now=now)
     Seen.mark(actor.user_id, request.request_id, now)
     notifications.after_commit([told])
     return request
 
 
-def _load(actor: User, request_id: str, action: str) -> Request:
+def load(actor: User, request_id: str, action: str) -> Request:
+    """The request, if ``actor`` may do ``action`` to it (NotFound for another company's or a bad id)."""
     request = Request.find(request_id) if is_id(request_id) else None
     if request is None:
         raise NotFound()
@@ -146,7 +147,7 @@ def add_comment(actor: User, request_id: str, body: str, *, upload_ids: list[str
     with edits. A comment may be only files: the text is then optional. A ``submission_id`` sent
     again returns the comment it stored the first time instead of a second copy."""
     now = now or utcnow()
-    request = _load(actor, request_id, permissions.REQUEST_COMMENT)  # another company's: NotFound first
+    request = load(actor, request_id, permissions.REQUEST_COMMENT)  # another company's: NotFound first
     earlier = submissions.stored(actor, submission_id)
     if earlier is not None:
         if earlier.request_id == request.request_id:
@@ -230,13 +231,20 @@ def activity(actor: User, request: Request, *, side: str, now: datetime,
              changes: list[tuple[str, str, str]], comment: str = "") -> Activity:
     """What ``actor`` did to ``request`` elsewhere, as thread entries: one change per (field, old,
     new) and an optional comment. Nothing is written until ``Activity.write`` joins a transaction."""
+    entries = _entries(actor, request, side=side, now=now, changes=changes, note_kind="comment", note=comment)
+    return Activity(request=request, entries=entries, side=side, now=now)
+
+
+def _entries(actor: User, request: Request, *, side: str, now: datetime, changes: list[tuple[str, str, str]],
+             note_kind: str, note: str) -> list[ThreadEntry]:
+    """One thread entry per (field, old, new) change, then the note (a comment or a 社内メモ) if any."""
     entries = [ThreadEntry.new(request_id=request.request_id, entry_kind="change", side=side, author_id=actor.user_id,
                                author_name=actor.name, at=now, field=name, old_value=old, new_value=new)
                for name, old, new in changes]
-    if comment:
-        entries.append(ThreadEntry.new(request_id=request.request_id, entry_kind="comment", side=side,
-                                       author_id=actor.user_id, author_name=actor.name, at=now, body=comment))
-    return Activity(request=request, entries=entries, side=side, now=now)
+    if note:
+        entries.append(ThreadEntry.new(request_id=request.request_id, entry_kind=note_kind, side=side,
+                                       author_id=actor.user_id, author_name=actor.name, at=now, body=note))
+    return entries
 
 
 UNCHANGED = object()
@@ -273,7 +281,7 @@ def update_request(actor: User, request_id: str, changes: RequestChanges, *, rev
 
 def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revision: int, now: datetime,
                  action: str) -> Request:
-    request = _load(actor, request_id, action)
+    request = load(actor, request_id, action)
     # Asking to set a field needs its permission, whether or not the value differs.
     managed = (changes.assignee_id, changes.due_date)
     if any(value is not UNCHANGED for value in managed) or changes.memo.strip():
@@ -334,12 +342,7 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
     if not events and not memo:
         return request
 
-    entries = [ThreadEntry.new(request_id=request.request_id, entry_kind="change", side=side, author_id=actor.user_id,
-                               author_name=actor.name, at=now, field=name, old_value=old, new_value=new)
-               for name, old, new in events]
-    if memo:
-        entries.append(ThreadEntry.new(request_id=request.request_id, entry_kind="memo", side=side,
-                                       author_id=actor.user_id, author_name=actor.name, at=now, body=memo))
+    entries = _entries(actor, request, side=side, now=now, changes=events, note_kind="memo", note=memo)
     if plan is not None:  # the points are charged in the transaction that completes the request
         entries.append(ThreadEntry.new(request_id=request.request_id, entry_kind="change", side=side,
                                        author_id=actor.user_id, author_name=actor.name, at=now, field="points",

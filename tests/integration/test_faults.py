@@ -20,13 +20,7 @@ from tests.support.agent import Agent
 from tests.support.factories import PASSWORD, make_client, make_company
 
 WRITE = ("dynamodb", "TransactWriteItems")
-
-
-@pytest.fixture(autouse=True)
-def no_faults_left():
-    FAULTS.clear()
-    yield
-    FAULTS.clear()
+pytestmark = pytest.mark.usefixtures("no_faults")
 
 
 @pytest.fixture
