@@ -154,17 +154,12 @@ def test_another_company_gets_404_for_the_download_route(client, asker):
 def test_upload_slots_through_the_api(client, asker):
     web = Agent(client)
     web.login(asker.user_id, PASSWORD)
-    token = json.loads(web.client.http.get("/api/session", headers=web._headers()).body)["csrf_token"]
-    response = web.client.http.post("/api/uploads", headers=web._headers({"Content-Type": "application/json",
-                                                                          "X-CSRF-Token": token}),
-                                    body=json.dumps({"name": "資料.xlsx", "size": 2048,
-                                                     "content_type": "application/vnd.ms-excel"}))
+    response = web.api("POST", "/api/uploads", {"name": "資料.xlsx", "size": 2048,
+                                                "content_type": "application/vnd.ms-excel"})
     body = json.loads(response.body)
     assert response.status_code == 201 and body["max_bytes"] == 50 * 1024 * 1024
     assert set(body) == {"upload_id", "url", "fields", "max_bytes"}
-    too_big = web.client.http.post("/api/uploads", headers=web._headers({"Content-Type": "application/json",
-                                                                         "X-CSRF-Token": token}),
-                                   body=json.dumps({"name": "動画.mp4", "size": 60 * 1024 * 1024, "content_type": "video/mp4"}))
+    too_big = web.api("POST", "/api/uploads", {"name": "動画.mp4", "size": 60 * 1024 * 1024, "content_type": "video/mp4"})
     assert too_big.status_code == 400 and "50MB" in json.loads(too_big.body)["errors"]["size"]
 
 

@@ -13,8 +13,9 @@ from chalicelib.models.requests import Request
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN
 from chalicelib.services import pointrules as r
 from chalicelib.services import contracts, estimates, ledger, listings, requests, workflow
+from tests.support.accounts import signed_in
 from tests.support.agent import Agent
-from tests.support.factories import PASSWORD, make_client, make_company, make_request, make_user
+from tests.support.factories import make_client, make_company, make_request, make_user
 
 
 @pytest.fixture
@@ -37,17 +38,8 @@ def staff(aws):
     return make_user(role=AGENCY_STAFF, name="担当 方針")
 
 
-def signed_in(client, user) -> Agent:
-    agent = Agent(client)
-    agent.login(user.user_id, PASSWORD)
-    agent.get("/")
-    return agent
-
-
 def api(web: Agent, method: str, path: str, body: dict):
-    token = json.loads(web.client.http.get("/api/session", headers=web._headers()).body)["csrf_token"]
-    headers = web._headers({"Content-Type": "application/json", "X-CSRF-Token": token})
-    response = getattr(web.client.http, method.lower())(path, headers=headers, body=json.dumps(body))
+    response = web.api(method, path, body)
     return response.status_code, json.loads(response.body)
 
 
