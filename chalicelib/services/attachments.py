@@ -8,7 +8,6 @@ never confirmed never shows up, and the bucket's lifecycle rule deletes it.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +19,7 @@ from chalicelib.models.ids import is_id
 from chalicelib.models.requests import Request
 from chalicelib.models.users import User
 from chalicelib.services import permissions
+from chalicelib.services import validation as v
 from chalicelib.clock import utcnow
 from chalicelib.errors import Invalid, NotFound
 
@@ -40,9 +40,10 @@ class UploadSlot:
 
 
 def clean_name(raw: str) -> str:
-    """The file's own name: no folders, no control characters, NFC (macOS sends NFD)."""
-    name = unicodedata.normalize("NFC", raw).replace("\\", "/").rsplit("/", 1)[-1]
-    return "".join(c for c in name if unicodedata.category(c)[0] != "C").strip()
+    """The file's own name: no folders, then the single-line cleaner (validation.one_line: NFC, no
+    control or format characters, line breaks and whitespace as one space). Names are never
+    refused for a line break: the browser's file picker chose them, not the person."""
+    return v.one_line(raw.replace("\\", "/").rsplit("/", 1)[-1])
 
 
 def start_upload(actor: User, *, name: str, size: int, content_type: str, request_id: str | None = None,
@@ -76,7 +77,7 @@ def start_upload(actor: User, *, name: str, size: int, content_type: str, reques
     if not _CONTENT_TYPE.match(content_type):
         errors["content_type"] = t("upload.type")
     memo = kind == "memo"
-    notes = [" ".join(note.split()) for note in (notes or [])] if memo else []
+    notes = [v.one_line(note) for note in (notes or [])] if memo else []
     if memo and content_type != "image/png":
         errors["content_type"] = t("upload.type")
     if len(notes) > MEMO_NOTES_MAX or any(len(note) > MEMO_NOTE_LENGTH for note in notes):

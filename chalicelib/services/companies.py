@@ -71,9 +71,7 @@ def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> 
     permissions.authorize(actor, permissions.SETTINGS_EDIT, agency_target=True)
     errors = v.FieldErrors()
     name = v.clean_company_name(form.name, errors)
-    sender = " ".join(form.mail_sender_name.split())
-    if errors.check("mail_sender_name", bool(sender), "required"):
-        errors.check("mail_sender_name", len(sender) <= v.COMPANY_MAX, "too_long", max=v.COMPANY_MAX)
+    sender = v.clean_line(form.mail_sender_name, errors, "mail_sender_name", maximum=v.COMPANY_MAX)
     phone = v.normalise_width(form.phone)
     if phone:
         v.clean_phone(phone, errors)

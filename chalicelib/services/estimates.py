@@ -77,7 +77,8 @@ def _parse_lines(errors: dict, rows: list[LineInput]) -> list[r.Line]:
             lines.append(r.Line(name=item.name, quantity=quantity, unit_tenths=int(item.points_tenths),
                                 menu_item_id=item.item_id))
         else:
-            name = v.text(errors, f"name_{index}", row.name, maximum=NAME_MAX, markup="points.markup")
+            name = v.text(errors, f"name_{index}", row.name, maximum=NAME_MAX, single_line=True,
+                          markup="points.markup")
             points = v.points(errors, f"points_{index}", row.points)
             if f"name_{index}" not in errors and points is not None:
                 lines.append(r.Line(name=name, quantity=quantity, unit_tenths=r.to_tenths(points)))

@@ -49,8 +49,9 @@ def menu(actor: User, *, include_stopped: bool = False) -> list[MenuCategory]:
 
 def _menu_values(form: MenuForm) -> dict:
     errors = v.FieldErrors()
-    values = dict(category=v.text(errors, "category", form.category, maximum=CATEGORY_MAX, markup="points.markup"),
-                  name=v.text(errors, "name", form.name, maximum=NAME_MAX, markup="points.markup"),
+    values = dict(category=v.text(errors, "category", form.category, maximum=CATEGORY_MAX, single_line=True,
+                                  markup="points.markup"),
+                  name=v.text(errors, "name", form.name, maximum=NAME_MAX, single_line=True, markup="points.markup"),
                   description=v.text(errors, "description", form.description, maximum=DESCRIPTION_MAX,
                                      required=False, markup="points.markup"))
     points = v.points(errors, "points", form.points)

@@ -36,7 +36,8 @@ def side_of(user: User) -> str:
 
 def _text(errors: dict, name: str, value: str, *, maximum: int, single_line: bool = False) -> str:
     # Checked as typed: the forms' maxlength counts surrounding spaces and line breaks too.
-    return v.text(errors, name, value, maximum=maximum, single_line=single_line, as_typed=True)
+    return v.text(errors, name, value, maximum=maximum, single_line=single_line, as_typed=True,
+                  line_message="request.single_line")
 
 
 def _due_date(errors: dict, raw: str, today: date) -> str | None:

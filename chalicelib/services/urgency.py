@@ -197,8 +197,7 @@ def _clean_closed(rows: list[ClosedRow], errors: v.FieldErrors) -> list[ClosedPe
         if row.blank():
             continue
         first_name, last_name, label_name = f"closed_first_{index}", f"closed_last_{index}", f"closed_name_{index}"
-        label = " ".join(row.name.split())
-        errors.check(label_name, len(label) <= CLOSED_NAME_MAX, "too_long", max=CLOSED_NAME_MAX)
+        label = v.clean_line(row.name, errors, label_name, maximum=CLOSED_NAME_MAX, required=False)
         if not errors.check(first_name, bool(row.first.strip()), "required"):
             continue
         first = _clean_date(row.first, first_name, errors)

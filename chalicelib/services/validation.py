@@ -54,15 +54,13 @@ def clean_user_id(raw: str, errors: FieldErrors) -> str:
 
 
 def clean_name(raw: str, errors: FieldErrors) -> str:
-    value = " ".join(raw.split())
-    if errors.check("name", bool(value), "required"):
-        errors.check("name", len(value) <= NAME_MAX, "too_long", max=NAME_MAX)
-    return value
+    return clean_line(raw, errors, "name", maximum=NAME_MAX)
 
 
 def clean_kana(raw: str, errors: FieldErrors) -> str:
-    value = " ".join(to_katakana(raw).replace("\u3000", " ").split())
-    if errors.check("kana", bool(value), "required"):
+    value = one_line(to_katakana(raw))
+    if errors.check("kana", bool(value), "required") and errors.check("kana", not has_line_break(raw.strip()),
+                                                                      "single_line"):
         if errors.check("kana", bool(KANA.match(value)), "account.kana_format"):
             errors.check("kana", len(value) <= NAME_MAX, "too_long", max=NAME_MAX)
     return value
@@ -84,9 +82,102 @@ def clean_email(raw: str, errors: FieldErrors) -> str:
 
 
 def clean_company_name(raw: str, errors: FieldErrors) -> str:
-    value = " ".join(raw.split())
-    if errors.check("name", bool(value), "required"):
-        errors.check("name", len(value) <= COMPANY_MAX, "too_long", max=COMPANY_MAX)
+    return clean_line(raw, errors, "name", maximum=COMPANY_MAX)
+
+
+# --- characters: one cleaner for single-line fields, one for multi-line text ---------------------
+#
+# What each class of character becomes, and why (a person must never lose visible text silently):
+#
+# - Line breaks: every one ``str.splitlines()`` knows (LF, CR, VT, FF, U+001C-U+001E, U+0085,
+#   U+2028, U+2029). In a single-line field they are REFUSED where a person typed the text
+#   (``clean_line``, ``text(single_line=True)``): joining the lines silently could merge what the
+#   person meant apart, and the message says an invisible line break may have come with a paste.
+#   ``one_line`` itself turns each into a space, for values nobody can be asked about (file names,
+#   画面メモ notes, mail headers built from stored text). Multi-line text keeps them as LF.
+# - Other controls (Cc: NUL, C0, DEL, C1) and lone surrogates (Cs, from JSON "\ud800"): DROPPED.
+#   Nobody can see or deliberately type them, so nothing visible is lost; kept, they break mail
+#   headers, the UTF-8 encoding of a mail or a CSV. Tab is whitespace (below).
+# - Format characters (Cf): DROPPED. Bidi embeddings, overrides and isolates (U+202A-U+202E,
+#   U+2066-U+2069) and marks (U+200E, U+200F, U+061C) make a title or a file name show another
+#   order than it holds ("請求書\u202eFDP.exe"); zero-width spaces, word joiners, soft hyphens and
+#   a pasted BOM (U+FEFF) are invisible and hide markup or duplicates. Japanese text needs none of
+#   them. Kept: U+200D ZERO WIDTH JOINER between a symbol and an emoji (family and profession
+#   emoji), and tag characters right after U+1F3F4 (subdivision flags), where they are part of
+#   one visible character. Variation selectors, including the ideographic ones of 異体字 names
+#   (U+E0100...), are marks (Mn), not Cf, and stay.
+# - Whitespace (U+3000, U+00A0, U+2003..., tab): in a single-line field each run becomes one
+#   space and the ends are stripped; multi-line text keeps it as typed.
+# - Everything is NFC (macOS sends NFD file names; the same text then compares and searches equal).
+
+# What str.splitlines() splits on.
+_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+_ZWJ = "\u200d"
+_BLACK_FLAG = "\U0001F3F4"
+_SPACES = re.compile(r" {2,}")
+
+
+def has_line_break(value: str) -> bool:
+    """Whether ``value`` holds any line break ``str.splitlines()`` knows."""
+    return any(c in _LINE_BREAKS for c in value)
+
+
+def _kept_format(value: str, i: int) -> bool:
+    """Whether the format character at ``value[i]`` is part of an emoji sequence."""
+    c = value[i]
+    if c == _ZWJ:
+        before = value[i - 1] if i else ""
+        after = value[i + 1] if i + 1 < len(value) else ""
+        return bool(before and after) and unicodedata.category(after) == "So" \
+            and unicodedata.category(before) in ("So", "Sk", "Mn")
+    if "\U000E0020" <= c <= "\U000E007F":  # tag characters, only in a flag sequence
+        j = i
+        while j and "\U000E0020" <= value[j - 1] <= "\U000E007F":
+            j -= 1
+        return j > 0 and value[j - 1] == _BLACK_FLAG
+    return False
+
+
+def _characters(value: str, *, line_break: str, space: str | None) -> str:
+    """``value`` in NFC with controls, surrogates and format characters dropped, each line break
+    (CRLF counting as one) replaced by ``line_break`` and, when ``space`` is given, every other
+    whitespace character by it."""
+    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n"))
+    out = []
+    for i, c in enumerate(value):
+        if c in _LINE_BREAKS:
+            out.append(line_break)
+        elif c == "\t" or (c.isspace() and space is not None):
+            out.append(space if space is not None else c)
+        else:
+            category = unicodedata.category(c)
+            if category in ("Cc", "Cs") or (category == "Cf" and not _kept_format(value, i)):
+                continue
+            out.append(c)
+    return "".join(out)
+
+
+def one_line(value: str) -> str:
+    """The single-line form of ``value``: line breaks and whitespace become one space, controls and
+    format characters go (see above), the ends are stripped. Never fails; safe in a mail header."""
+    return _SPACES.sub(" ", _characters(value, line_break=" ", space=" ")).strip()
+
+
+def multi_line(value: str) -> str:
+    """Multi-line text as stored: every line break becomes LF, controls other than tab and LF and
+    format characters go (see above); spaces and the ends are kept."""
+    return _characters(value, line_break="\n", space=None)
+
+
+def clean_line(raw: str, errors: FieldErrors, field: str, *, maximum: int, required: bool = True,
+               line_message: str = "single_line") -> str:
+    """A single-line field (a name, a company or sender name): ``one_line``, refused when blank
+    (if ``required``), longer than ``maximum`` or holding a line break (``line_message``)."""
+    value = one_line(raw)
+    if not value:
+        errors.check(field, not required, "required")
+    elif errors.check(field, not has_line_break(raw.strip()), line_message):
+        errors.check(field, len(value) <= maximum, "too_long", max=maximum)
     return value
 
 
@@ -107,24 +198,28 @@ def contains_markup(text: str) -> bool:
 
 
 def text(errors: dict, name: str, raw: str, *, maximum: int, required: bool = True, single_line: bool = False,
-         as_typed: bool = False, markup: str = "request.markup") -> str:
-    """Free text, stripped; markup refused (message key ``markup``).
+         as_typed: bool = False, markup: str = "request.markup", line_message: str = "single_line") -> str:
+    """Free text, cleaned and stripped; markup refused (message key ``markup``).
 
-    ``as_typed``: the length, line and markup checks look at the text as typed, surrounding spaces
+    ``single_line``: cleaned by ``one_line`` and refused (``line_message``) when it holds any line
+    break; otherwise multi-line, cleaned by ``multi_line``. What is returned is what may be stored.
+
+    ``as_typed``: the length and line checks look at the text as typed, surrounding spaces
     and line breaks included (the request and comment forms, whose ``maxlength`` counts them);
     otherwise at the stripped text (the points forms). Both stay as they were when the two helpers
-    became this one, so no form refuses what it accepted before.
+    became this one, so no form refuses what it accepted before. Markup is looked for in the typed
+    and in the cleaned text, so a dropped invisible character cannot join a tag together.
     """
-    value = raw.strip()
-    checked = raw if as_typed else value
+    value = one_line(raw) if single_line else multi_line(raw).strip()
+    checked = raw if as_typed else raw.strip()
     if not value:
         if required:
             errors[name] = t("required")
-    elif len(checked) > maximum:
+    elif len(checked if as_typed else value) > maximum:
         errors[name] = t("too_long", max=maximum)
-    elif single_line and "\n" in checked:
-        errors[name] = t("request.single_line")
-    elif contains_markup(checked):
+    elif single_line and has_line_break(checked):
+        errors[name] = t(line_message)
+    elif contains_markup(checked) or contains_markup(value):
         errors[name] = t(markup)
     return value
 
