@@ -212,14 +212,28 @@ def due_postings(terms: Terms | None, *, posted: set[str], today: date) -> list[
 
 # CSV (月次明細).
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = ("=", "+", "-", "@")
+
+
+def _formula_start(text: str) -> bool:
+    """Whether a spreadsheet could read ``text`` as a formula (or a DDE call): it starts with a tab,
+    CR or LF, or its NFKC form (full-width ＝ ＋ － ＠, small and superscript forms fold to the ASCII
+    ones) starts with = + - @ after any whitespace, controls and invisible format characters,
+    which spreadsheets skip or users cannot see."""
+    if text.startswith(("\t", "\r", "\n")):
+        return True
+    for c in text:
+        if c.isspace() or unicodedata.category(c) in ("Cc", "Cf"):
+            continue
+        return unicodedata.normalize("NFKC", c).startswith(_FORMULA_CHARS)
+    return False
 
 
 def safe_cell(value: object) -> str:
-    """A cell Excel will not run as a formula: text starting with = + - @ (or a tab or CR) gets a
+    """A cell Excel will not run as a formula: text that could start one (see _formula_start) gets a
     leading apostrophe. Numbers are written as numbers by the caller, never through here."""
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if _formula_start(text) else text
 
 
 def csv_bytes(header: list[str], rows: list[list[object]]) -> bytes:
