@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from chalicelib import templating
 from chalicelib.adapters import config, ses
@@ -10,23 +11,35 @@ from chalicelib.models.agency import AgencySettings
 from chalicelib.models.notifications import MailEvent, Notification
 from chalicelib.models.requests import Request
 from chalicelib.models.users import User
+from chalicelib.services import validation as v
 from chalicelib.services.workflow import LABELS
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+
+def _message(template: str, *, to: User, agency: AgencySettings, headers: dict[str, str] | None = None,
+             **context: object) -> EmailMessage:
+    """The mail ``template`` renders for ``to``. Never refused by the email library whatever the
+    stored text holds (names, titles and settings saved before the single-line cleaner existed may
+    carry U+2028, a lone CR or NUL): every header is cleaned by validation.one_line and both bodies
+    by validation.multi_line when the mail is built."""
+    context = {"agency": agency, "site_url": config.site_url(), **context}
+    subject = templating.render_text(f"email/{template}.subject.txt", **context)
+    return ses.build_message(
+        to=to.email,
+        to_name=v.one_line(t("mail.to_name", name=to.name)),
+        subject=v.one_line(subject),
+        text=v.multi_line(templating.render_text(f"email/{template}.txt", **context)),
+        html=v.multi_line(templating.render(f"email/{template}.html", **context)),
+        sender_name=v.one_line(agency.mail_sender_name),
+        headers={name: v.one_line(value) for name, value in (headers or {}).items()},
+    )
 
 
 def _send(template: str, *, to: User, agency: AgencySettings, headers: dict[str, str] | None = None,
           **context: object) -> str:
-    context = {"agency": agency, "site_url": config.site_url(), **context}
-    subject = templating.render_text(f"email/{template}.subject.txt", **context).strip()
-    message = ses.build_message(
-        to=to.email,
-        to_name=t("mail.to_name", name=to.name),
-        subject=subject,
-        text=templating.render_text(f"email/{template}.txt", **context),
-        html=templating.render(f"email/{template}.html", **context),
-        sender_name=agency.mail_sender_name,
-        headers=headers,
-    )
-    return ses.send(message, to=to.email)
+    return ses.send(_message(template, to=to, agency=agency, headers=headers, **context), to=to.email)
 
 
 def send_login_guidance(user: User, temporary_password: str, expires_at: datetime) -> str:
@@ -48,13 +61,13 @@ def send_password_reset(user: User, reset_url: str, valid_until: datetime) -> st
                  reset_url=reset_url, valid_until=valid_until)
 
 
-def send_notification(notification: Notification, event: MailEvent, *, request: Request, recipient: User,
-                      agency: AgencySettings) -> str:
-    """One notification about a request. Every mail about a request refers to the same thread
-    root, so mail clients group them; the subject stays the same for the same reason."""
+def notification_message(notification: Notification, event: MailEvent, *, request: Request, recipient: User,
+                         agency: AgencySettings) -> EmailMessage:
+    """One notification about a request, rendered. Every mail about a request refers to the same
+    thread root, so mail clients group them; the subject stays the same for the same reason."""
     domain = ses.no_reply_domain()
     thread_root = f"<request.{request.request_id}@{domain}>"
-    return _send(
+    return _message(
         "notification",
         to=recipient,
         agency=agency,
@@ -70,3 +83,10 @@ def send_notification(notification: Notification, event: MailEvent, *, request: 
         request_url=f"{config.site_url()}/requests/{request.request_id}",
         preferences_url=f"{config.site_url()}/account/mail",
     )
+
+
+def send_notification(notification: Notification, event: MailEvent, *, request: Request, recipient: User,
+                      agency: AgencySettings) -> str:
+    """Send one notification about a request (see notification_message); raises SendFailed."""
+    message = notification_message(notification, event, request=request, recipient=recipient, agency=agency)
+    return ses.send(message, to=recipient.email)
