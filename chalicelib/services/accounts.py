@@ -17,7 +17,6 @@ from chalicelib.models.base import TransactionFailed, is_condition_failure, tran
 from chalicelib.models.companies import Company
 from chalicelib.models.events import AccountEvent
 from chalicelib.models.notifications import MailSuppression
-from chalicelib.models.security import LoginFailures
 from chalicelib.models.users import AGENCY_ADMIN, AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, User
 from chalicelib.services import mail, passwords, permissions, throttle
 from chalicelib.services import validation as v
@@ -212,8 +211,7 @@ def account_detail(actor: User, user_id: str) -> AccountDetail:
     if not permissions.can(actor, permissions.ACCOUNT_HISTORY):
         return AccountDetail(user=user, mail_stopped=stopped)
     user, history = User.with_history(user_id)
-    failures = LoginFailures.find(user_id)
-    locked = failures.locked_until if failures and failures.locked_until and failures.locked_until > utcnow() else None
+    locked = throttle.locked_until(user_id, utcnow())
     return AccountDetail(user=user, history=history, locked_until=locked, mail_stopped=stopped)
 
 

@@ -246,17 +246,18 @@ def test_failures_slow_down_then_lock_and_the_agency_admin_can_unlock(client, ag
     user = register(agency_admin, company).user
     give_password(user)
     now = datetime.now(timezone.utc)
+    here = "127.0.0.1"  # the address chalice's test client gives every request: the lock holds for it
     for attempt in range(3):
         with pytest.raises(AuthenticationFailed):
-            auth.login(user.user_id, "wrong-password!", now=now + timedelta(seconds=attempt))
+            auth.login(user.user_id, "wrong-password!", address=here, now=now + timedelta(seconds=attempt))
     with pytest.raises(Throttled) as slowed:
-        auth.login(user.user_id, PASSWORD, now=now + timedelta(seconds=5))
+        auth.login(user.user_id, PASSWORD, address=here, now=now + timedelta(seconds=5))
     assert slowed.value.message_key == "login.slow_down"
     for attempt in range(2):
         with pytest.raises(AuthenticationFailed):
-            auth.login(user.user_id, "wrong-password!", now=now + timedelta(seconds=40 * (attempt + 1)))
+            auth.login(user.user_id, "wrong-password!", address=here, now=now + timedelta(seconds=40 * (attempt + 1)))
     with pytest.raises(Throttled) as locked:
-        auth.login(user.user_id, PASSWORD, now=now + timedelta(minutes=5))
+        auth.login(user.user_id, PASSWORD, address=here, now=now + timedelta(minutes=5))
     assert locked.value.message_key == "login.locked"
     web = Agent(client)
     page = web.text(web.login(user.user_id, PASSWORD))
@@ -290,6 +291,41 @@ def test_failures_from_one_address_are_limited(aws, monkeypatch):
     assert limited.value.message_key == "login.address_limited"
     with pytest.raises(AuthenticationFailed):  # another address is not affected
         auth.login("spray9user", "guess-password", address="198.51.100.8", now=now)
+
+
+def test_failures_from_one_address_cannot_lock_staff_out_from_another(make_user):
+    """Threat: a client who knows an agency login ID (or anyone) shutting the agency's staff out
+    with five wrong passwords. Failures lock the ID for the address they came from only; from
+    another address the right password signs in at once, while the failing address stays locked."""
+    staff = make_user(role=AGENCY_STAFF)
+    now = datetime.now(timezone.utc)
+    attacker, office = "203.0.113.9", "198.51.100.20"
+    for attempt in range(throttle.LOCK_AFTER):
+        with pytest.raises(AuthenticationFailed):
+            auth.login(staff.user_id, "wrong-password!", address=attacker, now=now + timedelta(seconds=40 * attempt))
+    at = now + timedelta(minutes=4)
+    assert auth.login(staff.user_id, PASSWORD, address=office, now=at).user.user_id == staff.user_id
+    with pytest.raises(Throttled) as locked:
+        auth.login(staff.user_id, PASSWORD, address=attacker, now=at)
+    assert locked.value.message_key == "login.locked"
+
+
+def test_guesses_spread_over_many_addresses_are_slowed_per_id(make_user):
+    """Threat: a brute force spread over many addresses, each under its own limits. Once the ID
+    has failed often, an address that has failed on it waits between tries, whichever address
+    it is; an address that never failed on it (the staff's own network) is not slowed."""
+    staff = make_user(role=AGENCY_STAFF)
+    now = datetime.now(timezone.utc)
+    for index in range(throttle.ID_SLOW_AFTER):
+        with pytest.raises(AuthenticationFailed):
+            auth.login(staff.user_id, "wrong-password!", address=f"203.0.113.{index}", now=now)
+    with pytest.raises(Throttled) as slowed:
+        auth.login(staff.user_id, "wrong-password!", address="203.0.113.0", now=now + timedelta(seconds=1))
+    assert slowed.value.message_key == "login.slow_down"
+    later = now + timedelta(seconds=throttle.ID_SLOW_SECONDS + 1)
+    with pytest.raises(AuthenticationFailed):  # a slow-down, never a lock
+        auth.login(staff.user_id, "wrong-password!", address="203.0.113.0", now=later)
+    assert auth.login(staff.user_id, PASSWORD, address="198.51.100.20", now=now + timedelta(seconds=2)).user
 
 
 def test_lock_expires_by_itself(make_user):
