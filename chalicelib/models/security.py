@@ -57,6 +57,17 @@ class AddressFailures(Item, discriminator="AddressFailures"):
         return f"LOGINADDR#{address}", f"HOUR#{hour}"
 
 
+class TakenIdAnswers(Item, discriminator="TakenIdAnswers"):
+    """How often one signed-in account was told, within one hour, that a user ID is taken."""
+
+    count = NumberAttribute(default=0)
+    expires_at = NumberAttribute()
+
+    @staticmethod
+    def keys(actor_id: str, hour: str) -> tuple[str, str]:
+        return f"IDTAKEN#{actor_id.lower()}", f"HOUR#{hour}"
+
+
 class PasswordReset(Item, discriminator="PasswordReset"):
     """A one-time password-reset link. The key holds only the token's hash."""
 

@@ -23,7 +23,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.adapters import config
 from chalicelib.models.base import is_condition_failure
-from chalicelib.models.security import AddressFailures, LoginAddressFailures, LoginFailures
+from chalicelib.models.security import AddressFailures, LoginAddressFailures, LoginFailures, TakenIdAnswers
 
 SLOW_AFTER = 3          # failures from one address before each further try from it must wait
 SLOW_SECONDS = 30
@@ -32,6 +32,7 @@ LOCK_MINUTES = 30
 ID_SLOW_AFTER = 10      # failures of one ID, from anywhere, before failing addresses are paced
 ID_SLOW_SECONDS = 30
 COUNTER_DAYS = 1        # a counter without new failures is forgotten after this
+TAKEN_ID_ANSWERS_PER_HOUR = 10  # "this user ID is taken" answers one account may get in an hour
 
 
 @dataclass
@@ -131,6 +132,32 @@ def locked_until(user_id: str, now: datetime) -> datetime | None:
     ends = [pair.locked_until for pair in LoginAddressFailures.of_id(user_id)
             if pair.locked_until is not None and pair.locked_until > now]
     return max(ends, default=None)
+
+
+class TakenIdLimited(Exception):
+    """This account was told too often this hour that an ID is taken: it must try later."""
+
+
+def check_taken_id_answers(actor_id: str, now: datetime) -> None:
+    """Raise TakenIdLimited when ``actor_id`` has had its answers for this hour. Asked before
+    looking the ID up, so past the limit a free ID and a taken one get the same refusal."""
+    counter = TakenIdAnswers.find(actor_id, _hour(now))
+    if counter is not None and counter.count >= TAKEN_ID_ANSWERS_PER_HOUR:
+        raise TakenIdLimited()
+
+
+def spend_taken_id_answer(actor_id: str, now: datetime) -> None:
+    """Count one "taken" answer to ``actor_id``; TakenIdLimited when the hour's are spent (the
+    condition holds the limit when several forms are sent at once)."""
+    counter = TakenIdAnswers(*TakenIdAnswers.keys(actor_id, _hour(now)))
+    try:
+        counter.update(actions=[TakenIdAnswers.count.add(1),
+                                TakenIdAnswers.expires_at.set(int((now + timedelta(hours=2)).timestamp()))],
+                       condition=TakenIdAnswers.count.does_not_exist() | (TakenIdAnswers.count < TAKEN_ID_ANSWERS_PER_HOUR))
+    except UpdateError as error:
+        if is_condition_failure(error):
+            raise TakenIdLimited() from None
+        raise
 
 
 def _hour(now: datetime) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -11,10 +12,11 @@ import pytest
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, User
 from chalicelib.services import accounts, auth, throttle
 from chalicelib.errors import AuthenticationFailed, Invalid
+from chalicelib.messages import ACCOUNT_EVENTS, t
 from chalicelib.services.throttle import Throttled
 from tests.support.accounts import signed_in
 from tests.support.agent import Agent
-from tests.support.factories import PASSWORD, give_password, make_company, register
+from tests.support.factories import PASSWORD, give_password, make_client, make_company, register, unique_id
 from tests.support.mailbox import mail_to
 
 NEW_PASSWORD = "sakura-fubuki-2026"
@@ -79,11 +81,89 @@ def test_every_field_error_is_shown_at_once_and_the_input_is_kept(client, agency
     response = web.post(f"/clients/{company.company_id}/accounts", typed)
     page = web.text(response)
     assert response.status_code == 400
-    for message in ("このユーザーIDは既に使われています", "入力してください", "カタカナで入力してください",
+    for message in ("入力してください", "カタカナで入力してください",
                     "電話番号は数字とハイフン", "メールアドレスの形式が正しくありません"):
         assert message in page, message
     for value in ("yamada", "03-abcd", "not-an-address", taken.user_id.upper()):
         assert f'value="{value}"' in page
+
+
+def _valid_form(user_id: str, tag: str = "probe") -> dict[str, str]:
+    return {"user_id": user_id, "name": "確認 太郎", "kana": "カクニン タロウ", "phone": "03-1234-5678",
+            "email": f"{tag}{uuid.uuid4().hex[:8]}@example.com"}
+
+
+def test_a_taken_id_is_said_only_when_every_other_field_is_valid(client, agency_admin, company):
+    """Threat: a client admin learning which IDs exist anywhere (other companies, the agency)
+    from forms that could never have created anything. The manual's "既に使われているIDは指定
+    できません" is said only for a form that would otherwise have been saved."""
+    client_admin = make_client(company, role=CLIENT_ADMIN)
+    web = signed_in(client, client_admin)
+    web.get("/accounts/new")
+    invalid = {**_valid_form(agency_admin.user_id), "kana": "yamada"}
+    page = web.text(web.post("/accounts", invalid))
+    assert web.last.status_code == 400 and "カタカナで入力してください" in page and "既に使われています" not in page
+    web.get("/accounts/new")
+    page = web.text(web.post("/accounts", _valid_form(agency_admin.user_id)))
+    assert web.last.status_code == 400 and "既に使われています" in page
+
+
+def test_the_form_compares_ids_the_way_sign_in_does(client, agency_admin, company):
+    """An ID the form calls taken is one sign-in reaches, typed the same way (full-width, any case)."""
+    owner = register(agency_admin, company, user_id=unique_id("Wide")).user
+    give_password(owner)
+    typed = owner.user_id.upper().translate(
+        {code: code + 0xFEE0 for code in range(0x21, 0x7F)})  # full-width letters and digits
+    with pytest.raises(Invalid) as refused:
+        accounts.register_account(agency_admin, accounts.AccountForm(**_valid_form(typed)), company_id=company.company_id)
+    assert "既に使われています" in refused.value.errors["user_id"]
+    assert auth.login(typed, PASSWORD).user.user_id == owner.user_id
+
+
+def test_taken_id_answers_are_limited_per_account(agency_admin, company):
+    """Threat: a client admin walking a list of guessed IDs through the form. After
+    TAKEN_ID_ANSWERS_PER_HOUR answers that an ID is taken, the account is told to try later, for
+    any ID (so the answer says nothing), and nothing is created; other accounts are not affected."""
+    prober, other = make_client(company, role=CLIENT_ADMIN), make_client(company, role=CLIENT_ADMIN)
+    now = datetime.now(timezone.utc)
+    for _ in range(throttle.TAKEN_ID_ANSWERS_PER_HOUR):
+        with pytest.raises(Invalid) as refused:
+            accounts.register_account(prober, accounts.AccountForm(**_valid_form(agency_admin.user_id)),
+                                      company_id=company.company_id, now=now)
+        assert "既に使われています" in refused.value.errors["user_id"]
+    free = unique_id("free")
+    for user_id in (agency_admin.user_id, free):
+        with pytest.raises(Invalid) as limited:
+            accounts.register_account(prober, accounts.AccountForm(**_valid_form(user_id)),
+                                      company_id=company.company_id, now=now + timedelta(minutes=1))
+        assert limited.value.errors["user_id"] == t("account.user_id_check_limited")
+    assert User.find(free) is None
+    with pytest.raises(Invalid) as refused:
+        accounts.register_account(other, accounts.AccountForm(**_valid_form(agency_admin.user_id)),
+                                  company_id=company.company_id, now=now)
+    assert "既に使われています" in refused.value.errors["user_id"]
+    later = now + timedelta(hours=1, minutes=1)
+    created = accounts.register_account(prober, accounts.AccountForm(**_valid_form(free)),
+                                        company_id=company.company_id, now=later)
+    assert created.user.user_id == free
+
+
+def test_each_taken_id_answer_is_recorded_for_the_agency_admin(client, agency_admin, company):
+    """Threat: probing for IDs unnoticed. Each refusal for a taken ID is written to the history
+    of the account that asked (who, when, which ID), which the agency admin reads on its page;
+    the client does not see that history."""
+    prober = make_client(company, role=CLIENT_ADMIN)
+    web = signed_in(client, prober)
+    web.get("/accounts/new")
+    web.post("/accounts", _valid_form(agency_admin.user_id))
+    assert "既に使われています" in web.text(web.last)
+    admin = signed_in(client, agency_admin, dashboard=False)
+    detail = admin.text(admin.get(f"/accounts/{prober.user_id}"))
+    history = detail[detail.index('id="history-title"'):]
+    assert ACCOUNT_EVENTS["user_id_taken"] in history and agency_admin.user_id in history
+    assert prober.name in history
+    own = web.text(web.get(f"/accounts/{prober.user_id}"))
+    assert agency_admin.user_id not in own
 
 
 @pytest.mark.parametrize("user_id", ["abcd", "abc-12", "ユーザー123", "a" * 33])
