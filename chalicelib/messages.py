@@ -30,6 +30,7 @@ JA: dict[str, str] = {
     "conflict.changed": "ほかの人が先に変更しました。画面を開き直して、もう一度操作してください。",
     "account.user_id_format": "ユーザーIDは半角の英字と数字で、5文字以上(32文字まで)にしてください。",
     "account.user_id_taken": "このユーザーIDは既に使われています。別のIDを指定してください。",
+    "account.user_id_check_limited": "ユーザーIDの確認が続いたため、いまは登録できません。1時間ほどおいてから、もう一度お試しください。",
     "account.kana_format": "カタカナで入力してください(スペースと「ー」も使えます)。",
     "account.phone_format": "電話番号は数字とハイフンで入力してください(例: 03-1234-5678)。",
     "account.email_format": "メールアドレスの形式が正しくありません(例: taro@example.co.jp)。",
@@ -204,6 +205,7 @@ ACCOUNT_EVENTS: dict[str, str] = {
     "locked": "ログイン失敗によるロック",
     "unlocked": "ロック解除",
     "mail_resumed": "メール配信の再開",
+    "user_id_taken": "使用中のユーザーIDを指定(登録できず)",
 }
 
 FIELD_LABELS: dict[str, str] = {

@@ -46,7 +46,12 @@ class Request(Item, discriminator="Request"):
     # True while the latest comment is the client's: the agency owes an answer.
     awaiting_agency = BooleanAttribute(default=True)
     # Compared on every edit (optimistic locking); comments do not bump it, so they never conflict.
+    # ``revision`` counts every save, 社内メモ included: the agency's check. ``shared_revision``
+    # counts only the saves a client can see: what a client reads and sends back, so a client can
+    # neither count internal memos nor be refused because of one. policy.revision decides which a
+    # viewer gets. Items saved before it existed have none: their ``revision`` stands for it.
     revision = NumberAttribute(default=0)
+    shared_revision = NumberAttribute(null=True)
     search_text = UnicodeAttribute(default="")  # lower-cased title, body, company for the inbox filter
 
     @staticmethod
@@ -67,6 +72,19 @@ class Request(Item, discriminator="Request"):
         self.gsi1sk = f"{STATUS_ORDER[self.status]}#{activity}#{self.request_id}"
         self.gsi2pk = INBOX
         self.gsi2sk = f"{activity}#{self.request_id}"
+
+    @property
+    def client_revision(self) -> int:
+        """The revision a client sees (``shared_revision``, or ``revision`` on an older item)."""
+        return int(self.revision if self.shared_revision is None else self.shared_revision)
+
+    @classmethod
+    def revision_is(cls, revision: int, *, shared: bool):
+        """The write condition "nobody saved since ``revision``": any save (``shared`` False), or
+        any save a client can see (``shared`` True; an older item compares its ``revision``)."""
+        if not shared:
+            return cls.revision == revision
+        return (cls.shared_revision == revision) | (cls.shared_revision.does_not_exist() & (cls.revision == revision))
 
     @property
     def due(self) -> date | None:

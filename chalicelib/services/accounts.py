@@ -17,7 +17,6 @@ from chalicelib.models.base import TransactionFailed, is_condition_failure, tran
 from chalicelib.models.companies import Company
 from chalicelib.models.events import AccountEvent
 from chalicelib.models.notifications import MailSuppression
-from chalicelib.models.security import LoginFailures
 from chalicelib.models.users import AGENCY_ADMIN, AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, User
 from chalicelib.services import mail, passwords, permissions, throttle
 from chalicelib.services import validation as v
@@ -136,36 +135,58 @@ def register_account(actor: User, form: AccountForm, *, company_id: str, now: da
     company = Company.find(company_id)
     if company is None:
         raise NotFound()
-    values = _validated(form)
     now = now or utcnow()
+    values = _validated(actor, form, now)
     try:
         user, temporary = _store_client_account(values, company, now)
     except Conflict:
-        raise Invalid({"user_id": t("account.user_id_taken")}) from None
+        _taken(actor, values["user_id"], now)
     return _welcome(user, temporary, actor, now)
 
 
 def register_staff(actor: User, form: AccountForm, *, now: datetime | None = None) -> NewAccount:
     """An agency staff (担当者) account. Raises Invalid, Forbidden, NotFound."""
     permissions.authorize(actor, permissions.STAFF_MANAGE, agency_target=True)
-    values = _validated(form)
     now = now or utcnow()
+    values = _validated(actor, form, now)
     user, temporary = _new_user(values, role=AGENCY_STAFF, company_id=None, now=now)
     try:
         _create(user)
     except Conflict:
-        raise Invalid({"user_id": t("account.user_id_taken")}) from None
+        _taken(actor, values["user_id"], now)
     return _welcome(user, temporary, actor, now)
 
 
-def _validated(form: AccountForm) -> dict[str, str]:
+def _validated(actor: User, form: AccountForm, now: datetime) -> dict[str, str]:
+    """The form's values, or Invalid. Whether the ID is taken is the one answer that tells
+    something about other companies and the agency, so it is given last: only for a form that
+    is otherwise valid, within the asking account's hourly allowance, and recorded."""
     values, errors = form.cleaned(with_user_id=True)
-    if "user_id" not in errors and User.find(values["user_id"]) is not None:
-        # Said now, with the other fields' errors; the conditional write still decides races.
-        errors["user_id"] = t("account.user_id_taken")
     if errors:
         raise Invalid(dict(errors))
+    try:
+        throttle.check_taken_id_answers(actor.user_id, now)
+    except throttle.TakenIdLimited:
+        raise Invalid({"user_id": t("account.user_id_check_limited")}) from None
+    # Looked up by the account's keys, which fold case as sign-in does (the conditional write
+    # still decides races, through _taken too).
+    if User.find(values["user_id"]) is not None:
+        _taken(actor, values["user_id"], now)
     return values
+
+
+def _taken(actor: User, user_id: str, now: datetime):
+    """Refuse a taken ``user_id``: counted against ``actor``'s allowance and written to the
+    history of ``actor``'s account (who, when, which ID), which the agency admin reads."""
+    try:
+        throttle.spend_taken_id_answer(actor.user_id, now)
+    except throttle.TakenIdLimited:
+        raise Invalid({"user_id": t("account.user_id_check_limited")}) from None
+    try:
+        record(actor, "user_id_taken", actor, at=now, changes={"user_id": {"old": "", "new": user_id}})
+    except PutError:  # the audit never blocks the answer it records
+        log.error("taken user ID refusal not recorded", extra={"actor_id": actor.user_id})
+    raise Invalid({"user_id": t("account.user_id_taken")})
 
 
 def _welcome(user: User, temporary: str, actor: User | None, now: datetime) -> NewAccount:
@@ -212,8 +233,7 @@ def account_detail(actor: User, user_id: str) -> AccountDetail:
     if not permissions.can(actor, permissions.ACCOUNT_HISTORY):
         return AccountDetail(user=user, mail_stopped=stopped)
     user, history = User.with_history(user_id)
-    failures = LoginFailures.find(user_id)
-    locked = failures.locked_until if failures and failures.locked_until and failures.locked_until > utcnow() else None
+    locked = throttle.locked_until(user_id, utcnow())
     return AccountDetail(user=user, history=history, locked_until=locked, mail_stopped=stopped)
 
 

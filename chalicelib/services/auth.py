@@ -15,6 +15,7 @@ from chalicelib.models.security import PasswordReset
 from chalicelib.models.sessions import Session
 from chalicelib.models.users import User
 from chalicelib.services import mail, passwords, throttle
+from chalicelib.services import validation as v
 from chalicelib.clock import utcnow
 from chalicelib.errors import AuthenticationFailed, Conflict, Invalid
 from chalicelib.services.history import record
@@ -47,7 +48,7 @@ def login(user_id: str, password: str, *, address: str = "", now: datetime | Non
     until it expires.
     """
     now = now or utcnow()
-    user_id = user_id.strip()
+    user_id = v.typed_user_id(user_id)  # as the account form reads it: widths folded, trimmed
     if not user_id or len(user_id) > USER_ID_MAX:
         raise AuthenticationFailed()
     failures = throttle.check(user_id, address, now)

@@ -76,6 +76,29 @@ def require(actor, action: str, request, *, estimate=None, charged: bool = False
         raise Invalid(errors)
 
 
+def sees_shared_revision(actor) -> bool:
+    """Whether ``actor`` reads and sends back the client-visible revision: clients do, so 社内メモ
+    neither show in it nor make their saves conflict; the agency sees and is checked against every save."""
+    return not actor.is_agency
+
+
+def revision(actor, request) -> int:
+    """The revision of ``request`` that ``actor`` sees (JSON, hidden fields) and sends back."""
+    return request.client_revision if sees_shared_revision(actor) else int(request.revision)
+
+
+def shown_login_id(viewer, user_id: str | None, *, of_agency: bool) -> str | None:
+    """A login ID as ``viewer`` may see it, None when it may not.
+
+    A client never sees a login ID of the agency's people: half of what signing in as them needs,
+    and what a lockout or a guess would aim at; names say who it was. The agency administers the
+    clients' accounts, and a client its own company's (依頼関係者 are chosen by them), so those show.
+    """
+    if user_id is None or of_agency and not viewer.is_agency:
+        return None
+    return user_id
+
+
 @dataclass(frozen=True)
 class RequestAllows:
     """Every answer for one request, for its page: ``can.comment``, ``can.withdraw`` ..."""

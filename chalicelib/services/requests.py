@@ -343,6 +343,10 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
     if not events and not memo:
         return request
 
+    if policy.revision(actor, request) != revision:
+        # Stale already as read; refused here too, so the counters set below are never derived
+        # from an item older than the one the condition accepts.
+        raise Conflict("request changed meanwhile")
     entries = _entries(actor, request, side=side, now=now, changes=events, note_kind="memo", note=memo)
     if plan is not None:  # the points are charged in the transaction that completes the request
         entries.append(ThreadEntry.new(request_id=request.request_id, entry_kind="change", side=side,
@@ -352,11 +356,18 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
         request.last_activity_at = now
         actions.append(Request.last_activity_at.set(now))
     request.reindex()
-    actions += [Request.revision.add(1), Request.gsi1sk.set(request.gsi1sk), Request.gsi2sk.set(request.gsi2sk)]
+    # Every save moves ``revision``; only what a client can see moves ``shared_revision`` (set, not
+    # added, so an older item without it starts from its revision). Both are read with the item
+    # and the condition below keeps them true: the agency's on every save, a client's on the
+    # shared ones, and a concurrent memo writes the same shared value as read.
+    shared = request.client_revision + (1 if events else 0)
+    actions += [Request.revision.add(1), Request.shared_revision.set(shared),
+                Request.gsi1sk.set(request.gsi1sk), Request.gsi2sk.set(request.gsi2sk)]
     notices = _notices(actor, request, entries, now)
 
     def write(tx):
-        tx.update(request, actions, condition=Request.revision == revision, label="request")
+        tx.update(request, actions, condition=Request.revision_is(revision, shared=policy.sees_shared_revision(actor)),
+                  label="request")
         for entry in entries:
             tx.save(entry, label="thread")
         for notice in notices:

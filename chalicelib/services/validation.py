@@ -46,8 +46,14 @@ def to_katakana(value: str) -> str:
     return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in value)
 
 
+def typed_user_id(raw: str) -> str:
+    """A user ID as typed, read the one way sign-in and the account form both read it: widths
+    folded (NFKC) and trimmed. Case is folded by the account's keys (models.users)."""
+    return normalise_width(raw)
+
+
 def clean_user_id(raw: str, errors: FieldErrors) -> str:
-    value = normalise_width(raw)
+    value = typed_user_id(raw)
     if errors.check("user_id", bool(value), "required"):
         errors.check("user_id", bool(USER_ID.match(value)), "account.user_id_format")
     return value

@@ -13,7 +13,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import templating
 from chalicelib.messages import CHANGE_LABELS, t
-from chalicelib.services import agency, attachments, listings, requests, urgency, workflow
+from chalicelib.services import agency, attachments, listings, policy, requests, urgency, workflow
 from chalicelib.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
 from chalicelib.web import context
 from chalicelib.web.forms import MAX_FORM_BYTES
@@ -97,7 +97,9 @@ def _body(allowed: dict[str, type | tuple]) -> dict:
     return body
 
 
-def request_json(request) -> dict:
+def request_json(request, viewer) -> dict:
+    """A request as ``viewer`` may see it: the revision it sees and sends back, no login ID of the
+    other side it may not know (services.policy decides both)."""
     return {
         "id": request.request_id,
         "number": request.number,
@@ -111,21 +113,21 @@ def request_json(request) -> dict:
         "requester_id": request.requester_id,
         "requester_name": request.requester_name,
         "participant_ids": list(request.participant_ids),
-        "assignee_id": request.assignee_id,
+        "assignee_id": policy.shown_login_id(viewer, request.assignee_id, of_agency=True),
         "assignee_name": request.assignee_name,
         "created_at": request.created_at.isoformat(),
         "last_activity_at": request.last_activity_at.isoformat(),
         "awaiting_agency": request.awaiting_agency,
-        "revision": int(request.revision),
+        "revision": policy.revision(viewer, request),
     }
 
 
-def entry_json(entry) -> dict:
+def entry_json(entry, viewer) -> dict:
     return {
         "id": entry.entry_id,
         "kind": entry.entry_kind,
         "side": entry.side,
-        "author_id": entry.author_id,
+        "author_id": policy.shown_login_id(viewer, entry.author_id, of_agency=entry.side == "agency"),
         "author_name": entry.author_name,
         "at": entry.at.isoformat(),
         "body": entry.body,
@@ -174,7 +176,7 @@ def list_requests(me):
     else:
         listed = [item for _, group in listings.client_dashboard(me.user) for item in group]
         cursor = None
-    return _json({"requests": [{**request_json(item.request), "changed": item.changed} for item in listed],
+    return _json({"requests": [{**request_json(item.request, me.user), "changed": item.changed} for item in listed],
                   "next": cursor})
 
 
@@ -187,14 +189,14 @@ def create_request(me):
         title=body.get("title", ""), body=body.get("body", ""), due_date=body.get("due_date", ""),
         participant_ids=body.get("participant_ids", []), upload_ids=body.get("upload_ids", []),
         submission_id=body.get("submission_id", "")))
-    return _json({"request": request_json(created)}, 201)
+    return _json({"request": request_json(created, me.user)}, 201)
 
 
 @bp.route("/api/requests/{request_id}", methods=["GET"])
 @api
 def get_request(me, request_id: str):
     view = listings.view_request(me.user, request_id)
-    return _json({"request": request_json(view.request), "thread": [entry_json(e) for e in view.entries]})
+    return _json({"request": request_json(view.request, me.user), "thread": [entry_json(e, me.user) for e in view.entries]})
 
 
 @bp.route("/api/requests/{request_id}", methods=["PATCH"], content_types=[JSON])
@@ -207,7 +209,7 @@ def change_request(me, request_id: str):
     changes = requests.RequestChanges(**{name: body[name] for name in
                                          ("status", "assignee_id", "due_date", "participant_ids", "memo") if name in body})
     updated = requests.update_request(me.user, request_id, changes, revision=body["revision"])
-    return _json({"request": request_json(updated)})
+    return _json({"request": request_json(updated, me.user)})
 
 
 @bp.route("/api/uploads", methods=["POST"], content_types=[JSON])
@@ -234,4 +236,4 @@ def add_comment(me, request_id: str):
     html = templating.render("requests/_entry.html", entry=entry, agency=agency.settings(),
                              change_labels=CHANGE_LABELS, files=entry.files, request_id=request_id,
                              is_inline=attachments.is_inline)
-    return _json({"entry": entry_json(entry), "html": html}, 201)
+    return _json({"entry": entry_json(entry, me.user), "html": html}, 201)

@@ -61,6 +61,7 @@ def _show(me: SignedIn, request_id: str, *, status: int = 200, errors: dict | No
     notice_key = _query("notice")
     return page(
         "requests/show.html", status=status, view=view, request=view.request, errors=errors or {},
+        revision=policy.revision(me.user, view.request),
         submission_id=submissions.new_key(),
         notice=t(REQUEST_NOTICES[notice_key]) if notice_key in REQUEST_NOTICES else None,
         labels=workflow.LABELS, change_labels=CHANGE_LABELS, comment=comment, typed=typed or {},
@@ -121,7 +122,7 @@ def _save(me: SignedIn, request_id: str, changes, notice: str):
 
     def done(updated):
         shown = notice
-        if updated.revision == revision:  # update_request saved nothing
+        if policy.revision(me.user, updated) == revision:  # update_request saved nothing
             shown = "nothing_changed"
         elif notice == "updated" and not updated.changed_fields:
             shown = "memo_added"  # the memo was the only thing saved

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -11,10 +12,11 @@ import pytest
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, User
 from chalicelib.services import accounts, auth, throttle
 from chalicelib.errors import AuthenticationFailed, Invalid
+from chalicelib.messages import ACCOUNT_EVENTS, t
 from chalicelib.services.throttle import Throttled
 from tests.support.accounts import signed_in
 from tests.support.agent import Agent
-from tests.support.factories import PASSWORD, give_password, make_company, register
+from tests.support.factories import PASSWORD, give_password, make_client, make_company, register, unique_id
 from tests.support.mailbox import mail_to
 
 NEW_PASSWORD = "sakura-fubuki-2026"
@@ -79,11 +81,89 @@ def test_every_field_error_is_shown_at_once_and_the_input_is_kept(client, agency
     response = web.post(f"/clients/{company.company_id}/accounts", typed)
     page = web.text(response)
     assert response.status_code == 400
-    for message in ("このユーザーIDは既に使われています", "入力してください", "カタカナで入力してください",
+    for message in ("入力してください", "カタカナで入力してください",
                     "電話番号は数字とハイフン", "メールアドレスの形式が正しくありません"):
         assert message in page, message
     for value in ("yamada", "03-abcd", "not-an-address", taken.user_id.upper()):
         assert f'value="{value}"' in page
+
+
+def _valid_form(user_id: str, tag: str = "probe") -> dict[str, str]:
+    return {"user_id": user_id, "name": "確認 太郎", "kana": "カクニン タロウ", "phone": "03-1234-5678",
+            "email": f"{tag}{uuid.uuid4().hex[:8]}@example.com"}
+
+
+def test_a_taken_id_is_said_only_when_every_other_field_is_valid(client, agency_admin, company):
+    """Threat: a client admin learning which IDs exist anywhere (other companies, the agency)
+    from forms that could never have created anything. The manual's "既に使われているIDは指定
+    できません" is said only for a form that would otherwise have been saved."""
+    client_admin = make_client(company, role=CLIENT_ADMIN)
+    web = signed_in(client, client_admin)
+    web.get("/accounts/new")
+    invalid = {**_valid_form(agency_admin.user_id), "kana": "yamada"}
+    page = web.text(web.post("/accounts", invalid))
+    assert web.last.status_code == 400 and "カタカナで入力してください" in page and "既に使われています" not in page
+    web.get("/accounts/new")
+    page = web.text(web.post("/accounts", _valid_form(agency_admin.user_id)))
+    assert web.last.status_code == 400 and "既に使われています" in page
+
+
+def test_the_form_compares_ids_the_way_sign_in_does(client, agency_admin, company):
+    """An ID the form calls taken is one sign-in reaches, typed the same way (full-width, any case)."""
+    owner = register(agency_admin, company, user_id=unique_id("Wide")).user
+    give_password(owner)
+    typed = owner.user_id.upper().translate(
+        {code: code + 0xFEE0 for code in range(0x21, 0x7F)})  # full-width letters and digits
+    with pytest.raises(Invalid) as refused:
+        accounts.register_account(agency_admin, accounts.AccountForm(**_valid_form(typed)), company_id=company.company_id)
+    assert "既に使われています" in refused.value.errors["user_id"]
+    assert auth.login(typed, PASSWORD).user.user_id == owner.user_id
+
+
+def test_taken_id_answers_are_limited_per_account(agency_admin, company):
+    """Threat: a client admin walking a list of guessed IDs through the form. After
+    TAKEN_ID_ANSWERS_PER_HOUR answers that an ID is taken, the account is told to try later, for
+    any ID (so the answer says nothing), and nothing is created; other accounts are not affected."""
+    prober, other = make_client(company, role=CLIENT_ADMIN), make_client(company, role=CLIENT_ADMIN)
+    now = datetime.now(timezone.utc)
+    for _ in range(throttle.TAKEN_ID_ANSWERS_PER_HOUR):
+        with pytest.raises(Invalid) as refused:
+            accounts.register_account(prober, accounts.AccountForm(**_valid_form(agency_admin.user_id)),
+                                      company_id=company.company_id, now=now)
+        assert "既に使われています" in refused.value.errors["user_id"]
+    free = unique_id("free")
+    for user_id in (agency_admin.user_id, free):
+        with pytest.raises(Invalid) as limited:
+            accounts.register_account(prober, accounts.AccountForm(**_valid_form(user_id)),
+                                      company_id=company.company_id, now=now + timedelta(minutes=1))
+        assert limited.value.errors["user_id"] == t("account.user_id_check_limited")
+    assert User.find(free) is None
+    with pytest.raises(Invalid) as refused:
+        accounts.register_account(other, accounts.AccountForm(**_valid_form(agency_admin.user_id)),
+                                  company_id=company.company_id, now=now)
+    assert "既に使われています" in refused.value.errors["user_id"]
+    later = now + timedelta(hours=1, minutes=1)
+    created = accounts.register_account(prober, accounts.AccountForm(**_valid_form(free)),
+                                        company_id=company.company_id, now=later)
+    assert created.user.user_id == free
+
+
+def test_each_taken_id_answer_is_recorded_for_the_agency_admin(client, agency_admin, company):
+    """Threat: probing for IDs unnoticed. Each refusal for a taken ID is written to the history
+    of the account that asked (who, when, which ID), which the agency admin reads on its page;
+    the client does not see that history."""
+    prober = make_client(company, role=CLIENT_ADMIN)
+    web = signed_in(client, prober)
+    web.get("/accounts/new")
+    web.post("/accounts", _valid_form(agency_admin.user_id))
+    assert "既に使われています" in web.text(web.last)
+    admin = signed_in(client, agency_admin, dashboard=False)
+    detail = admin.text(admin.get(f"/accounts/{prober.user_id}"))
+    history = detail[detail.index('id="history-title"'):]
+    assert ACCOUNT_EVENTS["user_id_taken"] in history and agency_admin.user_id in history
+    assert prober.name in history
+    own = web.text(web.get(f"/accounts/{prober.user_id}"))
+    assert agency_admin.user_id not in own
 
 
 @pytest.mark.parametrize("user_id", ["abcd", "abc-12", "ユーザー123", "a" * 33])
@@ -246,17 +326,18 @@ def test_failures_slow_down_then_lock_and_the_agency_admin_can_unlock(client, ag
     user = register(agency_admin, company).user
     give_password(user)
     now = datetime.now(timezone.utc)
+    here = "127.0.0.1"  # the address chalice's test client gives every request: the lock holds for it
     for attempt in range(3):
         with pytest.raises(AuthenticationFailed):
-            auth.login(user.user_id, "wrong-password!", now=now + timedelta(seconds=attempt))
+            auth.login(user.user_id, "wrong-password!", address=here, now=now + timedelta(seconds=attempt))
     with pytest.raises(Throttled) as slowed:
-        auth.login(user.user_id, PASSWORD, now=now + timedelta(seconds=5))
+        auth.login(user.user_id, PASSWORD, address=here, now=now + timedelta(seconds=5))
     assert slowed.value.message_key == "login.slow_down"
     for attempt in range(2):
         with pytest.raises(AuthenticationFailed):
-            auth.login(user.user_id, "wrong-password!", now=now + timedelta(seconds=40 * (attempt + 1)))
+            auth.login(user.user_id, "wrong-password!", address=here, now=now + timedelta(seconds=40 * (attempt + 1)))
     with pytest.raises(Throttled) as locked:
-        auth.login(user.user_id, PASSWORD, now=now + timedelta(minutes=5))
+        auth.login(user.user_id, PASSWORD, address=here, now=now + timedelta(minutes=5))
     assert locked.value.message_key == "login.locked"
     web = Agent(client)
     page = web.text(web.login(user.user_id, PASSWORD))
@@ -290,6 +371,41 @@ def test_failures_from_one_address_are_limited(aws, monkeypatch):
     assert limited.value.message_key == "login.address_limited"
     with pytest.raises(AuthenticationFailed):  # another address is not affected
         auth.login("spray9user", "guess-password", address="198.51.100.8", now=now)
+
+
+def test_failures_from_one_address_cannot_lock_staff_out_from_another(make_user):
+    """Threat: a client who knows an agency login ID (or anyone) shutting the agency's staff out
+    with five wrong passwords. Failures lock the ID for the address they came from only; from
+    another address the right password signs in at once, while the failing address stays locked."""
+    staff = make_user(role=AGENCY_STAFF)
+    now = datetime.now(timezone.utc)
+    attacker, office = "203.0.113.9", "198.51.100.20"
+    for attempt in range(throttle.LOCK_AFTER):
+        with pytest.raises(AuthenticationFailed):
+            auth.login(staff.user_id, "wrong-password!", address=attacker, now=now + timedelta(seconds=40 * attempt))
+    at = now + timedelta(minutes=4)
+    assert auth.login(staff.user_id, PASSWORD, address=office, now=at).user.user_id == staff.user_id
+    with pytest.raises(Throttled) as locked:
+        auth.login(staff.user_id, PASSWORD, address=attacker, now=at)
+    assert locked.value.message_key == "login.locked"
+
+
+def test_guesses_spread_over_many_addresses_are_slowed_per_id(make_user):
+    """Threat: a brute force spread over many addresses, each under its own limits. Once the ID
+    has failed often, an address that has failed on it waits between tries, whichever address
+    it is; an address that never failed on it (the staff's own network) is not slowed."""
+    staff = make_user(role=AGENCY_STAFF)
+    now = datetime.now(timezone.utc)
+    for index in range(throttle.ID_SLOW_AFTER):
+        with pytest.raises(AuthenticationFailed):
+            auth.login(staff.user_id, "wrong-password!", address=f"203.0.113.{index}", now=now)
+    with pytest.raises(Throttled) as slowed:
+        auth.login(staff.user_id, "wrong-password!", address="203.0.113.0", now=now + timedelta(seconds=1))
+    assert slowed.value.message_key == "login.slow_down"
+    later = now + timedelta(seconds=throttle.ID_SLOW_SECONDS + 1)
+    with pytest.raises(AuthenticationFailed):  # a slow-down, never a lock
+        auth.login(staff.user_id, "wrong-password!", address="203.0.113.0", now=later)
+    assert auth.login(staff.user_id, PASSWORD, address="198.51.100.20", now=now + timedelta(seconds=2)).user
 
 
 def test_lock_expires_by_itself(make_user):

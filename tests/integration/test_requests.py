@@ -220,6 +220,48 @@ def test_internal_memo_never_reaches_the_client(client, client_admin, staff):
     assert "見積もりは高めに" not in api.body.decode() and api.status_code == 200
 
 
+def test_an_internal_memo_does_not_move_the_revision_a_client_sees(client, client_admin, staff):
+    """Threat: a 社内メモ saved by the agency bumping the revision the client reads (JSON, hidden
+    fields) lets the client count internal memos, and makes its 取り下げ with the page it holds
+    fail with a spurious 409. The agency's own check must still see every save, memos included."""
+    created = make_request(client_admin)
+    web = signed_in(client, client_admin)
+    page = web.text(web.get(f"/requests/{created.request_id}"))
+    before_json = json.loads(web.api("GET", f"/api/requests/{created.request_id}").body)["request"]["revision"]
+    agency = signed_in(client, staff)
+    agency_page = agency.text(agency.get(f"/requests/{created.request_id}"))
+    assert agency.post(f"/requests/{created.request_id}", {"memo": "社内だけの話", "revision": revision_on(agency_page)}
+                       ).status_code == 303
+    assert json.loads(web.api("GET", f"/api/requests/{created.request_id}").body)["request"]["revision"] == before_json
+    assert revision_on(web.text(web.get(f"/requests/{created.request_id}"))) == revision_on(page)
+    # The agency's stale page is refused: another save (the memo) happened since it was read.
+    agency.get(f"/requests/{created.request_id}")  # a fresh CSRF token; the revision stays the old page's
+    stale = agency.post(f"/requests/{created.request_id}", {"status": workflow.IN_PROGRESS,
+                                                            "revision": revision_on(agency_page)})
+    assert stale.status_code == 409
+    assert Request.find(created.request_id).status == workflow.NEW
+    # The client's 取り下げ from the page read before the memo goes through.
+    web.get(f"/requests/{created.request_id}")
+    assert web.post(f"/requests/{created.request_id}/withdraw", {"revision": revision_on(page)}).status_code == 303
+    assert Request.find(created.request_id).status == workflow.WITHDRAWN
+
+
+def test_a_request_saved_before_the_client_revision_existed_still_works(client, client_admin, staff):
+    """Items written before the client-visible counter existed carry only ``revision``."""
+    created = make_request(client_admin)
+    requests.update_request(staff, created.request_id, requests.RequestChanges(status=workflow.IN_PROGRESS), revision=0)
+    old = Request.find(created.request_id)
+    old.update(actions=[Request.shared_revision.remove()])  # as an item saved by the previous release
+    assert Request.find(created.request_id).shared_revision is None
+    web = signed_in(client, client_admin)
+    page = web.text(web.get(f"/requests/{created.request_id}"))
+    assert revision_on(page) == "1"
+    requests.update_request(staff, created.request_id, requests.RequestChanges(memo="古い依頼のメモ"), revision=1)
+    assert revision_on(web.text(web.get(f"/requests/{created.request_id}"))) == "1"
+    assert web.post(f"/requests/{created.request_id}/withdraw", {"revision": revision_on(page)}).status_code == 303
+    assert Request.find(created.request_id).status == workflow.WITHDRAWN
+
+
 def test_client_withdraws_and_confirms_completion(client, client_admin, staff):
     first = make_request(client_admin)
     web = signed_in(client, client_admin)

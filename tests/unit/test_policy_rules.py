@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from chalicelib.errors import Forbidden, Invalid, NotFound
+from chalicelib.models.requests import Request
 from chalicelib.models.users import AGENCY_ADMIN, AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, User
 from chalicelib.services import policy, workflow
 
@@ -90,3 +91,23 @@ def test_for_request_answers_every_action_at_once():
     can = policy.for_request(CLIENT, request(workflow.WAITING))
     assert (can.comment, can.participants, can.withdraw, can.confirm, can.manage, can.edit_estimate,
             can.answer_estimate) == (True, True, True, True, False, False, False)
+
+
+def test_a_client_sees_the_shared_revision_and_the_agency_every_save():
+    """社内メモ move ``revision`` only; an item saved before ``shared_revision`` existed shows its revision."""
+    memoed = Request("REQ#r1", "REQUEST", revision=5, shared_revision=3)
+    older = Request("REQ#r2", "REQUEST", revision=4)
+    for agency in (STAFF, person(AGENCY_ADMIN)):
+        assert policy.revision(agency, memoed) == 5 and policy.revision(agency, older) == 4
+    for client in (CLIENT, person(CLIENT_ADMIN)):
+        assert policy.revision(client, memoed) == 3 and policy.revision(client, older) == 4
+
+
+def test_a_client_never_gets_an_agency_login_id_and_the_agency_gets_every_one():
+    for client in (CLIENT, person(CLIENT_ADMIN)):
+        assert policy.shown_login_id(client, "staff01", of_agency=True) is None
+        assert policy.shown_login_id(client, "member01", of_agency=False) == "member01"
+    for agency in (STAFF, person(AGENCY_ADMIN)):
+        assert policy.shown_login_id(agency, "staff01", of_agency=True) == "staff01"
+        assert policy.shown_login_id(agency, "member01", of_agency=False) == "member01"
+    assert policy.shown_login_id(STAFF, None, of_agency=True) is None
