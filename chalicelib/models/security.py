@@ -33,9 +33,15 @@ class AddressFailures(Item, discriminator="AddressFailures"):
 
 
 class PasswordReset(Item, discriminator="PasswordReset"):
-    """A one-time password-reset link. The key holds only the token's hash."""
+    """A one-time password-reset link. The key holds only the token's hash.
+
+    ``session_epoch`` is the account's when the link was sent: a password change, a reset or a
+    deactivation bumps the account's, which ends every outstanding link at once (links are kept
+    by token, so they could not all be found to delete). Links from before it was recorded: None.
+    """
 
     user_id = UnicodeAttribute()
+    session_epoch = NumberAttribute(null=True)
     valid_until = UTCDateTimeAttribute()
     expires_at = NumberAttribute()
 

@@ -184,8 +184,8 @@ def request_password_reset(user_id: str, *, now: datetime | None = None) -> None
         return  # one mail a minute at most: the form must not become a way to flood an inbox
     token = secrets.token_urlsafe(32)
     valid_until = now + timedelta(minutes=config.password_reset_minutes())
-    PasswordReset(*PasswordReset.keys(_hash_token(token)), user_id=user.user_id, valid_until=valid_until,
-                  expires_at=int(valid_until.timestamp())).save()
+    PasswordReset(*PasswordReset.keys(_hash_token(token)), user_id=user.user_id, session_epoch=user.session_epoch,
+                  valid_until=valid_until, expires_at=int(valid_until.timestamp())).save()
     user.update(actions=[User.last_reset_mail_at.set(now)])
     mail.send_password_reset(user, f"{config.site_url()}/password/reset/{token}", valid_until)
 
@@ -194,13 +194,19 @@ def reset_link_valid(token: str, *, now: datetime | None = None) -> bool:
     return _reset_record(token, now or utcnow()) is not None
 
 
-def _reset_record(token: str, now: datetime) -> PasswordReset | None:
+def _reset_record(token: str, now: datetime) -> tuple[PasswordReset, User] | None:
+    """The link and its account, if the link is live: unexpired, unused, its account active, and
+    nothing since it was sent ended the account's sessions (a password change, another reset, a
+    deactivation, a new temporary password)."""
     if not token or len(token) > 128:
         return None
     reset = PasswordReset.find(_hash_token(token))
     if reset is None or reset.valid_until <= now:
         return None
-    return reset
+    user = User.find(reset.user_id)
+    if user is None or not user.active or reset.session_epoch != user.session_epoch:
+        return None
+    return reset, user
 
 
 def reset_password(token: str, *, new: str, confirm: str, now: datetime | None = None) -> None:
@@ -209,10 +215,10 @@ def reset_password(token: str, *, new: str, confirm: str, now: datetime | None =
     Raises NotFound-like AuthenticationFailed for a bad or used link, Invalid for a refused password.
     """
     now = now or utcnow()
-    reset = _reset_record(token, now)
-    user = User.find(reset.user_id) if reset else None
-    if reset is None or user is None or not user.active:
+    live = _reset_record(token, now)
+    if live is None:
         raise AuthenticationFailed()
+    reset, user = live
     errors = passwords.validate_new_password(user_id=user.user_id, new=new, confirm=confirm)
     if errors:
         raise Invalid(errors)
@@ -222,11 +228,16 @@ def reset_password(token: str, *, new: str, confirm: str, now: datetime | None =
         if is_condition_failure(error):
             raise AuthenticationFailed() from None
         raise
-    user.update(actions=[
-        User.password_hash.set(passwords.hash_password(new, config.bcrypt_rounds())),
-        User.must_change_password.set(False),
-        User.temp_password_expires_at.remove(),
-        User.session_epoch.add(1),
-    ])
+    try:
+        user.update(actions=[
+            User.password_hash.set(passwords.hash_password(new, config.bcrypt_rounds())),
+            User.must_change_password.set(False),
+            User.temp_password_expires_at.remove(),
+            User.session_epoch.add(1),
+        ], condition=User.session_epoch == reset.session_epoch)  # not changed another way meanwhile
+    except UpdateError as error:
+        if is_condition_failure(error):
+            raise AuthenticationFailed() from None
+        raise
     throttle.clear(user.user_id)
     record(user, "password_reset", user, at=now)

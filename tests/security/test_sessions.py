@@ -15,6 +15,7 @@ from chalicelib.models.sessions import Session
 from tests.support.accounts import signed_in
 from tests.support.agent import Agent
 from tests.support.factories import PASSWORD
+from localdev import mailbox
 from tests.support.mailbox import mail_to
 
 NEW_PASSWORD = "a-brand-new-passphrase-42"
@@ -132,3 +133,72 @@ def test_deactivation_ends_the_accounts_sessions(client, make_user, aws):
     assert manager.post(f"/accounts/{member.user_id}/deactivate", {}).status_code == 303
     assert leaver.get("/").headers["location"].startswith("/login")
     assert json.loads(leaver.get("/api/session").body)["message"]
+
+
+def _reset_link(client, user) -> str:
+    """Ask for a reset link as the owner would, and read it from the mail (path only)."""
+    from chalicelib.models.users import User
+
+    stored = User.find(user.user_id)  # one mail a minute at most: the test asks again sooner
+    stored.update(actions=[User.last_reset_mail_at.remove()])
+    before = {m["id"] for m in mailbox.messages() if user.email in m["to"]}
+    owner = Agent(client)
+    owner.get("/password/forgot")
+    assert owner.post("/password/forgot", {"user_id": user.user_id}).status_code == 200
+    mail = mail_to(user.email)
+    assert mail["id"] not in before
+    return re.search(r"/password/reset/[A-Za-z0-9_-]+", mail["text"]).group(0)
+
+
+def _assert_link_ended(client, path: str) -> None:
+    agent = Agent(client)
+    assert agent.get(path).status_code == 404
+    agent.get("/password/forgot")  # a page with a form: the CSRF cookie and token a browser has
+    response = agent.post(path, {"new_password": "yet-another-passphrase-7", "new_password_confirm": "yet-another-passphrase-7"})
+    assert response.status_code == 404
+
+
+def test_a_password_change_ends_every_outstanding_reset_link(client, make_user):
+    """Threat: a reset link read from a mailbox the owner no longer controls still works after the
+    owner changed the password in 設定, and gives the account back to whoever holds the link."""
+    user = make_user()
+    link = _reset_link(client, user)
+    assert Agent(client).get(link).status_code == 200
+    owner = signed_in(client, user)
+    owner.get("/password")
+    assert owner.post("/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD,
+                                    "new_password_confirm": NEW_PASSWORD}).status_code == 303
+    _assert_link_ended(client, link)
+    assert Agent(client).login(user.user_id, NEW_PASSWORD).status_code == 303  # the change stands
+
+
+def test_a_reset_ends_the_other_outstanding_reset_links(client, make_user):
+    """Threat: of two links sent (the owner asked twice, or an intruder asked too), the unused one
+    still resets the password after the owner reset it with the other."""
+    user = make_user()
+    first, second = _reset_link(client, user), _reset_link(client, user)
+    assert first != second
+    owner = Agent(client)
+    assert owner.get(second).status_code == 200
+    done = owner.post(second, {"new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD})
+    assert done.headers["location"] == "/login?notice=reset_done"
+    _assert_link_ended(client, first)
+    _assert_link_ended(client, second)  # used once
+    assert Agent(client).login(user.user_id, NEW_PASSWORD).status_code == 303
+
+
+def test_deactivation_ends_every_outstanding_reset_link(client, aws):
+    """Threat: a leaver asks for a reset link before being switched off, and uses it once the
+    account is active again (or the link outlives the deactivation meant to lock them out)."""
+    from tests.support.factories import make_client, make_company
+
+    company = make_company()
+    admin, member = make_client(company, role="client_admin"), make_client(company)
+    link = _reset_link(client, member)
+    manager = signed_in(client, admin)
+    manager.get(f"/accounts/{member.user_id}")
+    assert manager.post(f"/accounts/{member.user_id}/deactivate", {}).status_code == 303
+    _assert_link_ended(client, link)
+    manager.get(f"/accounts/{member.user_id}")
+    assert manager.post(f"/accounts/{member.user_id}/reactivate", {}).status_code == 303
+    _assert_link_ended(client, link)  # switching the account back on does not revive it
