@@ -83,13 +83,38 @@ def bind_context(event, get_response) -> Response:
 
 
 def _same_origin(request) -> bool:
-    """Browsers send Origin on cross-site POSTs; a request from another site is refused."""
+    """Browsers send Origin on cross-site POSTs; a request from another site is refused.
+
+    An origin is scheme, host and port: the site's scheme comes from its configured URL (the one
+    mail links use; HTTPS behind API Gateway, HTTP locally), so a page served over plain HTTP
+    cannot post to the HTTPS site, nor the other way round. The host is the configured one or
+    the one the request was sent to (127.0.0.1 and localhost both reach `make run`).
+    """
     if request.headers.get("sec-fetch-site") == "cross-site":
         return False
     origin = request.headers.get("origin")
     if not origin or origin == "null":
         return origin is None
-    return urlsplit(origin).netloc == request.headers.get("host", "")
+    site = urlsplit(config.site_origin())
+    sent = _origin_parts(origin)
+    return sent is not None and sent in (_origin_parts(config.site_origin()),
+                                         _origin_parts(f"{site.scheme}://{request.headers.get('host', '')}"))
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_parts(origin: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an origin, the port made explicit; None if it is not one."""
+    try:
+        parts = urlsplit(origin.strip())
+        port = parts.port
+    except ValueError:  # a port that is not a number, or out of range
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
 
 
 def _refuse(event, status: int, message_key: str) -> Response:

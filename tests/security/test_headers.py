@@ -71,18 +71,6 @@ def test_errors_and_refusals_carry_the_security_headers(sign_in, world):
         assert_secure_headers(response, name)
 
 
-@pytest.fixture
-def https_client(app, test_project_dir, tmp_path):
-    """The app as a stage served over HTTPS sees it (IRAI_SITE_URL=https://...)."""
-    from chalice.test import Client
-    config = json.loads((test_project_dir / ".chalice" / "config.json").read_text())
-    config["stages"]["test"]["environment_variables"]["IRAI_SITE_URL"] = "https://irai.example.co.jp"
-    (tmp_path / ".chalice").mkdir()
-    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
-    with Client(app, stage_name="test", project_dir=str(tmp_path)) as client:
-        yield client
-
-
 def test_over_https_responses_demand_https_and_cookies_are_host_bound(https_client):
     """Threat: a first visit over plain HTTP (SSL stripping), or a cookie set for a sibling domain."""
     for path in ("/login", "/api/openapi.json", "/requests"):
