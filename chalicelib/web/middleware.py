@@ -1,6 +1,7 @@
 """HTTP middleware: request context, CSRF, security headers, friendly 5xx pages."""
 from __future__ import annotations
 
+import copy
 import hmac
 import json
 import logging
@@ -37,20 +38,56 @@ def _content_security_policy() -> str:
     ])
 
 
+def security_header_values() -> dict[str, str]:
+    """The headers every response carries (unless it sets its own), pages never cached by default.
+
+    Also used by the local server for the answers it gives itself (unknown URLs), as the deployed
+    stage's gateway response carries them."""
+    values = {
+        "Content-Security-Policy": _content_security_policy(),
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cache-Control": "no-store",
+    }
+    if config.is_https():
+        values["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    return values
+
+
 def security_headers(event, get_response) -> Response:
     """Every response carries the security headers; pages are never cached by default."""
     response = get_response(event)
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", _content_security_policy())
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Cache-Control", "no-store")
-    if config.is_https():
-        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    for name, value in security_header_values().items():
+        response.headers.setdefault(name, value)
     return response
+
+
+def head_like_get(event, get_response) -> Response:
+    """HEAD answers as GET does (the same view, status and headers) without the body.
+
+    Content-Length is the GET body's, as HTTP asks; the local server sends it as is, and the
+    body API Gateway gets is empty. ``allow_head`` gives every GET route its HEAD.
+    """
+    response = get_response(event)
+    if event.method != "HEAD":
+        return response
+    body = response.to_dict()["body"]  # as Chalice would send it: JSON dumped, bytes kept
+    response.headers["Content-Length"] = str(len(body if isinstance(body, bytes) else body.encode("utf-8")))
+    response.body = b"" if isinstance(body, bytes) else ""
+    return response
+
+
+def allow_head(app) -> None:
+    """Route HEAD to every GET route's view. API Gateway passes to the Lambda only the methods a
+    route names (any other gets its 403/404 gateway response), so HEAD must be in the route table."""
+    for entries in app.routes.values():
+        if "GET" in entries and "HEAD" not in entries:
+            head = copy.copy(entries["GET"])
+            head.method = "HEAD"
+            entries["HEAD"] = head
 
 
 def friendly_errors(event, get_response) -> Response:
@@ -152,4 +189,4 @@ def csrf_protect(event, get_response) -> Response:
 
 
 # Outermost first: the context must exist before anything else reads the request.
-ALL = (bind_context, security_headers, friendly_errors, csrf_protect)
+ALL = (bind_context, head_like_get, security_headers, friendly_errors, csrf_protect)

@@ -80,3 +80,53 @@ def test_over_https_responses_demand_https_and_cookies_are_host_bound(https_clie
     cookie = CaseInsensitiveDict(https_client.http.get("/login").headers)["set-cookie"]
     cookie = cookie if isinstance(cookie, str) else cookie[0]
     assert cookie.startswith("__Host-irai_csrf=") and "Secure" in cookie and "HttpOnly" in cookie
+
+
+def _comparable(response) -> dict[str, str]:
+    """The headers of an answer, without what differs between two renders of one page: the
+    cookie values (their names stay) and the signature of a presigned S3 URL (its path stays)."""
+    headers = {name.lower(): value for name, value in CaseInsensitiveDict(response.headers).items()}
+    cookies = headers.pop("set-cookie", None)
+    if cookies is not None:
+        headers["set-cookie"] = sorted(c.split("=", 1)[0] for c in (cookies if isinstance(cookies, list) else [cookies]))
+    if headers.get("location", "").startswith("http"):
+        headers["location"] = headers["location"].split("?", 1)[0]
+    headers.pop("content-length", None)
+    return headers
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_head_answers_every_get_route_like_get_without_a_body(app, sign_in, world, role):
+    """Threat: HEAD (link checkers, monitors, caches) getting another answer than GET: an error
+    page without the security headers, or a 200 where GET refuses (a check done only for GET).
+
+    Every GET route of the route table has a HEAD that answers with GET's status and headers,
+    Content-Length the size of GET's body, and no body.
+    """
+    agent = sign_in(role)
+    routes = [route for method, route in all_routes(app) if method == "GET"]
+    assert len(routes) > 20
+    wrong = []
+    for route in routes:
+        path = fill(route, world["ids"])
+        head = agent.client.http.request("HEAD", path, headers=agent._headers())
+        get = agent.client.http.get(path, headers=agent._headers())
+        length = CaseInsensitiveDict(head.headers).get("content-length")
+        if (head.status_code, _comparable(head)) != (get.status_code, _comparable(get)) \
+                or head.body != b"" or length != str(len(get.body)):
+            wrong.append((path, head.status_code, get.status_code, length, len(get.body), head.body[:80]))
+    assert wrong == []
+
+
+def test_the_deployed_api_passes_head_to_the_app_on_every_get_route(app):
+    """API Gateway hands the Lambda only the methods the API definition names; HEAD on a route
+    without one gets the gateway's own answer. The definition Chalice deploys names it on each."""
+    from chalice.deploy.swagger import SwaggerGenerator
+
+    arn = "arn:aws:lambda:ap-northeast-1:123456789012:function:irai-prod"
+    document = SwaggerGenerator("ap-northeast-1", {"api_handler_arn": arn, "api_handler_name": "irai-prod"}) \
+        .generate_swagger(app)
+    with_get = {path: methods for path, methods in document["paths"].items() if "get" in methods}
+    assert len(with_get) > 20
+    for path, methods in with_get.items():
+        assert methods["head"]["x-amazon-apigateway-integration"]["type"] == "aws_proxy", path
