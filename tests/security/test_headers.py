@@ -130,3 +130,71 @@ def test_the_deployed_api_passes_head_to_the_app_on_every_get_route(app):
     assert len(with_get) > 20
     for path, methods in with_get.items():
         assert methods["head"]["x-amazon-apigateway-integration"]["type"] == "aws_proxy", path
+
+
+# The local server (`make run`, and the tests over real HTTP) in front of the app.
+
+def test_the_local_server_answers_unknown_urls_with_the_404_page_and_the_headers(live_server):
+    """Threat: an unknown URL answered locally by chalice's bare 403 JSON without the security
+    headers, so local mode (where the browser tests run) differs from the deployed stage."""
+    import requests
+
+    from tests.support.waits import HTTP_TIMEOUT_S
+
+    browser = requests.Session()
+    for method in ("GET", "POST", "HEAD"):
+        page = browser.request(method, f"{live_server.url}/no/such/route", timeout=HTTP_TIMEOUT_S,
+                               data=b"a=1" if method == "POST" else None, headers={"Accept": "text/html,*/*;q=0.8"})
+        assert page.status_code == 404, method
+        assert_secure_headers(page, method)
+        assert page.headers["Content-Type"].startswith("text/html") and page.headers["Cache-Control"] == "no-store"
+        if method != "HEAD":
+            assert "ページが見つかりません" in page.text
+    api = browser.get(f"{live_server.url}/api/no/such", timeout=HTTP_TIMEOUT_S, headers={"Accept": "application/json"})
+    assert api.status_code == 404 and api.json() == {"message": "見つかりません。"}
+    assert_secure_headers(api, "api")
+    assert browser.get(f"{live_server.url}/login", timeout=HTTP_TIMEOUT_S).status_code == 200  # the connection still works
+
+
+def test_head_over_the_local_server_sends_the_headers_and_no_body(live_server):
+    """A HEAD answered with a body desynchronises a kept-alive connection (the body is read as
+    the next answer); the headers must be GET's, Content-Length included."""
+    import requests
+
+    from tests.support.waits import HTTP_TIMEOUT_S
+
+    browser = requests.Session()
+    get = browser.get(f"{live_server.url}/login", timeout=HTTP_TIMEOUT_S)
+    for _ in range(3):  # on one connection: a body sent after a HEAD would be read as the next answer
+        head = browser.head(f"{live_server.url}/login", timeout=HTTP_TIMEOUT_S)
+        assert head.status_code == 200 and head.content == b""
+        assert int(head.headers["Content-Length"]) == len(get.content)
+        assert_secure_headers(head, "HEAD /login")
+    assert browser.get(f"{live_server.url}/login", timeout=HTTP_TIMEOUT_S).text == get.text
+
+
+def test_the_local_server_never_drops_an_answer_over_a_header_value(app, caplog):
+    """Threat: a header value HTTP cannot carry (not ASCII) makes the local server drop the
+    connection after the app did its work: the user sees a network error for a change that was
+    made (a session created, a comment stored). It answers a 500 page instead, and logs why."""
+    import requests
+    from chalice import Chalice, Response
+
+    from localdev import stack
+    from tests.support.waits import HTTP_TIMEOUT_S
+
+    other = Chalice(app_name="headers")
+
+    @other.route("/")
+    def index():
+        return Response(body="done", headers={"Location": "/requests?q=日本語", "X-Ok": "fine"}, status_code=303)
+
+    server = stack.serve(other, port=0)
+    try:
+        with caplog.at_level("ERROR", logger="irai.local"):
+            response = requests.get(f"{server.url}/", timeout=HTTP_TIMEOUT_S, allow_redirects=False)
+        assert response.status_code == 500 and "エラーが発生しました" in response.text
+        assert_secure_headers(response, "500")
+        assert "Location" in caplog.text and "HTTP cannot carry" in caplog.text
+    finally:
+        server.stop()
