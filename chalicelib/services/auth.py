@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -176,6 +177,8 @@ _RESET_RESEND_GAP = timedelta(minutes=1)
 _RESET_MAIL_LEASE = timedelta(minutes=5)  # longer than the Lambda timeout: a live sender keeps its claim
 _RESET_MAIL_RETRIES = (timedelta(minutes=1), timedelta(minutes=5))  # then it fails for good, logged
 _RESET_MAIL_BATCH = 50
+# Of the every-minute run (30 s Lambda timeout), before the outbox's own 20 (services.notifications).
+_RESET_MAIL_RUN_SECONDS = 4
 
 
 def request_password_reset(user_id: str, *, now: datetime | None = None) -> None:
@@ -206,14 +209,30 @@ def request_password_reset(user_id: str, *, now: datetime | None = None) -> None
             log.exception("inline reset mail stopped; the sweep will retry")
 
 
-def deliver_reset_mails(items: list[ResetMailRequest] | None = None, *, now: datetime | None = None) -> Counter:
-    """Do the queued reset requests that are due (``items``, or the queue's), each claimed first so
-    two senders never both do one. Returns how many were "sent", "skipped" (no such active
-    account), "retry", "failed" or "taken" (another sender's)."""
+def deliver_reset_mails(items: list[ResetMailRequest] | None = None, *, now: datetime | None = None,
+                        seconds: float = _RESET_MAIL_RUN_SECONDS) -> Counter:
+    """Do the reset requests ``items``, or those due in the queue, each claimed first so two
+    senders never both do one. Returns how many were "sent", "skipped" (no such active account),
+    "retry", "failed" or "taken" (another sender's).
+
+    The queue is read batch after batch for at most ``seconds``: anyone may queue requests for
+    made-up IDs, and a burst of them must delay a real account's mail by seconds, not by runs.
+    """
     now = now or utcnow()
     outcomes: Counter = Counter()
-    for item in ResetMailRequest.due(now, limit=_RESET_MAIL_BATCH) if items is None else items:
-        outcomes[_deliver_reset_mail(item, now)] += 1
+    if items is not None:
+        for item in items:
+            outcomes[_deliver_reset_mail(item, now)] += 1
+        return outcomes
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        batch = ResetMailRequest.due(now, limit=_RESET_MAIL_BATCH)
+        for item in batch:  # each leaves the due range once claimed, so the next batch is new
+            outcomes[_deliver_reset_mail(item, now)] += 1
+            if time.monotonic() >= until:
+                break
+        if len(batch) < _RESET_MAIL_BATCH:
+            break
     return outcomes
 
 

@@ -261,3 +261,21 @@ def test_the_reset_form_does_the_same_work_for_every_id_before_answering(schedul
     assert ResetMailRequest.find(unknown).status == "done"
     assert auth.deliver_reset_mails()["sent"] == 0  # each request is done once
     assert ResetMailRequest.find(user.user_id).status == "done"
+
+
+def test_a_burst_of_made_up_ids_does_not_hold_back_a_real_accounts_link(make_user, monkeypatch):
+    """Threat: anyone can queue reset requests for made-up IDs; a burst of them must not keep a
+    real account's link waiting behind them run after run (one batch of the queue per run)."""
+    import uuid
+
+    from chalicelib.services import auth
+
+    monkeypatch.setenv("IRAI_MAIL_DELIVERY", "scheduled")  # as in AWS: queued now, sent by the schedule
+    tag = uuid.uuid4().hex[:8]
+    for number in range(120):  # more than two batches
+        auth.request_password_reset(f"made-up-{tag}-{number}")
+    user = make_user()
+    auth.request_password_reset(user.user_id)
+    outcomes = auth.deliver_reset_mails(seconds=120)  # one run, with time for everything queued
+    assert outcomes["skipped"] >= 120 and outcomes["sent"] >= 1
+    assert "/password/reset/" in mail_to(user.email, subject="パスワード再設定")["text"]
