@@ -1,4 +1,4 @@
-"""HTTP middleware: request context, CSRF, security headers, friendly 5xx pages."""
+"""HTTP middleware: request context, HEAD as GET, CSRF, security headers, friendly 5xx pages."""
 from __future__ import annotations
 
 import copy
