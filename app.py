@@ -13,5 +13,6 @@ for blueprint in (auth.bp, dashboard.bp, accounts.bp, companies.bp, requests.bp,
                   assets.bp, health.bp, mail.bp):
     app.register_blueprint(blueprint)
 
+middleware.allow_head(app)  # after every blueprint: HEAD for each GET route
 for handler in middleware.ALL:
     app.register_middleware(handler, "http")

@@ -8,15 +8,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from chalice.local import ChaliceRequestHandler
 from jinja2 import Environment, FileSystemLoader
 
 from localdev import mailbox
+from localdev.gateway import GatewayHandler
 
 _pages = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=True)
 
 
-class DevRoutesHandler(ChaliceRequestHandler):
+class DevRoutesHandler(GatewayHandler):
     on_change = staticmethod(lambda: None)  # called after any request that may change data
 
     def do_GET(self) -> None:

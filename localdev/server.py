@@ -98,7 +98,7 @@ def main() -> int:
     restored = state.load(STATE_DIR, table=resources.table, bucket=resources.bucket)
 
     from app import app  # after the environment is set: the app reads it
-    from chalicelib.services import accounts, notifications
+    from chalicelib.services import accounts, auth, notifications
 
     admin_id = os.environ.get("ADMIN_USER_ID", "admin01")
     created = accounts.ensure_agency_admin(admin_id, os.environ.get("ADMIN_EMAIL", "admin@example.com"))
@@ -113,7 +113,8 @@ def main() -> int:
         return 1
     saver.start()
     saver.mark()  # the admin just created must survive even an immediate crash
-    sweeper = _OutboxSweeper(notifications.deliver_due)
+    # What the every-minute schedule does in AWS (chalicelib/jobs/mail.py): the outbox, reset links.
+    sweeper = _OutboxSweeper(lambda: (notifications.deliver_due(), auth.deliver_reset_mails()))
     sweeper.start()
 
     print()

@@ -34,6 +34,7 @@ class User(Item, discriminator="User"):
     must_change_password = BooleanAttribute(default=True)
     temp_password_expires_at = UTCDateTimeAttribute(null=True)
     temp_password_used = BooleanAttribute(default=False)
+    # No longer written: asking for a reset link is limited per ID by models.security.ResetMailRequest.
     last_reset_mail_at = UTCDateTimeAttribute(null=True)
     # Bumped whenever every existing session must end (password change, deactivation).
     session_epoch = NumberAttribute(default=0)

@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, PynamoDBException, UpdateError
 
 from chalicelib.adapters import config
 from chalicelib.messages import t
 from chalicelib.models.base import is_condition_failure
-from chalicelib.models.security import PasswordReset
+from chalicelib.adapters.ses import SendFailed
+from chalicelib.models.security import RESET_DONE, RESET_FAILED, PasswordReset, ResetMailRequest
 from chalicelib.models.sessions import Session
 from chalicelib.models.users import User
 from chalicelib.services import mail, passwords, throttle
@@ -20,6 +24,8 @@ from chalicelib.clock import utcnow
 from chalicelib.errors import AuthenticationFailed, Conflict, Invalid
 from chalicelib.services.history import record
 from chalicelib.services.throttle import Throttled  # noqa: F401  (raised by login; callers catch it here)
+
+log = logging.getLogger(__name__)
 
 USER_ID_MAX = 64  # longer than any account's ID (32): refused before any lookup
 
@@ -169,39 +175,122 @@ def change_password(signed_in: SignedIn, *, current: str, new: str, confirm: str
 # Password reset by e-mail link.
 
 _RESET_RESEND_GAP = timedelta(minutes=1)
+_RESET_MAIL_LEASE = timedelta(minutes=5)  # longer than the Lambda timeout: a live sender keeps its claim
+_RESET_MAIL_RETRIES = (timedelta(minutes=1), timedelta(minutes=5))  # then it fails for good, logged
+_RESET_MAIL_BATCH = 50
+# Of the every-minute run (30 s Lambda timeout), before the outbox's own 20 (services.notifications).
+_RESET_MAIL_RUN_SECONDS = 4
 
 
 def request_password_reset(user_id: str, *, now: datetime | None = None) -> None:
-    """Mail a one-time reset link to the account's address, if there is such an active account.
+    """Queue a one-time reset link for ``user_id``, whether or not there is such an account.
 
-    The caller shows the same answer either way, so the form does not reveal which IDs exist.
+    The caller shows the same answer either way, and this makes the same single write either way
+    (one conditional put of a ResetMailRequest), so neither the answer nor the time it takes
+    tells which IDs exist. The sender (``deliver_reset_mails``: in AWS the every-minute schedule,
+    locally at once) looks the ID up and mails the link only to an active account. At most one
+    request per ID a minute is queued: the form must not become a way to flood an inbox.
     """
     now = now or utcnow()
     user_id = user_id.strip()
-    user = User.find(user_id) if 0 < len(user_id) <= USER_ID_MAX else None
-    if user is None or not user.active:
+    if not 0 < len(user_id) <= USER_ID_MAX:
         return
-    if user.last_reset_mail_at and now - user.last_reset_mail_at < _RESET_RESEND_GAP:
-        return  # one mail a minute at most: the form must not become a way to flood an inbox
+    queued = ResetMailRequest.new(user_id=user_id, requested_at=now)
+    try:
+        queued.save(condition=ResetMailRequest.pk.does_not_exist()
+                    | (ResetMailRequest.requested_at < now - _RESET_RESEND_GAP))
+    except PutError as error:
+        if is_condition_failure(error):
+            return  # asked within the last minute: that request's mail is the one
+        raise
+    if config.mail_delivery() == "inline":
+        try:
+            deliver_reset_mails([queued], now=now)
+        except PynamoDBException:  # never fails the form: the outbox sweep does it again
+            log.exception("inline reset mail stopped; the sweep will retry")
+
+
+def deliver_reset_mails(items: list[ResetMailRequest] | None = None, *, now: datetime | None = None,
+                        seconds: float = _RESET_MAIL_RUN_SECONDS) -> Counter:
+    """Do the reset requests ``items``, or those due in the queue, each claimed first so two
+    senders never both do one. Returns how many were "sent", "skipped" (no such active account),
+    "retry", "failed" or "taken" (another sender's).
+
+    The queue is read batch after batch for at most ``seconds``: anyone may queue requests for
+    made-up IDs, and a burst of them must delay a real account's mail by seconds, not by runs.
+    """
+    now = now or utcnow()
+    outcomes: Counter = Counter()
+    if items is not None:
+        for item in items:
+            outcomes[_deliver_reset_mail(item, now)] += 1
+        return outcomes
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        batch = ResetMailRequest.due(now, limit=_RESET_MAIL_BATCH)
+        for item in batch:  # each leaves the due range once claimed, so the next batch is new
+            outcomes[_deliver_reset_mail(item, now)] += 1
+            if time.monotonic() >= until:
+                break
+        if len(batch) < _RESET_MAIL_BATCH:
+            break
+    return outcomes
+
+
+def _deliver_reset_mail(item: ResetMailRequest, now: datetime) -> str:
+    if not item.claim(now, now + _RESET_MAIL_LEASE):
+        return "taken"
+    try:
+        sent = _mail_reset_link(item.user_id, now)
+    except SendFailed as error:
+        return _reset_mail_failed(item, now, error.code, permanent=error.permanent)
+    except Exception as error:  # noqa: BLE001 - a bug in rendering must not lose the mail silently
+        log.exception("reset mail could not be prepared")
+        return _reset_mail_failed(item, now, type(error).__name__, permanent=False)
+    item.finish(RESET_DONE)
+    return "sent" if sent else "skipped"
+
+
+def _reset_mail_failed(item: ResetMailRequest, now: datetime, code: str, *, permanent: bool) -> str:
+    if permanent or item.attempts > len(_RESET_MAIL_RETRIES):
+        item.finish(RESET_FAILED)
+        log.error("reset mail failed for good", extra={"error": code, "attempts": item.attempts})
+        return "failed"
+    item.retry_at(now + _RESET_MAIL_RETRIES[item.attempts - 1])
+    log.warning("reset mail failed, will retry", extra={"error": code, "attempts": item.attempts})
+    return "retry"
+
+
+def _mail_reset_link(user_id: str, now: datetime) -> bool:
+    """Mail a new one-time link to the account, if it exists and is active. Raises SendFailed."""
+    user = User.find(user_id)
+    if user is None or not user.active:
+        return False
     token = secrets.token_urlsafe(32)
     valid_until = now + timedelta(minutes=config.password_reset_minutes())
-    PasswordReset(*PasswordReset.keys(_hash_token(token)), user_id=user.user_id, valid_until=valid_until,
-                  expires_at=int(valid_until.timestamp())).save()
-    user.update(actions=[User.last_reset_mail_at.set(now)])
+    PasswordReset(*PasswordReset.keys(_hash_token(token)), user_id=user.user_id, session_epoch=user.session_epoch,
+                  valid_until=valid_until, expires_at=int(valid_until.timestamp())).save()
     mail.send_password_reset(user, f"{config.site_url()}/password/reset/{token}", valid_until)
+    return True
 
 
 def reset_link_valid(token: str, *, now: datetime | None = None) -> bool:
     return _reset_record(token, now or utcnow()) is not None
 
 
-def _reset_record(token: str, now: datetime) -> PasswordReset | None:
+def _reset_record(token: str, now: datetime) -> tuple[PasswordReset, User] | None:
+    """The link and its account, if the link is live: unexpired, unused, its account active, and
+    nothing since it was sent ended the account's sessions (a password change, another reset, a
+    deactivation, a new temporary password)."""
     if not token or len(token) > 128:
         return None
     reset = PasswordReset.find(_hash_token(token))
     if reset is None or reset.valid_until <= now:
         return None
-    return reset
+    user = User.find(reset.user_id)
+    if user is None or not user.active or reset.session_epoch != user.session_epoch:
+        return None
+    return reset, user
 
 
 def reset_password(token: str, *, new: str, confirm: str, now: datetime | None = None) -> None:
@@ -210,10 +299,10 @@ def reset_password(token: str, *, new: str, confirm: str, now: datetime | None =
     Raises NotFound-like AuthenticationFailed for a bad or used link, Invalid for a refused password.
     """
     now = now or utcnow()
-    reset = _reset_record(token, now)
-    user = User.find(reset.user_id) if reset else None
-    if reset is None or user is None or not user.active:
+    live = _reset_record(token, now)
+    if live is None:
         raise AuthenticationFailed()
+    reset, user = live
     errors = passwords.validate_new_password(user_id=user.user_id, new=new, confirm=confirm)
     if errors:
         raise Invalid(errors)
@@ -223,11 +312,16 @@ def reset_password(token: str, *, new: str, confirm: str, now: datetime | None =
         if is_condition_failure(error):
             raise AuthenticationFailed() from None
         raise
-    user.update(actions=[
-        User.password_hash.set(passwords.hash_password(new, config.bcrypt_rounds())),
-        User.must_change_password.set(False),
-        User.temp_password_expires_at.remove(),
-        User.session_epoch.add(1),
-    ])
+    try:
+        user.update(actions=[
+            User.password_hash.set(passwords.hash_password(new, config.bcrypt_rounds())),
+            User.must_change_password.set(False),
+            User.temp_password_expires_at.remove(),
+            User.session_epoch.add(1),
+        ], condition=User.session_epoch == reset.session_epoch)  # not changed another way meanwhile
+    except UpdateError as error:
+        if is_condition_failure(error):
+            raise AuthenticationFailed() from None
+        raise
     throttle.clear(user.user_id)
     record(user, "password_reset", user, at=now)

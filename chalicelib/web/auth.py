@@ -1,6 +1,9 @@
 """ログイン, ログアウト and パスワード変更 (manual section 1)."""
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import unquote, urlsplit
+
 from chalice import Blueprint
 
 from chalicelib.adapters import config
@@ -19,10 +22,51 @@ NOTICES = {"logged_out": "logout.done", "expired": "session.expired", "reset_don
 
 
 def _safe_next(target: str) -> str:
-    """Only a path on this site: never another host (open redirect)."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    """``target`` if it is a path on this site, else "/" (no open redirect).
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so
+    "/%09/evil.example" sent as "/<TAB>/evil.example", or "/\\evil.example", leads to another
+    host. Accepted: one "/" then a path, no backslash, whitespace, control, format or separator
+    character as sent, none of them in the path once percent-decoded either (and no control,
+    format or line separator in the decoded query), and nothing urllib reads as a scheme or host.
+    """
+    if len(target) > _NEXT_MAX or not _plain(target, _REFUSED_AS_SENT):
+        return "/"
+    decoded, previous = target, None
+    for _ in range(4):  # "%252F" decodes one layer at a time; a few layers are plenty
+        if decoded == previous:
+            break
+        previous, decoded = decoded, unquote(decoded)
+    path, _, query = decoded.partition("?")
+    if not _plain(path, _REFUSED_AS_SENT) or not all(_allowed(char, _REFUSED_IN_QUERY) for char in query):
+        return "/"
+    return target
+
+
+_NEXT_MAX = 2000
+# Unicode categories: controls, format characters (bidi overrides, zero widths), surrogates,
+# private use, unassigned, and every space and line or paragraph separator (U+3000, U+2028).
+_REFUSED_AS_SENT = ("Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp")
+# A decoded query is only ever read by the app (a search may hold a space); the rest still goes.
+_REFUSED_IN_QUERY = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+
+
+def _allowed(char: str, refused: tuple[str, ...]) -> bool:
+    if char == "\\":
+        return False
+    if "Zs" in refused and char.isspace():
+        return False
+    return unicodedata.category(char) not in refused
+
+
+def _plain(target: str, refused: tuple[str, ...]) -> bool:
+    """An absolute path of this site: "/" not followed by "/" or "\\", no scheme, no host."""
+    if not target.startswith("/") or target[1:2] in ("/", "\\"):
+        return False
+    if not all(_allowed(char, refused) for char in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 def _session_cookie(token: str) -> str:

@@ -45,7 +45,7 @@ def signed_in_page(view: Callable) -> Callable:
         path = request.context.get("resourcePath", "/")
         if me is None:
             target = "/login"
-            if request.method == "GET" and path != "/":
+            if request.method in ("GET", "HEAD") and path != "/":
                 target += "?next=" + quote(request.context.get("path", path))
             return redirect(target)
         if me.user.must_change_password and path not in PASSWORD_CHANGE_PATHS:

@@ -1,6 +1,7 @@
-"""HTTP middleware: request context, CSRF, security headers, friendly 5xx pages."""
+"""HTTP middleware: request context, HEAD as GET, CSRF, security headers, friendly 5xx pages."""
 from __future__ import annotations
 
+import copy
 import hmac
 import json
 import logging
@@ -37,20 +38,56 @@ def _content_security_policy() -> str:
     ])
 
 
+def security_header_values() -> dict[str, str]:
+    """The headers every response carries (unless it sets its own), pages never cached by default.
+
+    Also used by the local server for the answers it gives itself (unknown URLs), as the deployed
+    stage's gateway response carries them."""
+    values = {
+        "Content-Security-Policy": _content_security_policy(),
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cache-Control": "no-store",
+    }
+    if config.is_https():
+        values["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    return values
+
+
 def security_headers(event, get_response) -> Response:
     """Every response carries the security headers; pages are never cached by default."""
     response = get_response(event)
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", _content_security_policy())
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Cache-Control", "no-store")
-    if config.is_https():
-        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    for name, value in security_header_values().items():
+        response.headers.setdefault(name, value)
     return response
+
+
+def head_like_get(event, get_response) -> Response:
+    """HEAD answers as GET does (the same view, status and headers) without the body.
+
+    Content-Length is the GET body's, as HTTP asks; the local server sends it as is, and the
+    body API Gateway gets is empty. ``allow_head`` gives every GET route its HEAD.
+    """
+    response = get_response(event)
+    if event.method != "HEAD":
+        return response
+    body = response.to_dict()["body"]  # as Chalice would send it: JSON dumped, bytes kept
+    response.headers["Content-Length"] = str(len(body if isinstance(body, bytes) else body.encode("utf-8")))
+    response.body = b"" if isinstance(body, bytes) else ""
+    return response
+
+
+def allow_head(app) -> None:
+    """Route HEAD to every GET route's view. API Gateway passes to the Lambda only the methods a
+    route names (any other gets its 403/404 gateway response), so HEAD must be in the route table."""
+    for entries in app.routes.values():
+        if "GET" in entries and "HEAD" not in entries:
+            head = copy.copy(entries["GET"])
+            head.method = "HEAD"
+            entries["HEAD"] = head
 
 
 def friendly_errors(event, get_response) -> Response:
@@ -83,13 +120,38 @@ def bind_context(event, get_response) -> Response:
 
 
 def _same_origin(request) -> bool:
-    """Browsers send Origin on cross-site POSTs; a request from another site is refused."""
+    """Browsers send Origin on cross-site POSTs; a request from another site is refused.
+
+    An origin is scheme, host and port: the site's scheme comes from its configured URL (the one
+    mail links use; HTTPS behind API Gateway, HTTP locally), so a page served over plain HTTP
+    cannot post to the HTTPS site, nor the other way round. The host is the configured one or
+    the one the request was sent to (127.0.0.1 and localhost both reach `make run`).
+    """
     if request.headers.get("sec-fetch-site") == "cross-site":
         return False
     origin = request.headers.get("origin")
     if not origin or origin == "null":
         return origin is None
-    return urlsplit(origin).netloc == request.headers.get("host", "")
+    site = urlsplit(config.site_origin())
+    sent = _origin_parts(origin)
+    return sent is not None and sent in (_origin_parts(config.site_origin()),
+                                         _origin_parts(f"{site.scheme}://{request.headers.get('host', '')}"))
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_parts(origin: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an origin, the port made explicit; None if it is not one."""
+    try:
+        parts = urlsplit(origin.strip())
+        port = parts.port
+    except ValueError:  # a port that is not a number, or out of range
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
 
 
 def _refuse(event, status: int, message_key: str) -> Response:
@@ -127,4 +189,4 @@ def csrf_protect(event, get_response) -> Response:
 
 
 # Outermost first: the context must exist before anything else reads the request.
-ALL = (bind_context, security_headers, friendly_errors, csrf_protect)
+ALL = (bind_context, head_like_get, security_headers, friendly_errors, csrf_protect)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import quote
 
 from chalice import Response
 
@@ -12,6 +13,8 @@ from chalicelib.services import agency as agency_settings
 from chalicelib.web import context
 
 HTML = "text/html; charset=utf-8"
+# Reserved and unreserved URL characters, and "%" so existing escapes are kept.
+_URL_CHARACTERS = ":/?#[]@!$&'()*+,;=%-._~"
 
 
 def csrf_token() -> str:
@@ -53,8 +56,13 @@ def page(template: str, *, status: int = 200, cookies: list[str] | None = None, 
 
 
 def redirect(location: str, *, cookies: list[str] | None = None) -> Response:
-    """303 See Other: after a POST the browser follows with a GET."""
-    headers: dict[str, str | list[str]] = {"Location": location}
+    """303 See Other: after a POST the browser follows with a GET.
+
+    The Location header is sent percent-encoded (RFC 3986): a header value must be ASCII for
+    HTTP servers and API Gateway alike, so "/requests?q=日本語" leaves as UTF-8 escapes. What is
+    ASCII already, escapes included, is left as it is.
+    """
+    headers: dict[str, str | list[str]] = {"Location": quote(location, safe=_URL_CHARACTERS)}
     if cookies:
         headers["Set-Cookie"] = cookies
     return Response(body="", status_code=303, headers=headers)

@@ -5,6 +5,8 @@ route or a field merged later is covered without editing this folder.
 """
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.support.accounts import anonymous, signed_in
@@ -24,3 +26,15 @@ def sign_in(client, world):
     def agent(role: str) -> Agent:
         return anonymous(client) if role == "anonymous" else signed_in(client, world["people"][role])
     return agent
+
+
+@pytest.fixture
+def https_client(app, test_project_dir, tmp_path):
+    """The app as a stage served over HTTPS sees it (IRAI_SITE_URL=https://...)."""
+    from chalice.test import Client
+    config = json.loads((test_project_dir / ".chalice" / "config.json").read_text())
+    config["stages"]["test"]["environment_variables"]["IRAI_SITE_URL"] = "https://irai.example.co.jp"
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
+    with Client(app, stage_name="test", project_dir=str(tmp_path)) as client:
+        yield client

@@ -84,3 +84,35 @@ def test_the_session_token_is_accepted_from_the_same_site(sign_in, world):
                           headers={"Origin": "http://127.0.0.1:8000", "Sec-Fetch-Site": "same-origin"})
     assert response.status_code == 303
     assert "正規のコメント" in agent.text(agent.get(f"/requests/{world['request'].request_id}"))
+
+
+@pytest.mark.parametrize("origin", ["https://127.0.0.1:8000", "http://127.0.0.1:8001", "http://127.0.0.1",
+                                    "https://127.0.0.1", "http://127.0.0.1:8000.evil.example", "http://127.0.0.1:x"])
+def test_an_origin_of_another_scheme_or_port_is_refused_on_the_http_site(sign_in, world, origin):
+    """Threat: a page of another origin on the same host (plain HTTP next to HTTPS, another port:
+    a different site to the browser, possibly another program) posting with the user's cookie."""
+    agent = sign_in("client_member")
+    path = f"/requests/{world['request'].request_id}"
+    agent.get(f"{path}/comment")
+    body = f"別オリジンから {origin}"
+    response = agent.post(f"{path}/comments", {"body": body}, headers={"Origin": origin})
+    assert response.status_code == 403 and t("csrf.failed") in agent.text(response)
+    assert body not in agent.text(agent.get(path))
+
+
+def test_a_plain_http_origin_is_refused_by_the_https_site(https_client):
+    """Threat: a man in the middle on plain HTTP (http://the-site, which the HSTS-less first visit
+    still reaches) serving a page that posts to the HTTPS site, whose host and port look alike."""
+    from tests.support.agent import Agent
+
+    def login_from(origin: str):
+        agent = Agent(https_client, host="irai.example.co.jp")
+        agent.get("/login")
+        return agent.post("/login", {"user_id": "nobody-here", "password": "x" * 12}, headers={"Origin": origin})
+
+    for origin in ("http://irai.example.co.jp", "http://irai.example.co.jp:443", "https://irai.example.co.jp:8443"):
+        refused = login_from(origin)
+        assert refused.status_code == 403 and t("csrf.failed") in refused.body.decode(), origin
+    # The same form from the site itself is let through to the login check (which refuses the ID).
+    for origin in ("https://irai.example.co.jp", "https://IRAI.example.co.jp:443"):
+        assert login_from(origin).status_code == 401, origin

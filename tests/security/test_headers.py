@@ -71,18 +71,6 @@ def test_errors_and_refusals_carry_the_security_headers(sign_in, world):
         assert_secure_headers(response, name)
 
 
-@pytest.fixture
-def https_client(app, test_project_dir, tmp_path):
-    """The app as a stage served over HTTPS sees it (IRAI_SITE_URL=https://...)."""
-    from chalice.test import Client
-    config = json.loads((test_project_dir / ".chalice" / "config.json").read_text())
-    config["stages"]["test"]["environment_variables"]["IRAI_SITE_URL"] = "https://irai.example.co.jp"
-    (tmp_path / ".chalice").mkdir()
-    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
-    with Client(app, stage_name="test", project_dir=str(tmp_path)) as client:
-        yield client
-
-
 def test_over_https_responses_demand_https_and_cookies_are_host_bound(https_client):
     """Threat: a first visit over plain HTTP (SSL stripping), or a cookie set for a sibling domain."""
     for path in ("/login", "/api/openapi.json", "/requests"):
@@ -92,3 +80,121 @@ def test_over_https_responses_demand_https_and_cookies_are_host_bound(https_clie
     cookie = CaseInsensitiveDict(https_client.http.get("/login").headers)["set-cookie"]
     cookie = cookie if isinstance(cookie, str) else cookie[0]
     assert cookie.startswith("__Host-irai_csrf=") and "Secure" in cookie and "HttpOnly" in cookie
+
+
+def _comparable(response) -> dict[str, str]:
+    """The headers of an answer, without what differs between two renders of one page: the
+    cookie values (their names stay) and the signature of a presigned S3 URL (its path stays)."""
+    headers = {name.lower(): value for name, value in CaseInsensitiveDict(response.headers).items()}
+    cookies = headers.pop("set-cookie", None)
+    if cookies is not None:
+        headers["set-cookie"] = sorted(c.split("=", 1)[0] for c in (cookies if isinstance(cookies, list) else [cookies]))
+    if headers.get("location", "").startswith("http"):
+        headers["location"] = headers["location"].split("?", 1)[0]
+    headers.pop("content-length", None)
+    return headers
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_head_answers_every_get_route_like_get_without_a_body(app, sign_in, world, role):
+    """Threat: HEAD (link checkers, monitors, caches) getting another answer than GET: an error
+    page without the security headers, or a 200 where GET refuses (a check done only for GET).
+
+    Every GET route of the route table has a HEAD that answers with GET's status and headers,
+    Content-Length the size of GET's body, and no body.
+    """
+    agent = sign_in(role)
+    routes = [route for method, route in all_routes(app) if method == "GET"]
+    assert len(routes) > 20
+    wrong = []
+    for route in routes:
+        path = fill(route, world["ids"])
+        head = agent.client.http.request("HEAD", path, headers=agent._headers())
+        get = agent.client.http.get(path, headers=agent._headers())
+        length = CaseInsensitiveDict(head.headers).get("content-length")
+        if (head.status_code, _comparable(head)) != (get.status_code, _comparable(get)) \
+                or head.body != b"" or length != str(len(get.body)):
+            wrong.append((path, head.status_code, get.status_code, length, len(get.body), head.body[:80]))
+    assert wrong == []
+
+
+def test_the_deployed_api_passes_head_to_the_app_on_every_get_route(app):
+    """API Gateway hands the Lambda only the methods the API definition names; HEAD on a route
+    without one gets the gateway's own answer. The definition Chalice deploys names it on each."""
+    from chalice.deploy.swagger import SwaggerGenerator
+
+    arn = "arn:aws:lambda:ap-northeast-1:123456789012:function:irai-prod"
+    document = SwaggerGenerator("ap-northeast-1", {"api_handler_arn": arn, "api_handler_name": "irai-prod"}) \
+        .generate_swagger(app)
+    with_get = {path: methods for path, methods in document["paths"].items() if "get" in methods}
+    assert len(with_get) > 20
+    for path, methods in with_get.items():
+        assert methods["head"]["x-amazon-apigateway-integration"]["type"] == "aws_proxy", path
+
+
+# The local server (`make run`, and the tests over real HTTP) in front of the app.
+
+def test_the_local_server_answers_unknown_urls_with_the_404_page_and_the_headers(live_server):
+    """Threat: an unknown URL answered locally by chalice's bare 403 JSON without the security
+    headers, so local mode (where the browser tests run) differs from the deployed stage."""
+    import requests
+
+    from tests.support.waits import HTTP_TIMEOUT_S
+
+    browser = requests.Session()
+    for method in ("GET", "POST", "HEAD"):
+        page = browser.request(method, f"{live_server.url}/no/such/route", timeout=HTTP_TIMEOUT_S,
+                               data=b"a=1" if method == "POST" else None, headers={"Accept": "text/html,*/*;q=0.8"})
+        assert page.status_code == 404, method
+        assert_secure_headers(page, method)
+        assert page.headers["Content-Type"].startswith("text/html") and page.headers["Cache-Control"] == "no-store"
+        if method != "HEAD":
+            assert "ページが見つかりません" in page.text
+    api = browser.get(f"{live_server.url}/api/no/such", timeout=HTTP_TIMEOUT_S, headers={"Accept": "application/json"})
+    assert api.status_code == 404 and api.json() == {"message": "見つかりません。"}
+    assert_secure_headers(api, "api")
+    assert browser.get(f"{live_server.url}/login", timeout=HTTP_TIMEOUT_S).status_code == 200  # the connection still works
+
+
+def test_head_over_the_local_server_sends_the_headers_and_no_body(live_server):
+    """A HEAD answered with a body desynchronises a kept-alive connection (the body is read as
+    the next answer); the headers must be GET's, Content-Length included."""
+    import requests
+
+    from tests.support.waits import HTTP_TIMEOUT_S
+
+    browser = requests.Session()
+    get = browser.get(f"{live_server.url}/login", timeout=HTTP_TIMEOUT_S)
+    for _ in range(3):  # on one connection: a body sent after a HEAD would be read as the next answer
+        head = browser.head(f"{live_server.url}/login", timeout=HTTP_TIMEOUT_S)
+        assert head.status_code == 200 and head.content == b""
+        assert int(head.headers["Content-Length"]) == len(get.content)
+        assert_secure_headers(head, "HEAD /login")
+    assert browser.get(f"{live_server.url}/login", timeout=HTTP_TIMEOUT_S).text == get.text
+
+
+def test_the_local_server_never_drops_an_answer_over_a_header_value(app, caplog):
+    """Threat: a header value HTTP cannot carry (not ASCII) makes the local server drop the
+    connection after the app did its work: the user sees a network error for a change that was
+    made (a session created, a comment stored). It answers a 500 page instead, and logs why."""
+    import requests
+    from chalice import Chalice, Response
+
+    from localdev import stack
+    from tests.support.waits import HTTP_TIMEOUT_S
+
+    other = Chalice(app_name="headers")
+
+    @other.route("/")
+    def index():
+        return Response(body="done", headers={"Location": "/requests?q=日本語", "X-Ok": "fine"}, status_code=303)
+
+    server = stack.serve(other, port=0)
+    try:
+        with caplog.at_level("ERROR", logger="irai.local"):
+            response = requests.get(f"{server.url}/", timeout=HTTP_TIMEOUT_S, allow_redirects=False)
+        assert response.status_code == 500 and "エラーが発生しました" in response.text
+        assert_secure_headers(response, "500")
+        assert "Location" in caplog.text and "HTTP cannot carry" in caplog.text
+    finally:
+        server.stop()

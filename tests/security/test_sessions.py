@@ -11,10 +11,14 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from chalicelib.models.sessions import Session
 from tests.support.accounts import signed_in
 from tests.support.agent import Agent
+from tests.support.aws_audit import app_calls
 from tests.support.factories import PASSWORD
+from localdev import mailbox
 from tests.support.mailbox import mail_to
 
 NEW_PASSWORD = "a-brand-new-passphrase-42"
@@ -132,3 +136,146 @@ def test_deactivation_ends_the_accounts_sessions(client, make_user, aws):
     assert manager.post(f"/accounts/{member.user_id}/deactivate", {}).status_code == 303
     assert leaver.get("/").headers["location"].startswith("/login")
     assert json.loads(leaver.get("/api/session").body)["message"]
+
+
+def _reset_link(client, user) -> str:
+    """Ask for a reset link as the owner would, and read it from the mail (path only)."""
+    from chalicelib.models.security import ResetMailRequest
+
+    asked = ResetMailRequest.find(user.user_id)  # one mail a minute at most: the test asks again sooner
+    if asked is not None:
+        asked.delete()
+    before = {m["id"] for m in mailbox.messages() if user.email in m["to"]}
+    owner = Agent(client)
+    owner.get("/password/forgot")
+    assert owner.post("/password/forgot", {"user_id": user.user_id}).status_code == 200
+    mail = mail_to(user.email)
+    assert mail["id"] not in before
+    return re.search(r"/password/reset/[A-Za-z0-9_-]+", mail["text"]).group(0)
+
+
+def _assert_link_ended(client, path: str) -> None:
+    agent = Agent(client)
+    assert agent.get(path).status_code == 404
+    agent.get("/password/forgot")  # a page with a form: the CSRF cookie and token a browser has
+    response = agent.post(path, {"new_password": "yet-another-passphrase-7", "new_password_confirm": "yet-another-passphrase-7"})
+    assert response.status_code == 404
+
+
+def test_a_password_change_ends_every_outstanding_reset_link(client, make_user):
+    """Threat: a reset link read from a mailbox the owner no longer controls still works after the
+    owner changed the password in 設定, and gives the account back to whoever holds the link."""
+    user = make_user()
+    link = _reset_link(client, user)
+    assert Agent(client).get(link).status_code == 200
+    owner = signed_in(client, user)
+    owner.get("/password")
+    assert owner.post("/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD,
+                                    "new_password_confirm": NEW_PASSWORD}).status_code == 303
+    _assert_link_ended(client, link)
+    assert Agent(client).login(user.user_id, NEW_PASSWORD).status_code == 303  # the change stands
+
+
+def test_a_reset_ends_the_other_outstanding_reset_links(client, make_user):
+    """Threat: of two links sent (the owner asked twice, or an intruder asked too), the unused one
+    still resets the password after the owner reset it with the other."""
+    user = make_user()
+    first, second = _reset_link(client, user), _reset_link(client, user)
+    assert first != second
+    owner = Agent(client)
+    assert owner.get(second).status_code == 200
+    done = owner.post(second, {"new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD})
+    assert done.headers["location"] == "/login?notice=reset_done"
+    _assert_link_ended(client, first)
+    _assert_link_ended(client, second)  # used once
+    assert Agent(client).login(user.user_id, NEW_PASSWORD).status_code == 303
+
+
+def test_deactivation_ends_every_outstanding_reset_link(client, aws):
+    """Threat: a leaver asks for a reset link before being switched off, and uses it once the
+    account is active again (or the link outlives the deactivation meant to lock them out)."""
+    from tests.support.factories import make_client, make_company
+
+    company = make_company()
+    admin, member = make_client(company, role="client_admin"), make_client(company)
+    link = _reset_link(client, member)
+    manager = signed_in(client, admin)
+    manager.get(f"/accounts/{member.user_id}")
+    assert manager.post(f"/accounts/{member.user_id}/deactivate", {}).status_code == 303
+    _assert_link_ended(client, link)
+    manager.get(f"/accounts/{member.user_id}")
+    assert manager.post(f"/accounts/{member.user_id}/reactivate", {}).status_code == 303
+    _assert_link_ended(client, link)  # switching the account back on does not revive it
+
+
+@pytest.fixture
+def scheduled_client(app, test_project_dir, tmp_path):
+    """The app with mail left to the every-minute schedule, as in AWS (IRAI_MAIL_DELIVERY=scheduled)."""
+    from chalice.test import Client
+    config = json.loads((test_project_dir / ".chalice" / "config.json").read_text())
+    config["stages"]["test"]["environment_variables"]["IRAI_MAIL_DELIVERY"] = "scheduled"
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
+    with Client(app, stage_name="test", project_dir=str(tmp_path)) as client:
+        yield client
+
+
+def test_the_reset_form_does_the_same_work_for_every_id_before_answering(scheduled_client, make_user):
+    """Threat: telling which user IDs exist from how long 「パスワードを忘れた方」 takes to answer
+    (34 ms with a lookup, a token, a write and a mail for a real ID, 9 ms for an unknown one).
+
+    What the request does before its answer is the same list of AWS calls for an existing ID, an
+    unknown one and one asked again within the minute; the link is mailed afterwards, by the
+    sender the schedule runs, and only to the real account.
+    """
+    from chalicelib.models.security import ResetMailRequest
+    from chalicelib.services import auth
+
+    user = make_user()
+    unknown = f"nobody-{user.user_id}"
+
+    def answer_calls(user_id: str) -> list:
+        agent = Agent(scheduled_client)
+        agent.get("/password/forgot")
+        with app_calls() as calls:
+            response = agent.post("/password/forgot", {"user_id": user_id})
+        assert response.status_code == 200 and "ユーザーIDが登録されていれば" in agent.text(response)
+        # Which operation, with which parameters (their values name the ID's own keys).
+        return [(call.service, call.name, tuple(sorted(call.params))) for call in calls]
+
+    answer_calls(f"warm-{user.user_id}")  # whatever a first request of the process reads once
+    existing, missing = answer_calls(user.user_id), answer_calls(unknown)
+    again = answer_calls(user.user_id)  # within the minute: nothing new is queued, same work
+    assert existing == missing == again
+    assert ("dynamodb", "PutItem", ("ConditionExpression", "ExpressionAttributeNames", "ExpressionAttributeValues",
+                                    "Item", "ReturnConsumedCapacity", "TableName")) in existing  # the queued request
+    assert [call for call in existing if call[0] == "ses"] == []
+    with pytest.raises(AssertionError):
+        mail_to(user.email, subject="パスワード再設定")  # not before the sender ran
+    payload = scheduled_client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event",
+                                                        detail={}, resources=[])
+    outcomes = scheduled_client.lambda_.invoke("deliver_mail", payload).payload  # the every-minute sender
+    assert outcomes["reset_sent"] >= 1 and outcomes["reset_skipped"] >= 2
+    link = re.search(r"/password/reset/[A-Za-z0-9_-]+", mail_to(user.email, subject="パスワード再設定")["text"]).group(0)
+    assert Agent(scheduled_client).get(link).status_code == 200
+    assert ResetMailRequest.find(unknown).status == "done"
+    assert auth.deliver_reset_mails()["sent"] == 0  # each request is done once
+    assert ResetMailRequest.find(user.user_id).status == "done"
+
+
+def test_a_burst_of_made_up_ids_does_not_hold_back_a_real_accounts_link(make_user, monkeypatch):
+    """Threat: anyone can queue reset requests for made-up IDs; a burst of them must not keep a
+    real account's link waiting behind them run after run (one batch of the queue per run)."""
+    import uuid
+
+    from chalicelib.services import auth
+
+    monkeypatch.setenv("IRAI_MAIL_DELIVERY", "scheduled")  # as in AWS: queued now, sent by the schedule
+    tag = uuid.uuid4().hex[:8]
+    for number in range(120):  # more than two batches
+        auth.request_password_reset(f"made-up-{tag}-{number}")
+    user = make_user()
+    auth.request_password_reset(user.user_id)
+    outcomes = auth.deliver_reset_mails(seconds=120)  # one run, with time for everything queued
+    assert outcomes["skipped"] >= 120 and outcomes["sent"] >= 1
+    assert "/password/reset/" in mail_to(user.email, subject="パスワード再設定")["text"]

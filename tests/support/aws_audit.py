@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from fnmatch import fnmatchcase
@@ -64,6 +65,7 @@ class Recorder:
     operations: set[Operation] = field(default_factory=set)
     raw_mails: list[bytes] = field(default_factory=list)  # what SendRawEmail carried (for log_audit)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    watchers: list[list[Operation]] = field(default_factory=list)  # see app_calls()
 
     def record(self, event_name: str, params: dict, context: dict | None = None, **_) -> None:
         if not _called_by_app():
@@ -81,9 +83,25 @@ class Recorder:
         operation = Operation(service, name, json.dumps(params, sort_keys=True, default=str), presigned, session)
         with self.lock:
             self.operations.add(operation)
+            for calls in self.watchers:
+                calls.append(operation)
 
 
 RECORDER = Recorder()
+
+
+@contextmanager
+def app_calls():
+    """The AWS operations the app sends while the block runs, in order, from any thread (for tests
+    that compare what two requests do)."""
+    calls: list[Operation] = []
+    with RECORDER.lock:
+        RECORDER.watchers.append(calls)
+    try:
+        yield calls
+    finally:
+        with RECORDER.lock:
+            RECORDER.watchers.remove(calls)
 
 
 def _called_by_app() -> bool:
