@@ -4,6 +4,8 @@
 - A URL no route matches gets the deployed stage's gateway response (ops/merge_template.py: the
   app's 404 page, JSON for clients that do not ask for HTML) with the app's security headers,
   not chalice local's 403 {"message": "Missing Authentication Token"} with none.
+- Work the app hands to ``afterwards.later`` (the reset link's mail) runs after the answer is
+  written, so the answer cannot wait for it.
 - HEAD gets the headers of the app's answer (Content-Length as the app set it) and no body.
 - A header value HTTP cannot carry (not ASCII, or a control character) never drops the
   connection half-way, with whatever the request changed already done: it is logged and the
@@ -14,6 +16,8 @@ from __future__ import annotations
 import logging
 
 from chalice.local import ChaliceRequestHandler, RouteMatcher
+
+from chalicelib.adapters import afterwards
 
 log = logging.getLogger("irai.local")
 
@@ -38,7 +42,8 @@ class GatewayHandler(ChaliceRequestHandler):
             self._parse_payload()  # read the body, so the next request on the connection starts right
             self._send_unknown_url()
             return
-        super()._generic_handle()
+        with afterwards.after_the_answer():
+            super()._generic_handle()
 
     # The base class binds its own _generic_handle to each method at class creation.
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import logging
 import os
 import threading
 import urllib.request
@@ -18,8 +19,11 @@ from pathlib import Path
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from chalicelib.adapters import afterwards
 from localdev.emulator import REGION
 
+log = logging.getLogger("irai.local")
+MAIL_SETTLES_S = 60  # a bound for a failure, never a pause: reading waits only while mail is sent
 _lock = threading.Lock()
 _saved: list[dict] = []  # mail of earlier runs, oldest first
 
@@ -58,7 +62,9 @@ def _sent_through_localstack() -> list[dict]:
 
 
 def messages() -> list[dict]:
-    """Every mail sent, newest first."""
+    """Every mail sent, newest first, once mail still being sent after an answer is out."""
+    if not afterwards.settled(timeout=MAIL_SETTLES_S):
+        log.warning("mail handed over after an answer was still being sent after %s s", MAIL_SETTLES_S)
     with _lock:
         everything = _saved + _sent_this_run()
     return list(reversed(everything))

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DeleteError, PutError, PynamoDBException, UpdateError
 
-from chalicelib.adapters import config
+from chalicelib.adapters import afterwards, config
 from chalicelib.messages import t
 from chalicelib.models.base import is_condition_failure
 from chalicelib.adapters.ses import SendFailed
@@ -188,8 +188,9 @@ def request_password_reset(user_id: str, *, now: datetime | None = None) -> None
     The caller shows the same answer either way, and this makes the same single write either way
     (one conditional put of a ResetMailRequest), so neither the answer nor the time it takes
     tells which IDs exist. The sender (``deliver_reset_mails``: in AWS the every-minute schedule,
-    locally at once) looks the ID up and mails the link only to an active account. At most one
-    request per ID a minute is queued: the form must not become a way to flood an inbox.
+    locally right after the answer is sent, see adapters.afterwards) looks the ID up and mails
+    the link only to an active account. At most one request per ID a minute is queued: the form
+    must not become a way to flood an inbox.
     """
     now = now or utcnow()
     user_id = user_id.strip()
@@ -203,11 +204,15 @@ def request_password_reset(user_id: str, *, now: datetime | None = None) -> None
         if is_condition_failure(error):
             return  # asked within the last minute: that request's mail is the one
         raise
-    if config.mail_delivery() == "inline":
-        try:
-            deliver_reset_mails([queued], now=now)
-        except PynamoDBException:  # never fails the form: the outbox sweep does it again
-            log.exception("inline reset mail stopped; the sweep will retry")
+    if config.mail_delivery() == "inline":  # after the answer, which must not wait for it
+        afterwards.later(lambda: _deliver_inline(queued, now))
+
+
+def _deliver_inline(queued: ResetMailRequest, now: datetime) -> None:
+    try:
+        deliver_reset_mails([queued], now=now)
+    except PynamoDBException:  # never fails the form: the schedule's sweep does it again
+        log.exception("inline reset mail stopped; the sweep will retry")
 
 
 def deliver_reset_mails(items: list[ResetMailRequest] | None = None, *, now: datetime | None = None,

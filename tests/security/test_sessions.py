@@ -279,3 +279,54 @@ def test_a_burst_of_made_up_ids_does_not_hold_back_a_real_accounts_link(make_use
     outcomes = auth.deliver_reset_mails(seconds=120)  # one run, with time for everything queued
     assert outcomes["skipped"] >= 120 and outcomes["sent"] >= 1
     assert "/password/reset/" in mail_to(user.email, subject="パスワード再設定")["text"]
+
+
+def test_the_local_server_answers_before_work_handed_over_is_done():
+    """Threat: an answer that waits for the work it triggers (a mail for a real ID only) tells, by
+    its time, what the work was. Work handed to ``afterwards.later`` runs after the local server
+    wrote the answer: here the answer arrives while that work is still held, and a reader of its
+    results (``settled``, used by the local mailbox) waits for it to finish."""
+    import threading
+
+    import requests
+    from chalice import Chalice
+
+    from chalicelib.adapters import afterwards
+    from localdev import stack
+    from tests.support.waits import HTTP_TIMEOUT_S, WAIT_S
+
+    release, done = threading.Event(), threading.Event()
+    other = Chalice(app_name="afterwards")
+
+    @other.route("/")
+    def index():
+        afterwards.later(lambda: release.wait(WAIT_S) and done.set())
+        return {"answered": True}
+
+    server = stack.serve(other, port=0)
+    try:
+        response = requests.get(f"{server.url}/", timeout=HTTP_TIMEOUT_S)
+        assert response.json() == {"answered": True}
+        assert not done.is_set() and not afterwards.settled(timeout=0)  # the answer did not wait
+        release.set()
+        assert afterwards.settled(timeout=WAIT_S) and done.is_set()
+    finally:
+        release.set()
+        server.stop()
+
+
+def test_the_local_server_mails_the_reset_link_after_answering(live_server, make_user):
+    """Locally (IRAI_MAIL_DELIVERY=inline) the link still comes at once, sent after the answer,
+    so the form answers an existing and an unknown ID after the same single write."""
+    import requests
+
+    from tests.support.waits import HTTP_TIMEOUT_S
+
+    user = make_user()
+    browser = requests.Session()
+    browser.get(f"{live_server.url}/password/forgot", timeout=HTTP_TIMEOUT_S)
+    response = browser.post(f"{live_server.url}/password/forgot", timeout=HTTP_TIMEOUT_S, data={
+        "user_id": user.user_id, "csrf_token": browser.cookies["irai_csrf"]}, headers={"Origin": live_server.url})
+    assert response.status_code == 200 and "ユーザーIDが登録されていれば" in response.text
+    link = re.search(r"/password/reset/[A-Za-z0-9_-]+", mail_to(user.email, subject="パスワード再設定")["text"]).group(0)
+    assert browser.get(f"{live_server.url}{link}", timeout=HTTP_TIMEOUT_S).status_code == 200

@@ -1,7 +1,8 @@
 """Reading the local mailbox (what the app handed to the emulated SES) from tests.
 
 No waiting is needed: locally mail is sent in-process before the change that queued it answers
-(IRAI_MAIL_DELIVERY=inline), so it is in the mailbox by the time a test or a page has the answer.
+(IRAI_MAIL_DELIVERY=inline), or, for a reset link, right after the answer, which reading the
+mailbox waits for (``localdev.mailbox.messages``); so it is there once a test has the answer.
 The mailbox is shared by the whole session: a mail is found by an address only this test used.
 """
 from __future__ import annotations
