@@ -157,12 +157,7 @@ def change_password(signed_in: SignedIn, *, current: str, new: str, confirm: str
     if errors:
         raise Invalid(errors)
     try:
-        user.update(actions=[
-            User.password_hash.set(passwords.hash_password(new, config.bcrypt_rounds())),
-            User.must_change_password.set(False),
-            User.temp_password_expires_at.remove(),
-            User.session_epoch.add(1),
-        ])
+        user.update(actions=_new_password(new))
     except UpdateError as error:
         if is_condition_failure(error):
             raise Conflict("account changed meanwhile") from None
@@ -170,6 +165,14 @@ def change_password(signed_in: SignedIn, *, current: str, new: str, confirm: str
     record(user, "password_changed", user, at=now)
     signed_in.session.delete()  # a new token after a privilege change: no session fixation
     return _open_session(user, now)
+
+
+
+def _new_password(new: str) -> list:
+    """The writes of a password set by its owner (a change or a reset): it ends every session and
+    every outstanding reset link (session_epoch), and any temporary password."""
+    return [User.password_hash.set(passwords.hash_password(new, config.bcrypt_rounds())),
+            User.must_change_password.set(False), User.temp_password_expires_at.remove(), User.session_epoch.add(1)]
 
 
 # Password reset by e-mail link.
@@ -318,12 +321,7 @@ def reset_password(token: str, *, new: str, confirm: str, now: datetime | None =
             raise AuthenticationFailed() from None
         raise
     try:
-        user.update(actions=[
-            User.password_hash.set(passwords.hash_password(new, config.bcrypt_rounds())),
-            User.must_change_password.set(False),
-            User.temp_password_expires_at.remove(),
-            User.session_epoch.add(1),
-        ], condition=User.session_epoch == reset.session_epoch)  # not changed another way meanwhile
+        user.update(actions=_new_password(new), condition=User.session_epoch == reset.session_epoch)  # not changed another way meanwhile
     except UpdateError as error:
         if is_condition_failure(error):
             raise AuthenticationFailed() from None

@@ -29,12 +29,30 @@ def sign_in(client, world):
 
 
 @pytest.fixture
-def https_client(app, test_project_dir, tmp_path):
-    """The app as a stage served over HTTPS sees it (IRAI_SITE_URL=https://...)."""
+def client_with(app, test_project_dir, tmp_path):
+    """Factory: a test client of the app as a stage with ``environment`` set differently."""
+    from contextlib import ExitStack
+
     from chalice.test import Client
-    config = json.loads((test_project_dir / ".chalice" / "config.json").read_text())
-    config["stages"]["test"]["environment_variables"]["IRAI_SITE_URL"] = "https://irai.example.co.jp"
-    (tmp_path / ".chalice").mkdir()
-    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
-    with Client(app, stage_name="test", project_dir=str(tmp_path)) as client:
-        yield client
+
+    with ExitStack() as stack:
+        def make(**environment: str) -> Client:
+            config = json.loads((test_project_dir / ".chalice" / "config.json").read_text())
+            config["stages"]["test"]["environment_variables"].update(environment)
+            folder = tmp_path / f"stage-{len(list(tmp_path.iterdir()))}"
+            (folder / ".chalice").mkdir(parents=True)
+            (folder / ".chalice" / "config.json").write_text(json.dumps(config))
+            return stack.enter_context(Client(app, stage_name="test", project_dir=str(folder)))
+        yield make
+
+
+@pytest.fixture
+def https_client(client_with):
+    """The app as a stage served over HTTPS sees it (IRAI_SITE_URL=https://...)."""
+    return client_with(IRAI_SITE_URL="https://irai.example.co.jp")
+
+
+@pytest.fixture
+def scheduled_client(client_with):
+    """The app with mail left to the every-minute schedule, as in AWS (IRAI_MAIL_DELIVERY=scheduled)."""
+    return client_with(IRAI_MAIL_DELIVERY="scheduled")

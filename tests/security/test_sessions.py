@@ -208,18 +208,6 @@ def test_deactivation_ends_every_outstanding_reset_link(client, aws):
     _assert_link_ended(client, link)  # switching the account back on does not revive it
 
 
-@pytest.fixture
-def scheduled_client(app, test_project_dir, tmp_path):
-    """The app with mail left to the every-minute schedule, as in AWS (IRAI_MAIL_DELIVERY=scheduled)."""
-    from chalice.test import Client
-    config = json.loads((test_project_dir / ".chalice" / "config.json").read_text())
-    config["stages"]["test"]["environment_variables"]["IRAI_MAIL_DELIVERY"] = "scheduled"
-    (tmp_path / ".chalice").mkdir()
-    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
-    with Client(app, stage_name="test", project_dir=str(tmp_path)) as client:
-        yield client
-
-
 def test_the_reset_form_does_the_same_work_for_every_id_before_answering(scheduled_client, make_user):
     """Threat: telling which user IDs exist from how long 「パスワードを忘れた方」 takes to answer
     (34 ms with a lookup, a token, a write and a mail for a real ID, 9 ms for an unknown one).
