@@ -98,6 +98,28 @@ def parse_whole(raw: str | None) -> int | None:
     return int(text)
 
 
+_GROUPED = re.compile(r"[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+")
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+
+
+def parse_amount(raw: str | None) -> int | None:
+    """An amount of yen as typed: like parse_whole, thousands separated by commas or not
+    ("5,000"); None for anything else."""
+    text = ascii_width(raw)
+    if len(text) > NUMBER_TEXT_MAX or not _GROUPED.fullmatch(text):
+        return None
+    return parse_whole(text.replace(",", ""))
+
+
+def parse_decimal(raw: str | None) -> Decimal | None:
+    """An unsigned decimal as typed ("1.5", "2", ".25"; ASCII or full-width digits); None for
+    anything else (no exponent, NaN, Infinity or other scripts' digits)."""
+    text = ascii_width(raw)
+    if len(text) > NUMBER_TEXT_MAX or not _DECIMAL.fullmatch(text):
+        return None
+    return Decimal(text)
+
+
 def parse_quantity(raw: str) -> int:
     """A quantity from 1 to QUANTITY_MAX in ASCII or full-width digits. Raises BadNumber."""
     number = parse_whole(raw)

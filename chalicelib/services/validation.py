@@ -193,6 +193,23 @@ def whole_number(raw: str | None, default: int | None = None) -> int | None:
     return default if number is None else number
 
 
+def number_text(raw: str | None) -> str:
+    """A number field as typed, full-width ASCII made half-width and surrounding spaces dropped
+    (and nothing else: see pointrules.ascii_width), for a caller that strips a unit first."""
+    return pointrules.ascii_width(raw)
+
+
+def amount(raw: str | None) -> int | None:
+    """A whole amount (yen) as typed, "5,000" or "5000"; None when it is not one (see
+    pointrules.parse_amount)."""
+    return pointrules.parse_amount(raw)
+
+
+def decimal_number(raw: str | None) -> Decimal | None:
+    """An unsigned decimal as typed ("1.5"); None when it is not one (pointrules.parse_decimal)."""
+    return pointrules.parse_decimal(raw)
+
+
 def row_index(name: str, prefixes: tuple[str, ...]) -> int | None:
     """The row number of a repeated field's name, ``<prefix>_<N>`` with N in ASCII digits (the
     estimate form's ``qty_3``), else None. Names are written by our pages, never typed: no other

@@ -112,3 +112,17 @@ def test_no_hostile_value_crashes_a_parser():
         r.is_month(value)
         v.iso_date({}, "d", value)
         v.month({}, "m", value)
+
+
+@pytest.mark.parametrize("raw,expected", [("5000", 5000), ("5,000", 5000), ("５，０００", 5000), ("5,0,0", None),
+                                          ("²", None), ("٣", None), ("1e3", None), ("-5", None), ("5.0", None),
+                                          ("9" * 40, None), ("", None)])
+def test_amounts(raw, expected):
+    assert v.amount(raw) == expected
+
+
+@pytest.mark.parametrize("raw,expected", [("1.5", Decimal("1.5")), ("２", Decimal("2")), (".25", Decimal(".25")),
+                                          ("1e0", None), ("NaN", None), ("Infinity", None), ("²", None), ("١.٥", None),
+                                          ("-1.5", None), ("1" * 41, None)])
+def test_decimals(raw, expected):
+    assert v.decimal_number(raw) == expected
