@@ -181,3 +181,221 @@ def test_a_statement_month_outside_yyyy_mm_is_a_400_on_the_page_and_the_csv(sign
             if response.status_code != 400 or t("statement.month") not in agent.text(response):
                 wrong.append((path, month[:20], response.status_code))
     assert wrong == []
+
+
+# --- the walks -------------------------------------------------------------------------------------
+
+# What each kind of 4xx shows: a form again with its message (an alert or a message at a field),
+# or an error page with its heading.
+ERROR_HEADINGS = ("リクエストを処理できませんでした", "この操作は許可されていません", "ページが見つかりません")
+
+
+def _html_problem(response) -> str | None:
+    """Why ``response`` is not an answer a person can read, or None when it is one."""
+    status = response.status_code
+    if status >= 500:
+        return f"{status}"
+    if 300 <= status < 400:
+        return None if response.headers.get("Location") else "a redirect without Location"
+    if not response.headers.get("Content-Type", "").startswith(("text/html", "text/csv")):
+        return f"{status} {response.headers.get('Content-Type')}"
+    text = response.body.decode("utf-8", "replace")
+    if status >= 400 and not ('role="alert"' in text or '-error"' in text or any(h in text for h in ERROR_HEADINGS)):
+        return f"{status} without its message"
+    if status == 200 and response.headers.get("Content-Type", "").startswith("text/html") and "</html>" not in text:
+        return "a blank or cut page"
+    return None
+
+
+def _api_problem(response) -> str | None:
+    if response.status_code >= 500:
+        return f"{response.status_code}"
+    try:
+        body = json.loads(response.body)
+    except ValueError:
+        return f"{response.status_code} not JSON"
+    if response.status_code >= 400 and not (isinstance(body, dict) and body.get("message")):
+        return f"{response.status_code} without a message"
+    return None
+
+
+def _fields(form) -> list[str]:
+    """Every field of a form a browser sends, but its CSRF token (a wrong one is the CSRF suite's)
+    and passwords (wrong ones count towards the account's lockout, and are never shown again)."""
+    kinds = {f.name: f.kind for f in form.fields}
+    return [name for name in dict.fromkeys(f.name for f in form.fields)
+            if name != "csrf_token" and kinds[name] not in ("password", "readonly", "submit", "file")]
+
+
+def _send_form(agent, page_path: str, form, name: str, value: str):
+    from urllib.parse import urlencode
+
+    data = [(field, value if field == name else sent) for field, sent in form.data()]
+    if name not in {field for field, _ in data}:
+        data.append((name, value))  # an unchecked box, sent checked with the hostile value
+    headers = agent._headers({"Content-Type": "application/x-www-form-urlencoded"})
+    response = agent.client.http.post(form.action or page_path, body=urlencode(data), headers=headers)
+    agent._remember(response)
+    return response
+
+
+@pytest.mark.parametrize("role", ["client_admin", "agency_admin", "anonymous"])
+def test_hostile_values_in_every_form_field(app, sign_in, world, role):
+    """Every field of every POST form on every page the role can open (hidden fields, selects and
+    boxes too: a script sends what it likes), each sent every class of hostile value: never a 500,
+    a blank page or an answer without its message. What a form accepts (``1,000`` points) may be
+    saved: only crashes and unreadable answers fail. The login form is left to the sign-in tests
+    (hostile IDs there would count towards the address's throttle for the rest of the run)."""
+    from tests.support.pages import forms
+    from tests.support.walk import agency_settings_kept, get_pages
+
+    agent = sign_in(role)
+    pages = get_pages(app, agent, world["ids"]) if role != "anonymous" else {
+        path: agent.text(agent.get(path)) for path in ("/login", "/password/forgot")}
+    wrong, tried, turn = [], set(), 0
+    with agency_settings_kept():
+        for path, html in pages.items():
+            for form in forms(html):
+                if form.method != "post" or form.action in ("/logout", "/login"):
+                    continue
+                for name in _fields(form):
+                    turn += 1
+                    for label, value in one_of_each_class(turn):
+                        response = _send_form(agent, path, form, name, value)
+                        tried.add(label)
+                        problem = _html_problem(response)
+                        if problem:
+                            wrong.append((form.action, name, label, problem))
+                        if response.status_code < 400:  # saved: the page's revision moved on
+                            fresh = [f for f in forms(agent.text(agent.get(path))) if f.action == form.action]
+                            form = fresh[0] if fresh else form
+    assert tried, "no form was walked"
+    assert wrong == [], wrong
+
+
+def query_parameters() -> set[str]:
+    """The query parameters chalicelib/web reads, from its code: ``_query("name")``,
+    ``query.get("name")``/``query["name"]`` on ``query = ...query_params``, and
+    ``(...query_params or {}).get("name")``."""
+    names = set()
+    for source in Path("chalicelib/web").glob("*.py"):
+        text = source.read_text()
+        names |= set(re.findall(r'\b_query\("([A-Za-z0-9_]+)"', text))
+        names |= set(re.findall(r'\bquery(?:\.get\(|\[)"([A-Za-z0-9_]+)"', text))
+        names |= set(re.findall(r'query_params or \{\}\)\.get\("([A-Za-z0-9_]+)"', text))
+    return names
+
+
+# The ways the code may read a query parameter that query_parameters() understands.
+_READS = re.compile(r'query_params or \{\}\)\.get\((?:"[A-Za-z0-9_]+"|name)|query = bp\.current_request\.query_params or \{\}')
+
+
+def test_the_walk_knows_every_way_the_pages_read_the_query():
+    """A query parameter read some other way would not be walked: the walk must learn it first."""
+    unknown = []
+    for source in sorted(Path("chalicelib/web").glob("*.py")):
+        for number, line in enumerate(source.read_text().splitlines(), 1):
+            if "query_params" in line and not _READS.search(line):
+                unknown.append(f"{source}:{number}: {line.strip()}")
+            if re.search(r"\b_query\((?!\")", line) and "def _query" not in line:
+                unknown.append(f"{source}:{number}: {line.strip()}")
+            if re.search(r"\bquery(?:\.get\(|\[)(?!\")", line):
+                unknown.append(f"{source}:{number}: {line.strip()}")
+    assert unknown == []
+    assert {"after", "month", "notice", "status", "q", "next"} <= query_parameters()
+
+
+@pytest.mark.parametrize("role", ["client_admin", "agency_admin", "anonymous"])
+def test_hostile_values_in_every_query_parameter(app, sign_in, world, role):
+    """Every query parameter the pages and the API read, each class of hostile value, on every GET
+    page the role can open and every GET operation of the API: never a 500 or an unreadable answer."""
+    from urllib.parse import urlencode
+
+    from tests.support.walk import fill, get_pages
+
+    agent = sign_in(role)
+    names = sorted(query_parameters())
+    pages = list(get_pages(app, agent, world["ids"])) if role != "anonymous" else ["/login", "/password/forgot"]
+    document = json.loads(agent.get("/api/openapi.json").body)
+    api = [(fill(path, world["ids"]), sorted({p["name"] for p in op.get("parameters", []) if p.get("in") == "query"}
+                                             | set(names)))
+           for path, ops in document["paths"].items() for method, op in ops.items() if method == "get"
+           and isinstance(op, dict)]
+    wrong = []
+    for turn, path in enumerate(pages):
+        for label, value in one_of_each_class(turn):
+            response = agent.get(f"{path}?{urlencode({name: value for name in names})}")
+            problem = _html_problem(response)
+            if problem:
+                wrong.append((path, label, problem))
+    if role != "anonymous":
+        for turn, (path, params) in enumerate(api):
+            for label, value in one_of_each_class(turn):
+                response = agent.get(f"{path}?{urlencode({name: value for name in params})}")
+                problem = _api_problem(response)
+                if problem:
+                    wrong.append((path, label, problem))
+    assert wrong == [], wrong
+
+
+def _schema(document: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+# Hostile numbers as JSON numbers, written as a script would (json.dumps cannot write some).
+JSON_NUMBERS = ["1e3", "1" * 29, "9" * 40, "-0", "NaN", "Infinity", "1.5", "9" * 5000]
+
+
+@pytest.mark.parametrize("role", ["client_admin", "agency_admin"])
+def test_hostile_values_in_every_api_property(sign_in, world, role):
+    """Every property of every API request body in /api/openapi.json, each hostile value (as a
+    string, in a list where it takes a list, and as a JSON number): a 4xx with a JSON message or a
+    success, never a 500. The body's other required properties are sent valid, so the hostile one
+    is what is read."""
+    agent = sign_in(role)
+    document = json.loads(agent.get("/api/openapi.json").body)
+    request_id = world["request"].request_id
+    valid = {"title": "件名", "body": "本文", "revision": 0, "file_name": "a.png", "content_type": "image/png",
+             "size": 10, "memo": "メモ"}
+    wrong, walked = [], 0
+    for path, ops in document["paths"].items():
+        for method, op in ops.items():
+            if not isinstance(op, dict):
+                continue
+            content = (op.get("requestBody") or {}).get("content", {}).get(JSON_TYPE)
+            if not content:
+                continue
+            schema = _schema(document, content["schema"])
+            target = path.replace("{request_id}", request_id)
+            for turn, (name, prop) in enumerate(schema.get("properties", {}).items()):
+                walked += 1
+                prop = _schema(document, prop)
+                base = {key: valid.get(key, "x") for key in schema.get("required", []) if key != name}
+                if "revision" in base:
+                    base["revision"] = json.loads(agent.api("GET", f"/api/requests/{request_id}").body)["request"]["revision"]
+                sent = [json.dumps(value) for _, value in one_of_each_class(turn)]
+                if prop.get("type") == "array":
+                    sent = [json.dumps([value]) for _, value in one_of_each_class(turn)] + sent[:2]
+                sent += JSON_NUMBERS if prop.get("type") in ("integer", "number") else JSON_NUMBERS[:2]
+                for raw in sent:
+                    body = json.dumps(base)[:-1] + ("," if base else "") + f'{json.dumps(name)}:{raw}}}'
+                    response = _api_raw(agent, method.upper(), target, body.encode())
+                    problem = _api_problem(response)
+                    if problem:
+                        wrong.append((method, path, name, raw[:20], problem))
+    assert walked > 5
+    assert wrong == [], wrong
+
+
+def test_the_corpus_has_every_class_the_issue_names():
+    """The shared corpus (tests/support/hostile.py) holds each kind of value the probe used."""
+    values = dict(VALUES).values()
+    for needed in ("\u00b2", "\u0663", "\u2460", "\u3000", "\u00a0", "\u2003", "\u2028", "\u2029", "\u0085", "\r",
+                   "\x0b", "\x0c", "\x00", "\u202e", "\u2066"):
+        assert any(needed in value for value in values), repr(needed)
+    for needed in ("1" * 29, "9" * 40, "1e3", "1,000", "-0", "NaN", "9999-12-31", "20270105", "2026-W05-3", "2026-13",
+                   "0000-00-00"):
+        assert needed in values, needed
+    assert sorted(CLASSES) and all(CLASSES.values())
