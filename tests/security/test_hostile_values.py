@@ -420,3 +420,33 @@ def test_the_corpus_has_every_class_the_issue_names():
                    "0000-00-00"):
         assert needed in values, needed
     assert sorted(CLASSES) and all(CLASSES.values())
+
+
+POINT_VALUES = ["1" * 29, "9" * 40, "1e3", "NaN", "Infinity", "-0", "²", "٣", "①", "9" * 5000, "1,0", "0x10"]
+POINT_MESSAGES = [t("points.number"), t("points.too_large", max=9999), t("points.positive"), t("points.nonzero")]
+
+
+def test_hostile_points_get_a_400_with_the_message_at_the_field(sign_in, world):
+    """Points typed into the estimate, a top-up, an adjustment, a contract and the ポイント表: 29
+    digits raised decimal.InvalidOperation (a 500); ``1e3`` was read as 1000 and Unicode digits as
+    digits. Each is refused with the points message at its own field."""
+    from tests.support.pages import forms
+    from tests.support.walk import submit
+
+    agent = sign_in("agency_admin")
+    company_id, request_id = world["company"].company_id, world["request"].request_id
+    cases = [(f"/requests/{request_id}", f"/requests/{request_id}/estimate", "points_0",
+              {"menu_0": "", "name_0": "作業"}),
+             (f"/clients/{company_id}", f"/clients/{company_id}/topup", "topup_points", {}),
+             (f"/clients/{company_id}", f"/clients/{company_id}/adjust", "adjust_points", {}),
+             (f"/clients/{company_id}", f"/clients/{company_id}/contract", "points", {}),
+             ("/points/menu", "/points/menu", "points", {"category": "テキスト", "name": "文言"})]
+    wrong = []
+    for page_path, action, name, others in cases:
+        form = next(f for f in forms(agent.text(agent.get(page_path))) if f.action == action)
+        for value in POINT_VALUES:
+            response = submit(agent, page_path, form, {**others, name: value})
+            shown = re.search(rf'id="{name}-error">([^<]*)<', agent.text(response))
+            if response.status_code != 400 or not shown or shown.group(1) not in POINT_MESSAGES:
+                wrong.append((action, value[:12], response.status_code, shown and shown.group(1)))
+    assert wrong == []
