@@ -79,16 +79,19 @@ class BadBody(Exception):
 JSON_DEPTH_MAX = 8
 # Integers a body may carry (revisions): what JSON numbers hold exactly, and DynamoDB stores.
 JSON_INT_MAX = 2 ** 53
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_JSON_BRACKET = re.compile(r"[\[\]{}]")
+# A string (to its end, even unclosed, so a scan never backtracks: linear in the body) or a bracket.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
 
 
 def _nesting(text: str) -> int:
     """How deep ``text``'s arrays and objects nest, outside its strings (the most it reaches)."""
     depth = deepest = 0
-    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
-        depth += 1 if bracket in "[{" else -1
-        deepest = max(deepest, depth)
+    for token in _JSON_TOKEN.findall(text):
+        if token in ("[", "{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in ("]", "}"):
+            depth -= 1
     return deepest
 
 
