@@ -100,15 +100,24 @@ def encode_cursor(last_evaluated_key: dict | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def decode_cursor(cursor: str | None, key_name: str, partition: str) -> dict | None:
+def decode_cursor(cursor: str | None, key_name: str, partition: str, *, sort_prefix: str = "") -> dict | None:
     """The ExclusiveStartKey for ``cursor``, or None when it is absent, malformed, or belongs to
-    another partition (a tampered cursor starts from the beginning instead of failing)."""
+    another partition (a tampered cursor starts from the beginning instead of failing).
+
+    ``key_name`` is the partition key of the query (``PK``, or an index's ``GSI1PK``). A start key
+    must hold exactly the table's keys and the index's (``PK``, ``SK``, ``GSI1PK``, ``GSI1SK``), each
+    a non-empty string, and the sort key must lie in the query's range (``sort_prefix``): DynamoDB
+    refuses any other start key with a ValidationException, which would be a 500.
+    """
     if not cursor or len(cursor) > 1024:
         return None
+    sort_name = "SK" if key_name == "PK" else key_name.removesuffix("PK") + "SK"
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        valid = (isinstance(key, dict) and key.get(key_name) == {"S": partition}
-                 and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values()))
+        valid = (isinstance(key, dict) and set(key) == {"PK", "SK", key_name, sort_name}
+                 and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) and v["S"]
+                         for v in key.values())
+                 and key[key_name]["S"] == partition and key[sort_name]["S"].startswith(sort_prefix))
     except (ValueError, TypeError):
         return None
     return key if valid else None

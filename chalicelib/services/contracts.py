@@ -6,7 +6,6 @@ balances only, never shows terms other than the contract's.
 """
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,11 +43,11 @@ def _contract_values(form: ContractForm) -> dict:
     if form.kind in r.PREPAID:
         points = v.points(errors, "points", form.points)
         points_tenths = r.to_tenths(points) if points is not None else 0
-    price = unicodedata.normalize("NFKC", form.unit_price or "").strip().replace(",", "")
+    price = (form.unit_price or "").strip()
     # Only postpaid contracts use a unit price, but one typed for another kind is still checked,
     # so a mistake there is shown rather than dropped.
     if form.kind == r.POSTPAID or price:
-        amount = v.whole_number(price)
+        amount = v.amount(price)
         if amount is None or not 0 < amount <= UNIT_PRICE_MAX:
             errors["unit_price"] = t("contract.unit_price")
         elif form.kind == r.POSTPAID:

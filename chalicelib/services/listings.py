@@ -124,9 +124,10 @@ def client_list(actor: User, status: str, *, after: str | None = None) -> tuple[
     if status not in workflow.STATUS_ORDER:
         raise NotFound()
     partition = company_requests_partition(actor.company_id)
-    result = Request.gsi1.query(partition, Request.gsi1sk.startswith(workflow.STATUS_ORDER[status] + "#"),
-                                scan_index_forward=False, limit=PAGE_SIZE,
-                                last_evaluated_key=decode_cursor(after, "GSI1PK", partition))
+    group = workflow.STATUS_ORDER[status] + "#"
+    result = Request.gsi1.query(partition, Request.gsi1sk.startswith(group), scan_index_forward=False,
+                                limit=PAGE_SIZE, last_evaluated_key=decode_cursor(after, "GSI1PK", partition,
+                                                                                  sort_prefix=group))
     requests = list(result)
     return _with_seen(actor, requests), encode_cursor(result.last_evaluated_key)
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 TENTH = Decimal("0.1")
 HALF = Decimal("0.5")
@@ -41,31 +42,91 @@ class BadNumber(ValueError):
         self.key = key
 
 
+# What people type as numbers. Python's own readers accept far more than a form means:
+# str.isdigit() is true for "²" (which int() then refuses), int() and Decimal() read "٣" and
+# "1_000", Decimal() reads "1e3", "NaN" and "Infinity". Every number typed into a form or sent
+# in a hidden field is read here instead, by a grammar of ASCII digits.
+
+# Full-width ASCII (U+FF01..U+FF5E: "１２．５", "－３") as Japanese keyboards type it; the only
+# width normalisation numbers, dates and months get (NFKC would also turn "²" and "①" into digits).
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+# Surrounding spaces people type: ASCII space, tab and the ideographic space.
+_SPACES = " \t\u3000"
+# Digits, optionally grouped by thousands ("1,000"), an optional sign and fraction.
+_POINTS = re.compile(r"[+-]?(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)?(?:\.[0-9]*)?")
+_DIGITS = re.compile(r"[0-9]+")
+# Longer than any number a form takes; refused before a reader spends time on it.
+NUMBER_TEXT_MAX = 40
+WHOLE_DIGITS_MAX = 18
+
+
+def ascii_width(raw: str | None) -> str:
+    """``raw`` with full-width ASCII made half-width and surrounding spaces dropped; nothing else
+    changes (other digits, separators and controls stay, for the grammar to refuse)."""
+    return (raw or "").translate(_FULL_WIDTH).strip(_SPACES)
+
+
 def parse_points(raw: str, *, allow_negative: bool = False, allow_zero: bool = False) -> Decimal:
-    """Points as typed (full-width digits allowed, at most one decimal place). Raises BadNumber."""
-    text = unicodedata.normalize("NFKC", raw or "").strip().replace(",", "")
+    """Points as typed: ASCII or full-width digits, an optional sign, thousands separated by
+    commas or not ("1,000"), at most one decimal place ("1.5", ".5", "1.50"). Nothing else: no
+    exponent, NaN, Infinity or other scripts' digits. "-0" is zero. Raises BadNumber."""
+    text = ascii_width(raw)
     if not text:
         raise BadNumber("required")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise BadNumber("points.number") from None
-    if not value.is_finite() or value != value.quantize(TENTH):
+    if len(text) > NUMBER_TEXT_MAX or not _POINTS.fullmatch(text) or not any(c.isdigit() for c in text):
         raise BadNumber("points.number")
+    value = Decimal(text.replace(",", ""))
+    # The size first: quantize() raises InvalidOperation beyond 28 significant digits.
+    if abs(value) > POINTS_MAX:
+        raise BadNumber("points.too_large")
+    if value != value.quantize(TENTH):
+        raise BadNumber("points.number")
+    if value == 0:
+        value = Decimal(0)  # "-0" and "0.0" are 0
     if value < 0 and not allow_negative:
         raise BadNumber("points.positive")
     if value == 0 and not allow_zero:
         raise BadNumber("points.positive" if not allow_negative else "points.nonzero")
-    if abs(value) > POINTS_MAX:
-        raise BadNumber("points.too_large")
     return value
 
 
-def parse_quantity(raw: str) -> int:
-    text = unicodedata.normalize("NFKC", raw or "").strip()
-    if not text.isdigit() or not 1 <= int(text) <= QUANTITY_MAX:
-        raise BadNumber("points.quantity")
+def parse_whole(raw: str | None) -> int | None:
+    """A non-negative integer of ASCII (or full-width) digits, at most WHOLE_DIGITS_MAX of them;
+    None for anything else (a sign, a point, an exponent, other scripts' digits, blank)."""
+    text = ascii_width(raw)
+    if len(text) > WHOLE_DIGITS_MAX or not _DIGITS.fullmatch(text):
+        return None
     return int(text)
+
+
+_GROUPED = re.compile(r"[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+")
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+
+
+def parse_amount(raw: str | None) -> int | None:
+    """An amount of yen as typed: like parse_whole, thousands separated by commas or not
+    ("5,000"); None for anything else."""
+    text = ascii_width(raw)
+    if len(text) > NUMBER_TEXT_MAX or not _GROUPED.fullmatch(text):
+        return None
+    return parse_whole(text.replace(",", ""))
+
+
+def parse_decimal(raw: str | None) -> Decimal | None:
+    """An unsigned decimal as typed ("1.5", "2", ".25"; ASCII or full-width digits); None for
+    anything else (no exponent, NaN, Infinity or other scripts' digits)."""
+    text = ascii_width(raw)
+    if len(text) > NUMBER_TEXT_MAX or not _DECIMAL.fullmatch(text):
+        return None
+    return Decimal(text)
+
+
+def parse_quantity(raw: str) -> int:
+    """A quantity from 1 to QUANTITY_MAX in ASCII or full-width digits. Raises BadNumber."""
+    number = parse_whole(raw)
+    if number is None or not 1 <= number <= QUANTITY_MAX:
+        raise BadNumber("points.quantity")
+    return number
 
 
 def to_tenths(points: Decimal) -> int:
@@ -145,9 +206,14 @@ def previous_month(month: str) -> str:
     return f"{year - 1:04d}-12" if number == 1 else f"{year:04d}-{number - 1:02d}"
 
 
+_MONTH = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})")
+
+
 def is_month(text: str) -> bool:
-    return (len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit()
-            and 1 <= int(text[5:]) <= 12 and int(text[:4]) >= 2000)
+    """``YYYY-MM`` in ASCII digits exactly, a real month of a year from 2000. Months come from
+    ``<input type="month">`` and the pages' links, never typed, so no other width is read."""
+    found = _MONTH.fullmatch(text or "")
+    return bool(found) and 1 <= int(found["month"]) <= 12 and int(found["year"]) >= 2000
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import partial
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Iterable
 
 from pynamodb.exceptions import PutError, UpdateError
@@ -139,7 +139,7 @@ def form_of(settings: UrgencySettings) -> UrgencyForm:
 
 
 def _clean_days(raw: str, name: str, errors: v.FieldErrors) -> int | None:
-    value = v.normalise_width(raw).removesuffix("営業日").strip()
+    value = v.number_text(raw).removesuffix("営業日")
     if not errors.check(name, bool(value), "required"):
         return None
     days = v.whole_number(value)
@@ -150,13 +150,10 @@ def _clean_days(raw: str, name: str, errors: v.FieldErrors) -> int | None:
 
 
 def _clean_multiplier(raw: str, name: str, errors: v.FieldErrors) -> Decimal | None:
-    value = v.normalise_width(raw).lstrip("×xX*").removesuffix("倍").strip()
+    value = v.number_text(raw).lstrip("×xX*").removesuffix("倍").strip()
     if not errors.check(name, bool(value), "required"):
         return None
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        number = None
+    number = v.decimal_number(value)
     valid = (number is not None and number.is_finite() and NO_MULTIPLIER < number <= MAX_MULTIPLIER
              and number.as_tuple().exponent >= -2)
     if not errors.check(name, valid, "urgency.multiplier_range", max=MAX_MULTIPLIER):

@@ -232,11 +232,19 @@ def text(errors: dict, name: str, raw: str, *, maximum: int, required: bool = Tr
 
 # --- dates -------------------------------------------------------------------------------------
 
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_date(raw: str) -> date | None:
-    """An ISO date as typed (full-width digits and "2026/12/24" allowed); None when blank.
-    Raises ValueError for anything else."""
-    value = normalise_width(raw or "").replace("/", "-")
-    return date.fromisoformat(value) if value else None
+    """A date as ``YYYY-MM-DD`` (full-width digits and "2026/12/24" allowed); None when blank.
+    Raises ValueError for anything else: Python 3.11's ``date.fromisoformat`` alone would also
+    read "20270105" and the week date "2026-W05-3"."""
+    value = pointrules.ascii_width(raw).replace("/", "-")
+    if not value:
+        return None
+    if not _DATE.fullmatch(value):
+        raise ValueError(f"not a YYYY-MM-DD date: {value!r}")
+    return date.fromisoformat(value)
 
 
 def iso_date(errors: dict, name: str, raw: str, *, required: bool = False, not_before: date | None = None,
@@ -259,7 +267,7 @@ def iso_date(errors: dict, name: str, raw: str, *, required: bool = False, not_b
 
 
 def month(errors: dict, name: str, raw: str) -> str | None:
-    """A month as ``YYYY-MM`` (statement.month when not)."""
+    """A month as ``YYYY-MM`` in ASCII digits (statement.month when not; see pointrules.is_month)."""
     if not pointrules.is_month(raw):
         errors.setdefault(name, t("statement.month"))
         return None
@@ -279,9 +287,38 @@ def points(errors: dict, name: str, raw: str, *, allow_negative: bool = False,
 
 
 def whole_number(raw: str | None, default: int | None = None) -> int | None:
-    """A non-negative integer written in digits (a form's revision or version, a count), else
-    ``default``; nothing else is read as a number."""
-    return int(raw) if raw and raw.isdigit() else default
+    """A non-negative integer written in ASCII or full-width digits (a form's revision or version,
+    a count, a price), else ``default``; nothing else is read as a number (see
+    pointrules.parse_whole: no sign, no other scripts' digits such as "²" or "٣")."""
+    number = pointrules.parse_whole(raw)
+    return default if number is None else number
+
+
+def number_text(raw: str | None) -> str:
+    """A number field as typed, full-width ASCII made half-width and surrounding spaces dropped
+    (and nothing else: see pointrules.ascii_width), for a caller that strips a unit first."""
+    return pointrules.ascii_width(raw)
+
+
+def amount(raw: str | None) -> int | None:
+    """A whole amount (yen) as typed, "5,000" or "5000"; None when it is not one (see
+    pointrules.parse_amount)."""
+    return pointrules.parse_amount(raw)
+
+
+def decimal_number(raw: str | None) -> Decimal | None:
+    """An unsigned decimal as typed ("1.5"); None when it is not one (pointrules.parse_decimal)."""
+    return pointrules.parse_decimal(raw)
+
+
+def row_index(name: str, prefixes: tuple[str, ...]) -> int | None:
+    """The row number of a repeated field's name, ``<prefix>_<N>`` with N in ASCII digits (the
+    estimate form's ``qty_3``), else None. Names are written by our pages, never typed: no other
+    width is read, and N has at most 6 digits (callers cap the rows they read anyway)."""
+    prefix, _, number = name.partition("_")
+    if prefix not in prefixes or not 0 < len(number) <= 6 or not number.isascii() or not number.isdigit():
+        return None
+    return int(number)
 
 
 def quantity(errors: dict, name: str, raw: str) -> int | None:

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from chalice import Blueprint
 
 from chalicelib.messages import ACCOUNT_EVENTS, FIELD_LABELS, t
-from chalicelib.services import accounts, companies, notifications, permissions
+from chalicelib.services import accounts, companies, notifications, permissions, validation
 from chalicelib.services.auth import SignedIn
 from chalicelib.errors import NotFound
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, submit
@@ -121,10 +121,7 @@ def account_edit(me: SignedIn, user_id: str):
     form = _posted_account()
     form.user_id = user_id
     back = f"/accounts/{user_id}"
-    try:
-        version = int(field("version") or "0")
-    except ValueError:
-        version = -1
+    version = validation.whole_number(field("version") or "0", -1)
 
     def refuse(status: int, errors: dict):
         editing = accounts.account_detail(me.user, user_id).user
@@ -238,7 +235,7 @@ def settings_save(me: SignedIn):
                                   mail_sender_name=field("mail_sender_name"))
     raw_version = field("version")
     return submit(lambda: companies.update_settings(me.user, form,
-                                                    version=int(raw_version) if raw_version.isdigit() else None),
+                                                    version=validation.whole_number(raw_version)),
                   done=lambda _: redirect("/settings?notice=saved"),
                   refuse=lambda status, errors: page("settings/form.html", status=status, form=asdict(form),
                                                      errors=errors))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import Callable
 
 from chalice import Blueprint, Response
@@ -73,13 +74,37 @@ class BadBody(Exception):
     """The JSON body is not an object of the allowed fields and types."""
 
 
+# No body of this API nests deeper than an object holding a list; json.loads recurses once per
+# level and gives up with RecursionError (not ValueError) around a thousand.
+JSON_DEPTH_MAX = 8
+# Integers a body may carry (revisions): what JSON numbers hold exactly, and DynamoDB stores.
+JSON_INT_MAX = 2 ** 53
+# A string (to its end, even unclosed, so a scan never backtracks: linear in the body) or a bracket.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
+
+
+def _nesting(text: str) -> int:
+    """How deep ``text``'s arrays and objects nest, outside its strings (the most it reaches)."""
+    depth = deepest = 0
+    for token in _JSON_TOKEN.findall(text):
+        if token in ("[", "{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in ("]", "}"):
+            depth -= 1
+    return deepest
+
+
 def _body(allowed: dict[str, type | tuple]) -> dict:
     """The request's JSON object, with only ``allowed`` fields, each of its type (whitelist)."""
     raw = context.request().raw_body or b"{}"
     if len(raw) > MAX_FORM_BYTES:  # the same bound as the pages' forms; API Gateway's own is 10 MB
         raise BadBody(t("form.too_large"))
     try:
-        body = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        if _nesting(text) > JSON_DEPTH_MAX:  # before the parser can recurse that deep
+            raise ValueError("nested too deep")
+        body = json.loads(text)
     except (UnicodeDecodeError, ValueError):
         raise BadBody(t("form.bad_request")) from None
     if not isinstance(body, dict):
@@ -92,7 +117,8 @@ def _body(allowed: dict[str, type | tuple]) -> dict:
         if kind is list:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise BadBody(t("api.not_string_list", name=name))
-        elif not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        elif not isinstance(value, kind) or kind is int and (isinstance(value, bool) or abs(value) > JSON_INT_MAX):
+            # bool is an int to Python: {"revision": true} is not revision 1.
             raise BadBody(t("api.bad_type", name=name))
     return body
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from chalicelib.services import estimates, permissions, statements
 from chalicelib.services import menu as point_menu
 from chalicelib.services import pointrules as r
+from chalicelib.services import validation as v
 from chalicelib.services.auth import SignedIn
 from chalicelib.web.forms import form
 from chalicelib.web.points import labels
@@ -38,12 +39,8 @@ def _rows(estimate, typed: dict, offered: set[str]) -> list[estimates.LineInput]
     """The rows of the estimate form: as typed after a refusal, else the saved items, and a few
     empty rows to add more. A saved item whose menu entry was stopped since comes back as a
     free-form item with the name and points it was estimated with."""
-    if any(name.startswith(("menu_", "name_")) for name in typed):
-        count = 1 + max(int(name.split("_")[1]) for name in typed
-                        if name.startswith(("menu_", "qty_", "name_", "points_")) and name.split("_")[1].isdigit())
-        return [estimates.LineInput(menu_item_id=typed.get(f"menu_{i}", ""), quantity=typed.get(f"qty_{i}", ""),
-                                 name=typed.get(f"name_{i}", ""), points=typed.get(f"points_{i}", ""))
-                for i in range(count)]
+    if _row_count(typed):
+        return _typed_rows(typed)
     rows = []
     for line in estimate.lines if estimate else []:
         from_menu = line.menu_item_id in offered
@@ -54,14 +51,24 @@ def _rows(estimate, typed: dict, offered: set[str]) -> list[estimates.LineInput]
 
 
 ESTIMATE_ROWS_MAX = 40
+ROW_FIELDS = ("menu", "qty", "name", "points")
+
+
+def _row_count(fields: dict) -> int:
+    """How many rows the posted fields reach (``qty_3`` -> 4), at most ESTIMATE_ROWS_MAX: a row
+    name is never parsed beyond ASCII digits, and ``menu_200000`` cannot make 200,000 rows."""
+    indexes = [index for index in (v.row_index(name, ROW_FIELDS) for name in fields) if index is not None]
+    return min(max(indexes) + 1, ESTIMATE_ROWS_MAX) if indexes else 0
+
+
+def _typed_rows(fields: dict) -> list[estimates.LineInput]:
+    # Row numbers are kept (empty rows too), so a refusal names the row the user typed in.
+    return [estimates.LineInput(menu_item_id=fields.get(f"menu_{i}", ""), quantity=fields.get(f"qty_{i}", ""),
+                                name=fields.get(f"name_{i}", ""), points=fields.get(f"points_{i}", ""))
+            for i in range(_row_count(fields))]
 
 
 def posted_rows() -> list[estimates.LineInput]:
-    fields = form()
-    indexes = [int(name.split("_")[1]) for name in fields
-               if name.startswith(("menu_", "qty_", "name_", "points_")) and name.split("_")[1].isdigit()]
-    count = min(max(indexes) + 1, ESTIMATE_ROWS_MAX) if indexes else 0
-    # Row numbers are kept (empty rows too), so a refusal names the row the user typed in.
-    return [estimates.LineInput(menu_item_id=fields.get(f"menu_{i}", ""), quantity=fields.get(f"qty_{i}", ""),
-                             name=fields.get(f"name_{i}", ""), points=fields.get(f"points_{i}", ""))
-            for i in range(count)]
+    """The estimate form's rows as posted (reading them checks nothing: the service does, after
+    the permission check)."""
+    return _typed_rows(form())

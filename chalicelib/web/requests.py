@@ -7,7 +7,7 @@ from chalicelib import messages
 from chalicelib.adapters import config
 from chalicelib.messages import CHANGE_LABELS, t
 from chalicelib.services import (attachments, estimates, listings, notifications, permissions, policy, requests, submissions,
-                                 urgency, workflow)
+                                 urgency, validation, workflow)
 from chalicelib.services.auth import SignedIn
 from chalicelib.web import estimate_panel
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form, submit, values
@@ -107,8 +107,8 @@ def add_comment(me: SignedIn, request_id: str):
 
 
 def _revision() -> int:
-    raw = field("revision")
-    return int(raw) if raw.isdigit() else -1
+    """The revision the form was drawn at; -1 (a conflict, never a match) when it is not a number."""
+    return validation.whole_number(field("revision"), -1)
 
 
 def _save(me: SignedIn, request_id: str, changes, notice: str):
@@ -170,8 +170,7 @@ def confirm(me: SignedIn, request_id: str):
 
 
 def _estimate_version() -> int:
-    raw = field("estimate_version")
-    return int(raw) if raw.isdigit() else -1
+    return validation.whole_number(field("estimate_version"), -1)
 
 
 def _estimate_change(me: SignedIn, request_id: str, change, notice: str):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.messages import t
-from chalicelib.services import urgency
+from chalicelib.services import urgency, validation
 from chalicelib.services.auth import SignedIn
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, submit
 from chalicelib.web.guards import signed_in_page
@@ -54,7 +54,7 @@ def urgency_form(me: SignedIn):
 def urgency_save(me: SignedIn):
     form = _posted()
     raw_version = field("version")
-    version = int(raw_version) if raw_version.isdigit() else None
+    version = validation.whole_number(raw_version)
     return submit(lambda: urgency.update_settings(me.user, form, version=version),
                   done=lambda _: redirect("/settings/urgency?notice=saved"),
                   refuse=lambda status, errors: _render(_trimmed(form), version=version, errors=errors, status=status))

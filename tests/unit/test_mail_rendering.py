@@ -20,7 +20,7 @@ from chalicelib.models.requests import Request
 from chalicelib.models.users import AGENCY_STAFF, User
 from chalicelib.services import mail
 from chalicelib.services import validation as v
-from tests.support.hostile import VALUES
+from tests.support.hostile import JSON_ONLY, VALUES
 
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
 FIELDS = ["title", "company_name", "agency_name", "sender_name", "recipient_name", "actor_name", "body",
@@ -52,7 +52,7 @@ def notification_with(field: str, value: str):
 
 
 @pytest.mark.parametrize("field", FIELDS)
-@pytest.mark.parametrize("label,value", VALUES, ids=[label for label, _ in VALUES])
+@pytest.mark.parametrize("label,value", VALUES + JSON_ONLY, ids=[label for label, _ in VALUES + JSON_ONLY])
 def test_every_hostile_stored_value_renders_a_valid_mail(field, label, value):
     n, e, request, recipient, agency = notification_with(field, value)
     message = mail.notification_message(n, e, request=request, recipient=recipient, agency=agency)

@@ -14,9 +14,9 @@ import pytest
 
 from chalicelib.services import pointrules
 from chalicelib.services import validation as v
-from tests.support.hostile import VALUES
+from tests.support.hostile import JSON_ONLY, VALUES
 
-CORPUS = pytest.mark.parametrize("label,raw", VALUES, ids=[label for label, _ in VALUES])
+CORPUS = pytest.mark.parametrize("label,raw", VALUES + JSON_ONLY, ids=[label for label, _ in VALUES + JSON_ONLY])
 # Every line break str.splitlines() knows: what the single-line check must catch.
 LINE_BREAKS = [c for c in map(chr, range(0x110000)) if len(f"a{c}b".splitlines()) == 2]
 
@@ -62,6 +62,8 @@ def test_single_line_text_is_refused_at_the_field_or_stored_clean(label, raw):
                    line_message="request.single_line")
     if not v.one_line(raw):
         assert errors == {"title": v.t("required")}  # nothing visible was typed
+    elif len(raw) > 100:
+        assert errors == {"title": v.t("too_long", max=100)}
     elif any(c in raw for c in LINE_BREAKS):
         assert errors == {"title": v.t("request.single_line")}
     elif errors:
