@@ -78,6 +78,10 @@ JA: dict[str, str] = {
     "request.withdrawn": "依頼を取り下げました。",
     "request.confirmed": "完了を確認しました。ありがとうございました。",
     "request.nothing_changed": "変更された項目はありません。",
+    "request.reopened": "依頼を再開しました。",
+    "policy.reopen_expired": "完了から{days}日が過ぎたため、お客様からは再開できません。再開が必要な場合は、コメントでお知らせください。",
+    "policy.reopen_agency_only": "この依頼はお客様からは再開できません。再開が必要な場合は、コメントでお知らせください。",
+    "settings.reopen_days": "0から{max}までの半角数字で入力してください(日数)。",
     "upload.too_large": "ファイルが大きすぎます。1ファイル{max_mb}MBまでです。",
     "upload.empty": "空のファイルは添付できません。",
     "upload.name": "ファイル名を確認してください(200文字まで)。",
@@ -191,6 +195,7 @@ CHANGE_LABELS: dict[str, str] = {
     "estimate": "見積",
     "estimate_state": "見積の承認",
     "points": "ポイント",
+    "reopen": "状態(再開)",
 }
 
 # Account history, as shown to the agency on the account page.

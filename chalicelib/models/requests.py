@@ -53,6 +53,11 @@ class Request(Item, discriminator="Request"):
     revision = NumberAttribute(default=0)
     shared_revision = NumberAttribute(null=True)
     search_text = UnicodeAttribute(default="")  # lower-cased title, body, company for the inbox filter
+    # When it last became 完了, and for how many days from then its client may reopen it (the
+    # agency's setting at that moment, so the period a client was promised never changes under
+    # it). Requests completed before these existed have none: only the agency reopens those.
+    completed_at = UTCDateTimeAttribute(null=True)
+    reopen_days = NumberAttribute(null=True)
 
     @staticmethod
     def keys(request_id: str) -> tuple[str, str]:

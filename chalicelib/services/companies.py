@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from pynamodb.exceptions import PutError, UpdateError
 
+from chalicelib.messages import t
 from chalicelib.models.base import is_condition_failure
 from chalicelib.models.agency import AgencySettings
 from chalicelib.models.companies import Company
@@ -64,6 +65,10 @@ class SettingsForm:
     name: str = ""
     phone: str = ""
     mail_sender_name: str = ""
+    client_reopen_days: str = ""  # how many days after 完了 a client may still reopen its request
+
+
+REOPEN_DAYS_MAX = 365
 
 
 def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> AgencySettings:
@@ -75,6 +80,9 @@ def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> 
     phone = v.normalise_width(form.phone)
     if phone:
         v.clean_phone(phone, errors)
+    reopen_days = v.whole_number(form.client_reopen_days)
+    if reopen_days is None or reopen_days > REOPEN_DAYS_MAX:
+        errors["client_reopen_days"] = t("settings.reopen_days", max=REOPEN_DAYS_MAX)
     if "name" in errors:
         errors["agency_name"] = errors.pop("name")
     if errors:
@@ -83,6 +91,7 @@ def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> 
     if settings.version != version:
         raise Conflict("settings changed meanwhile")
     settings.name, settings.phone, settings.mail_sender_name = name, phone, sender
+    settings.client_reopen_days = reopen_days
     try:
         settings.save()  # VersionAttribute: refused if someone saved in between
     except (PutError, UpdateError) as error:

@@ -23,6 +23,7 @@ ACCOUNT_RESEND_GUIDANCE = "account.resend_guidance"
 ACCOUNT_HISTORY = "account.history"
 ACCOUNT_UNLOCK = "account.unlock"
 ACCOUNT_MAIL = "account.mail"                # lift a bounce or complaint stop on the address
+ACCOUNT_ROLE = "account.role"                # 管理者にする / 管理者から外す
 STAFF_MANAGE = "staff.manage"
 SETTINGS_EDIT = "settings.edit"
 # Actions on requests (依頼).
@@ -33,6 +34,7 @@ REQUEST_MANAGE = "request.manage"            # status, 担当者, 公開希望�
 REQUEST_PARTICIPANTS = "request.participants"  # 依頼関係者
 REQUEST_WITHDRAW = "request.withdraw"
 REQUEST_CONFIRM = "request.confirm"          # the client confirms completion (確認待ち -> 完了)
+REQUEST_REOPEN = "request.reopen"            # 再開: a 完了 or 取り下げ request comes back (policy adds who, when)
 INBOX_VIEW = "inbox.view"
 MAIL_PREFERENCES = "mail.preferences"        # one's own mail settings (メール通知設定)
 # Maintenance contracts and points.
@@ -47,12 +49,12 @@ ESTIMATE_EDIT = "estimate.edit"              # 見積 on a request
 ESTIMATE_ANSWER = "estimate.answer"          # 承認 / 差し戻し
 
 _ACCOUNT_ADMIN = {ACCOUNT_LIST, ACCOUNT_VIEW, ACCOUNT_CREATE, ACCOUNT_EDIT, ACCOUNT_DEACTIVATE,
-                  ACCOUNT_RESEND_GUIDANCE}
+                  ACCOUNT_RESEND_GUIDANCE, ACCOUNT_ROLE}
 
-_AGENCY_WORK = {REQUEST_VIEW, REQUEST_COMMENT, REQUEST_MANAGE, INBOX_VIEW, MAIL_PREFERENCES,
+_AGENCY_WORK = {REQUEST_VIEW, REQUEST_COMMENT, REQUEST_MANAGE, REQUEST_REOPEN, INBOX_VIEW, MAIL_PREFERENCES,
                 POINTS_MENU_VIEW, CONTRACT_VIEW, POINTS_VIEW, POINTS_OVERVIEW, ESTIMATE_EDIT}
 _CLIENT_WORK = {REQUEST_VIEW, REQUEST_CREATE, REQUEST_COMMENT, REQUEST_PARTICIPANTS, REQUEST_WITHDRAW,
-                REQUEST_CONFIRM, MAIL_PREFERENCES, POINTS_MENU_VIEW, CONTRACT_VIEW, POINTS_VIEW, ESTIMATE_ANSWER}
+                REQUEST_CONFIRM, REQUEST_REOPEN, MAIL_PREFERENCES, POINTS_MENU_VIEW, CONTRACT_VIEW, POINTS_VIEW, ESTIMATE_ANSWER}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     AGENCY_ADMIN: frozenset(_ACCOUNT_ADMIN | _AGENCY_WORK | {COMPANY_LIST, COMPANY_CREATE, COMPANY_VIEW,

@@ -10,10 +10,13 @@ to decide what to show (``for_request`` gives a template every answer at once); 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from chalicelib.errors import Invalid
+from chalicelib.clock import utcnow
+from chalicelib.errors import Forbidden, Invalid
 from chalicelib.messages import t
 from chalicelib.models.points import PENDING
+from chalicelib.models.users import CLIENT_ADMIN
 from chalicelib.services import permissions, workflow
 
 COMMENT = "comment"                  # コメント追加
@@ -21,6 +24,7 @@ MANAGE = "manage"                    # the agency's panel: status, 担当者, �
 PARTICIPANTS = "participants"        # 依頼関係者
 WITHDRAW = "withdraw"                # 取り下げ
 CONFIRM = "confirm"                  # 完了確認 (確認待ち -> 完了)
+REOPEN = "reopen"                    # 再開 (完了 / 取り下げ -> open again)
 ESTIMATE_EDIT = "estimate.edit"      # 見積の作成・修正
 ESTIMATE_ANSWER = "estimate.answer"  # 承認 / 差し戻し
 
@@ -30,14 +34,39 @@ _PERMISSION = {
     PARTICIPANTS: permissions.REQUEST_PARTICIPANTS,
     WITHDRAW: permissions.REQUEST_WITHDRAW,
     CONFIRM: permissions.REQUEST_CONFIRM,
+    REOPEN: permissions.REQUEST_REOPEN,
     ESTIMATE_EDIT: permissions.ESTIMATE_EDIT,
     ESTIMATE_ANSWER: permissions.ESTIMATE_ANSWER,
 }
 
 
-def _refusal(action: str, request, *, estimate, charged: bool) -> dict[str, str] | None:
+def reopen_deadline(request) -> datetime | None:
+    """Until when the client may reopen ``request`` (完了); None when it may not at all (not
+    完了, or completed before the period was recorded)."""
+    if request.status != workflow.DONE or request.completed_at is None or request.reopen_days is None:
+        return None
+    return request.completed_at + timedelta(days=int(request.reopen_days))
+
+
+def _client_may_reopen(actor, request) -> bool:
+    """A client reopens only what it asked for, or anything of its company as its admin."""
+    return actor.role == CLIENT_ADMIN or actor.user_id.lower() == request.requester_id.lower()
+
+
+def _refusal(action: str, request, *, estimate, charged: bool, actor=None) -> dict[str, str] | None:
     """The field errors with which the request's state refuses ``action``; None when it allows it."""
     status = request.status
+    if action == REOPEN:
+        side = workflow.AGENCY if actor is None or actor.is_agency else workflow.CLIENT
+        target = workflow.REOPENED_TO.get(status)
+        if target is None or not workflow.allowed(side, status, target):
+            return {"status": t("request.status_denied")}
+        if side == workflow.CLIENT:
+            deadline = reopen_deadline(request)
+            if deadline is None or utcnow() >= deadline:
+                return {"status": t("policy.reopen_expired", days=int(request.reopen_days or 0))
+                        if deadline is not None else t("policy.reopen_agency_only")}
+        return None
     if action == COMMENT and status == workflow.WITHDRAWN:
         return {"_form": t("policy.comment_withdrawn")}
     if action == PARTICIPANTS and status in workflow.CLOSED:
@@ -64,14 +93,18 @@ def may(actor, action: str, request, *, estimate=None, charged: bool = False) ->
         return False
     if not permissions.can(actor, _PERMISSION[action]):
         return False
-    return _refusal(action, request, estimate=estimate, charged=charged) is None
+    if action == REOPEN and not actor.is_agency and not _client_may_reopen(actor, request):
+        return False
+    return _refusal(action, request, estimate=estimate, charged=charged, actor=actor) is None
 
 
 def require(actor, action: str, request, *, estimate=None, charged: bool = False) -> None:
     """Raise unless ``may``: NotFound for another company's request, Forbidden for a role without
     the action (``permissions.authorize``), Invalid with the reason when the state refuses it."""
     permissions.authorize(actor, _PERMISSION[action], company_id=request.company_id)
-    errors = _refusal(action, request, estimate=estimate, charged=charged)
+    if action == REOPEN and not actor.is_agency and not _client_may_reopen(actor, request):
+        raise Forbidden()
+    errors = _refusal(action, request, estimate=estimate, charged=charged, actor=actor)
     if errors:
         raise Invalid(errors)
 
@@ -107,6 +140,7 @@ class RequestAllows:
     participants: bool
     withdraw: bool
     confirm: bool
+    reopen: bool
     edit_estimate: bool
     answer_estimate: bool
 
@@ -116,5 +150,5 @@ def for_request(actor, request, *, estimate=None, charged: bool = False) -> Requ
         return may(actor, action, request, estimate=estimate, charged=charged)
 
     return RequestAllows(comment=ask(COMMENT), manage=ask(MANAGE), participants=ask(PARTICIPANTS),
-                         withdraw=ask(WITHDRAW), confirm=ask(CONFIRM), edit_estimate=ask(ESTIMATE_EDIT),
+                         withdraw=ask(WITHDRAW), confirm=ask(CONFIRM), reopen=ask(REOPEN), edit_estimate=ask(ESTIMATE_EDIT),
                          answer_estimate=ask(ESTIMATE_ANSWER))

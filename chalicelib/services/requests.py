@@ -19,7 +19,7 @@ from chalicelib.models.companies import Company
 from chalicelib.models.ids import is_id
 from chalicelib.models.requests import Request, Seen, ThreadEntry
 from chalicelib.models.users import User
-from chalicelib.services import (attachments, ledger, listings, notifications, permissions, policy, submissions,
+from chalicelib.services import (agency, attachments, ledger, listings, notifications, permissions, policy, submissions,
                                  workflow)
 from chalicelib.services import validation as v
 from chalicelib.clock import today_in_japan, utcnow
@@ -296,19 +296,30 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
     actions = []
 
     if changes.status is not UNCHANGED and changes.status != request.status:
+        new_status = str(changes.status)
+        # 再開 by any route (the button, the panel's select, the API) is asked of the policy: who
+        # may, and for a client until when.
+        reopening = workflow.is_reopening(request.status, new_status)
         check = ledger.StatusCheck()
-        if workflow.allowed(side, request.status, str(changes.status)):
-            check = ledger.check_status_change(request, str(changes.status), now=now, side=side,
-                                               actor_name=actor.name)
-        if not workflow.allowed(side, request.status, str(changes.status)):
+        if workflow.allowed(side, request.status, new_status):
+            check = ledger.check_status_change(request, new_status, now=now, side=side, actor_name=actor.name)
+        if not workflow.allowed(side, request.status, new_status):
             errors["status"] = t("request.status_denied")
+        elif reopening and not _may_reopen(actor, request, errors):
+            pass
         elif check.error:
             errors["status"] = check.error
         else:
             plan = check.plan
-            events.append(("status", workflow.LABELS[request.status], workflow.LABELS[str(changes.status)]))
-            request.status = str(changes.status)
+            events.append(("reopen" if reopening else "status", workflow.LABELS[request.status],
+                           workflow.LABELS[new_status]))
+            request.status = new_status
             actions.append(Request.status.set(request.status))
+            if new_status == workflow.DONE:
+                # The client's period to reopen runs from here, as the agency set it now.
+                days = int(agency.settings().client_reopen_days)
+                request.completed_at, request.reopen_days = now, days
+                actions += [Request.completed_at.set(now), Request.reopen_days.set(days)]
     if changes.assignee_id is not UNCHANGED and (changes.assignee_id or None) != request.assignee_id:
         assignee = _assignee(str(changes.assignee_id)) if changes.assignee_id else None
         if changes.assignee_id and assignee is None:
@@ -393,7 +404,7 @@ def _notices(actor: User, request: Request, entries: list[ThreadEntry], now: dat
     """Mail for the changes that are told: the status (to the other side) and a new 担当者."""
     told = []
     for entry in entries:
-        if entry.field == "status":
+        if entry.field in ("status", "reopen"):
             told.append(notifications.event(notifications.STATUS, request=request, actor=actor,
                                             event_id=entry.entry_id, at=now, old_value=entry.old_value,
                                             new_value=entry.new_value))
@@ -413,6 +424,32 @@ def confirm_request(actor: User, request_id: str, *, revision: int) -> Request:
     """完了確認: the client confirms the work the agency asked it to check."""
     return update_request(actor, request_id, RequestChanges(status=workflow.DONE), revision=revision,
                           action=permissions.REQUEST_CONFIRM)
+
+
+def _may_reopen(actor: User, request: Request, errors: dict) -> bool:
+    """Whether the policy lets ``actor`` reopen ``request``; its reason goes into ``errors``."""
+    try:
+        policy.require(actor, policy.REOPEN, request)
+    except Invalid as refused:
+        errors.update(refused.errors)
+        return False
+    return True
+
+
+def reopen_request(actor: User, request_id: str, *, revision: int) -> Request:
+    """再開: a 完了 request goes back to 対応中, a 取り下げ one to 新規 (workflow.REOPENED_TO).
+
+    The agency reopens either; a client (the requester or its company's admin) its own 完了 one
+    within the period the agency set. Charged points stay charged: completing it again charges
+    nothing more (ledger's charge mark). Raises Invalid with the reason at ``status``, Forbidden,
+    NotFound, Conflict.
+    """
+    request = load(actor, request_id, permissions.REQUEST_REOPEN)
+    target = workflow.REOPENED_TO.get(request.status)
+    if target is None:
+        raise Invalid({"status": t("request.status_denied")})
+    return update_request(actor, request_id, RequestChanges(status=target), revision=revision,
+                          action=permissions.REQUEST_REOPEN)
 
 
 def _assignee(user_id: str) -> User | None:

@@ -10,7 +10,7 @@ from chalicelib.messages import STATUS_LABELS
 from chalicelib.models.requests import DONE, IN_PROGRESS, NEW, ON_HOLD, STATUS_ORDER, WAITING, WITHDRAWN
 
 __all__ = ["NEW", "IN_PROGRESS", "WAITING", "DONE", "ON_HOLD", "WITHDRAWN", "STATUS_ORDER", "AGENCY", "CLIENT",
-           "LABELS", "OPEN", "CLOSED", "TRANSITIONS", "allowed", "next_statuses"]
+           "LABELS", "OPEN", "CLOSED", "TRANSITIONS", "REOPENED_TO", "allowed", "next_statuses", "is_reopening"]
 
 AGENCY, CLIENT = "agency", "client"
 
@@ -31,12 +31,26 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     # The client confirms the work the agency asked it to check (完了確認).
     (WAITING, DONE): frozenset({AGENCY, CLIENT}),
     (ON_HOLD, IN_PROGRESS): frozenset({AGENCY}),
-    (DONE, IN_PROGRESS): frozenset({AGENCY}),  # reopened
+    # Reopened (再開): 完了 goes back to 対応中 (the work resumes where it stopped; a client may
+    # reopen only within the agency's period, see policy); 取り下げ goes back to 新規, since
+    # nobody had necessarily taken it and the agency decides anew. Only the agency reopens a
+    # 取り下げ request: the client withdrew it on purpose and files again if it changed its mind.
+    (DONE, IN_PROGRESS): frozenset({AGENCY, CLIENT}),
+    (WITHDRAWN, NEW): frozenset({AGENCY}),
     (NEW, WITHDRAWN): frozenset({CLIENT}),
     (IN_PROGRESS, WITHDRAWN): frozenset({CLIENT}),
     (WAITING, WITHDRAWN): frozenset({CLIENT}),
     (ON_HOLD, WITHDRAWN): frozenset({CLIENT}),
 }
+
+
+# Where 再開 takes a closed request.
+REOPENED_TO = {DONE: IN_PROGRESS, WITHDRAWN: NEW}
+
+
+def is_reopening(old: str, new: str) -> bool:
+    """Whether moving from ``old`` to ``new`` brings a closed request back."""
+    return old in CLOSED and new in OPEN
 
 
 def allowed(side: str, old: str, new: str) -> bool:

@@ -18,7 +18,7 @@ bp = Blueprint(__name__)
 
 # ?notice=<key> after a redirect, and the message it shows.
 REQUEST_NOTICES = {key: f"request.{key}" for key in ("created", "commented", "updated", "memo_added", "withdrawn",
-                                                     "confirmed", "nothing_changed")} | {
+                                                     "confirmed", "reopened", "nothing_changed")} | {
     "mail_resent": "mail.resent", "estimate_saved": "estimate.saved", "estimate_approved": "estimate.approved",
     "estimate_returned": "estimate.returned"}
 
@@ -67,6 +67,7 @@ def _show(me: SignedIn, request_id: str, *, status: int = 200, errors: dict | No
         labels=workflow.LABELS, change_labels=CHANGE_LABELS, comment=comment, typed=typed or {},
         next_statuses=workflow.next_statuses(side, view.request.status),
         can=policy.for_request(me.user, view.request, estimate=view.estimate, charged=view.charged),
+        reopen_until=policy.reopen_deadline(view.request), W=workflow,
         mail=notifications.of_request(me.user, view.request) if can_manage else [], mail_labels=messages,
         staff=requests.staff_choices() if me.user.is_agency else [],
         is_inline=attachments.is_inline, max_bytes=config.upload_max_bytes(),
@@ -167,6 +168,13 @@ def withdraw(me: SignedIn, request_id: str):
 @signed_in_page
 def confirm(me: SignedIn, request_id: str):
     return _save(me, request_id, requests.confirm_request, "confirmed")
+
+
+@bp.route("/requests/{request_id}/reopen", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def reopen(me: SignedIn, request_id: str):
+    """再開: a 完了 or 取り下げ request comes back (services.requests.reopen_request)."""
+    return _save(me, request_id, requests.reopen_request, "reopened")
 
 
 def _estimate_version() -> int:

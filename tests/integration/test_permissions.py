@@ -69,6 +69,7 @@ ROUTES = {
     ("POST", "/requests/{request_id}/participants"): (CLIENTS, "company"),
     ("POST", "/requests/{request_id}/withdraw"): (CLIENTS, "company"),
     ("POST", "/requests/{request_id}/confirm"): (CLIENTS, "company"),
+    ("POST", "/requests/{request_id}/reopen"): ("all", "company"),
     ("POST", "/requests/{request_id}/mail/{event_id}/{recipient_id}/resend"): (AGENCY, "company"),
     ("GET", "/requests/{request_id}/files/{attachment_id}"): ("all", "company"),
     ("GET", "/requests/{request_id}/files/{attachment_id}/preview"): ("all", "company"),

@@ -301,6 +301,23 @@ def test_concurrent_completions_of_one_request_charge_once(admin, staff, company
     assert int(Balance.load(company.company_id).tenths) == 80 == ledger_sum(company.company_id)
 
 
+def test_a_reopened_and_completed_again_request_is_charged_once(admin, staff, company, client_admin):
+    """The charge mark (one per request, written with the charge) keeps 完了 -> 再開 -> 完了 at one
+    charge; the estimate stays locked once charged, so reopening cannot raise the price either."""
+    monthly_contract(admin, company)
+    request = make_request(client_admin)
+    estimate(staff, request, [estimates.LineInput(name="作業", points="3")])
+    done = requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.DONE), revision=0)
+    reopened = requests.reopen_request(client_admin, request.request_id, revision=done.client_revision)
+    assert reopened.status == workflow.IN_PROGRESS
+    with pytest.raises(Invalid):
+        estimate(staff, request, [estimates.LineInput(name="作業", points="9")], version=1)
+    requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.DONE),
+                            revision=int(reopened.revision))
+    assert int(Balance.load(company.company_id).tenths) == 70 == ledger_sum(company.company_id)
+    assert [e.entry_kind for e in LedgerEntry.latest(company.company_id)].count(r.CHARGE) == 1
+
+
 def test_concurrent_charges_and_topups_keep_the_balance_equal_to_the_ledger(admin, staff, company, client_admin):
     """Threat: two writes reading the same balance and each writing its own result, so one is lost
     (or a charge counted twice). Every write is conditioned on the balance it read."""

@@ -206,7 +206,10 @@ def test_transition_table_denies_by_default():
         for old in every:
             for new in every:
                 assert workflow.allowed(side, old, new) == (side in workflow.TRANSITIONS.get((old, new), set()))
-    assert not workflow.allowed(workflow.AGENCY, workflow.WITHDRAWN, workflow.NEW)
+    # 再開 (issue 16): the agency brings a 取り下げ request back to 新規; the client does not.
+    assert workflow.allowed(workflow.AGENCY, workflow.WITHDRAWN, workflow.NEW)
+    assert not workflow.allowed(workflow.CLIENT, workflow.WITHDRAWN, workflow.NEW)
+    assert not workflow.allowed(workflow.AGENCY, workflow.WITHDRAWN, workflow.IN_PROGRESS)
 
 
 def test_internal_memo_never_reaches_the_client(client, client_admin, staff):
