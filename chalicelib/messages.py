@@ -211,6 +211,15 @@ ACCOUNT_EVENTS: dict[str, str] = {
     "unlocked": "ロック解除",
     "mail_resumed": "メール配信の再開",
     "user_id_taken": "使用中のユーザーIDを指定(登録できず)",
+    "role_changed": "権限の変更",
+}
+
+# 権限, as the account pages show it (templates/accounts/_role.html says the same).
+ROLE_LABELS: dict[str, str] = {
+    "agency_admin": "管理者",
+    "agency_staff": "担当者",
+    "client_admin": "クライアント管理者",
+    "client_member": "メンバー",
 }
 
 FIELD_LABELS: dict[str, str] = {
@@ -219,6 +228,7 @@ FIELD_LABELS: dict[str, str] = {
     "kana": "名前(カナ)",
     "phone": "電話番号",
     "email": "メールアドレス",
+    "role": "権限",
 }
 
 
@@ -270,4 +280,9 @@ JA.update({
     "policy.comment_withdrawn": "取り下げられた依頼にはコメントできません。",
     "policy.participants_closed": "完了または取り下げの依頼の依頼関係者は変更できません。",
     "policy.estimate_charged": "ポイントを消費済みの見積にはお返事できません。",
+    "account.role_label": "権限",
+    "account.role_changed": "権限を変更しました。ご本人にメールでお知らせしました。",
+    "account.last_admin": "この会社で有効な管理者はこのアカウントだけのため、管理者から外したり無効にしたりできません。先に別のアカウントを管理者にしてください。",
+    "account.last_admin_agency": "有効な管理者はこのアカウントだけのため、管理者から外したり無効にしたりできません。先に別の担当者を管理者にしてください。",
+    "account.role_inactive": "無効のアカウントは管理者にできません。先に有効にしてください。",
 })

@@ -9,13 +9,16 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 
-from chalicelib.models.base import Item
+from pynamodb.exceptions import PutError, UpdateError
+
+from chalicelib.models.base import Item, is_condition_failure
 
 AGENCY_ADMIN = "agency_admin"
 AGENCY_STAFF = "agency_staff"
 CLIENT_ADMIN = "client_admin"
 CLIENT_MEMBER = "client_member"
 ROLES = (AGENCY_ADMIN, AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER)
+ADMIN_ROLES = (AGENCY_ADMIN, CLIENT_ADMIN)
 
 
 class User(Item, discriminator="User"):
@@ -80,12 +83,72 @@ class User(Item, discriminator="User"):
         return user, history
 
     def create(self) -> None:
-        """Store a new account; raises PutError (ConditionalCheckFailed) if the ID is taken."""
+        """Store a new account; raises PutError (ConditionalCheckFailed) if the ID is taken.
+
+        A new active admin is added to its side's AdminCount when that counter exists (when it
+        does not yet, its first count finds the account). Not one transaction with the put: if
+        the count is lost the counter is one short, which can refuse a demotion but never lets
+        the last admin go.
+        """
         self.save(condition=User.pk.does_not_exist())
+        if self.counts_as_admin:
+            AdminCount.counted(self.company_id, 1)
 
     @property
     def is_agency(self) -> bool:
         return self.role in (AGENCY_ADMIN, AGENCY_STAFF)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in ADMIN_ROLES
+
+    @property
+    def counts_as_admin(self) -> bool:
+        """Whether this account is one of the active admins its side must never run out of."""
+        return self.is_admin and bool(self.active)
+
+
+class AdminCount(Item, discriminator="AdminCount"):
+    """How many active admins a client company (or the agency) has.
+
+    Every change that makes or unmakes an active admin updates this item in the same
+    transaction, and a change that takes one away is conditioned on ``count > 1``: of two
+    demotions (or deactivations) at once, DynamoDB lets only one through while a second admin
+    remains, so the last active admin of a side can never go.
+    """
+
+    scope = UnicodeAttribute()  # a company id, or "AGENCY"
+    count = NumberAttribute(default=0)
+
+    @staticmethod
+    def keys(company_id: str | None) -> tuple[str, str]:
+        return f"ADMINS#{company_id or 'AGENCY'}", "COUNT"
+
+    @classmethod
+    def ensure(cls, company_id: str | None) -> "AdminCount":
+        """The counter of ``company_id``'s side, counted from its accounts the first time it is
+        needed (accounts older than the counter); a concurrent first count keeps the one stored."""
+        found = cls.find(company_id)
+        if found is not None:
+            return found
+        counted = sum(1 for user in User.members(company_id, limit=10_000) if user.counts_as_admin)
+        counter = cls(*cls.keys(company_id), scope=company_id or "AGENCY", count=counted)
+        try:
+            counter.save(condition=cls.pk.does_not_exist())
+        except PutError as error:
+            if not is_condition_failure(error):
+                raise
+            return cls.find(company_id)
+        return counter
+
+    @classmethod
+    def counted(cls, company_id: str | None, delta: int) -> None:
+        """Add ``delta`` to an existing counter (nothing when it has not been counted yet)."""
+        try:
+            cls(*cls.keys(company_id)).update(actions=[cls.count.add(delta)], condition=cls.pk.exists())
+        except UpdateError as error:
+            if not is_condition_failure(error):
+                raise
 
 
 def members_partition(company_id: str | None) -> str:

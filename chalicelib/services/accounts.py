@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.adapters import config
-from chalicelib.messages import t
+from chalicelib.messages import ROLE_LABELS, t
 from chalicelib.models.base import TransactionFailed, is_condition_failure, transact, unavailable
 from chalicelib.models.companies import Company
 from chalicelib.models.events import AccountEvent
 from chalicelib.models.notifications import MailSuppression
-from chalicelib.models.users import AGENCY_ADMIN, AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, User
+from chalicelib.models.users import AGENCY_ADMIN, AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, AdminCount, User
 from chalicelib.services import mail, passwords, permissions, throttle
 from chalicelib.services import validation as v
 from chalicelib.clock import utcnow
@@ -87,10 +87,15 @@ def _store_client_account(values: dict[str, str], company: Company, now: datetim
     """
     if company.admin_user_id is None:
         user, temporary = _new_user(values, role=CLIENT_ADMIN, company_id=company.company_id, now=now)
+        counter = AdminCount(*AdminCount.keys(company.company_id), scope=company.company_id)
+
         def write(tx):
             tx.save(user, condition=User.pk.does_not_exist(), label="user")
             tx.update(company, [Company.admin_user_id.set(user.user_id)],
                       condition=Company.admin_user_id.does_not_exist(), label="company_admin")
+            # The company's first admin: its counter starts here (ADD creates it at 1).
+            tx.update(counter, [AdminCount.count.add(1), AdminCount.scope.set(company.company_id)],
+                      label="admins")
 
         try:
             transact(write)  # ServiceUnavailable when DynamoDB could not answer
@@ -259,7 +264,10 @@ def edit_account(actor: User, user_id: str, form: AccountForm, *, version: int) 
 
 
 def set_active(actor: User, user_id: str, *, active: bool) -> User:
-    """Deactivate (every session ends at once; history stays) or reactivate an account."""
+    """Deactivate (every session ends at once; history stays) or reactivate an account.
+
+    Raises Invalid at ``_form`` for one's own account, or for the last active admin of its side.
+    """
     user = _target(actor, user_id, permissions.ACCOUNT_DEACTIVATE)
     if user.user_id.lower() == actor.user_id.lower():
         raise Invalid({"_form": t("account.cannot_deactivate_self")})
@@ -268,8 +276,80 @@ def set_active(actor: User, user_id: str, *, active: bool) -> User:
     actions = [User.active.set(active)]
     if not active:
         actions.append(User.session_epoch.add(1))
-    user.update(actions=actions)
+    if user.is_admin:
+        _admin_change(user, actions, condition=User.active == (not active), leaving=not active, field="_form")
+    else:
+        user.update(actions=actions)
     record(user, "reactivated" if active else "deactivated", actor)
+    return user
+
+
+ROLE_FIELD = "role"
+
+
+def _admin_change(user: User, actions: list, *, condition, leaving: bool, field: str) -> None:
+    """Change ``user`` (``actions``, on the item as read: its version, and ``condition``) and its
+    side's admin counter in one transaction. ``leaving``: an active admin stops being one, which
+    only goes through while another remains (``count > 1``). Raises Invalid at ``field`` for
+    the last admin, Conflict when the account changed meanwhile."""
+    counter = AdminCount.ensure(user.company_id)
+
+    def write(tx):
+        tx.update(user, actions, condition=condition, label="user")
+        if leaving:
+            tx.update(counter, [AdminCount.count.add(-1)], condition=AdminCount.count > 1, label="admins")
+        else:
+            tx.update(counter, [AdminCount.count.add(1)], condition=AdminCount.pk.exists(), label="admins")
+
+    try:
+        transact(write)
+    except TransactionFailed as error:
+        if error.failed("user"):
+            raise Conflict("account changed meanwhile") from None
+        if error.failed("admins"):
+            raise Invalid({field: t("account.last_admin_agency" if user.is_agency else "account.last_admin")}) from None
+        raise
+
+
+def set_admin(actor: User, user_id: str, *, admin: bool, now: datetime | None = None) -> User:
+    """権限: make an account its side's admin (管理者) or take that back (担当者 / 一般).
+
+    A client admin does this for its own company's accounts; the agency admin for any company's
+    and for the agency's own (further agency admins, staff made admins and back). Each side
+    keeps at least one active admin, enforced by the counter's condition in the same transaction
+    (two demotions at once cannot both succeed). Every change is written to the account's
+    history and mailed to the account. Raises Invalid at ``role``, Conflict, Forbidden, NotFound.
+    """
+    now = now or utcnow()
+    user = _target(actor, user_id, permissions.ACCOUNT_ROLE)
+    if user.is_admin == admin:
+        return user
+    if admin and not user.active:
+        raise Invalid({ROLE_FIELD: t("account.role_inactive")})
+    old_role = user.role
+    new_role = (AGENCY_ADMIN if admin else AGENCY_STAFF) if user.is_agency else (CLIENT_ADMIN if admin else CLIENT_MEMBER)
+    # Only an active admin counts: an inactive one's role changes without the counter.
+    condition = (User.role == old_role) & (User.active == bool(user.active))
+    if user.active:
+        _admin_change(user, [User.role.set(new_role)], condition=condition, leaving=not admin, field=ROLE_FIELD)
+    else:
+        try:
+            user.update(actions=[User.role.set(new_role)], condition=condition)
+        except UpdateError as error:
+            if is_condition_failure(error):
+                raise Conflict("account changed meanwhile") from None
+            raise
+    user.role = new_role
+    changes = {"role": {"old": ROLE_LABELS[old_role], "new": ROLE_LABELS[new_role]}}
+    try:
+        record(user, "role_changed", actor, at=now, changes=changes)
+    except PutError:  # the audit never blocks the change it records
+        log.error("role change not recorded", extra={"user_id": user.user_id})
+    try:
+        mail.send_account_changed(user, changes=[(t("account.role_label"), ROLE_LABELS[old_role],
+                                                  ROLE_LABELS[new_role])], actor=actor, at=now)
+    except ServiceUnavailable:
+        log.error("role change mail not sent", extra={"user_id": user.user_id})
     return user
 
 

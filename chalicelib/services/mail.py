@@ -55,6 +55,12 @@ def send_login_guidance(user: User, temporary_password: str, expires_at: datetim
     )
 
 
+def send_account_changed(user: User, *, changes: list[tuple[str, str, str]], actor: User, at: datetime) -> str:
+    """アカウントの変更: what changed on the account ((label, old, new)), who changed it and when."""
+    return _send("account_changed", to=user, agency=AgencySettings.load(), user=user, changes=changes,
+                 actor_name=actor.name, at=at, login_url=f"{config.site_url()}/login")
+
+
 def send_password_reset(user: User, reset_url: str, valid_until: datetime) -> str:
     """パスワード再設定: a one-time link, valid for a short time."""
     return _send("password_reset", to=user, agency=AgencySettings.load(), user=user,

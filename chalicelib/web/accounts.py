@@ -22,7 +22,7 @@ from chalicelib.web.responses import page, redirect
 bp = Blueprint(__name__)
 
 ACCOUNT_NOTICES = ("created", "created_mail_failed", "updated", "deactivated", "reactivated",
-                   "guidance_resent", "unlocked", "mail_resumed")
+                   "guidance_resent", "unlocked", "mail_resumed", "role_changed")
 ACCOUNT_FIELDS = ("user_id", "name", "kana", "phone", "email")
 
 
@@ -99,7 +99,7 @@ def account_detail(me: SignedIn, user_id: str):
     detail = accounts.account_detail(me.user, user_id)
     return page("accounts/detail.html", detail=detail, account=detail.user,
                 notice=_notice(ACCOUNT_NOTICES, "account"), events=ACCOUNT_EVENTS, labels=FIELD_LABELS,
-                can=lambda action: permissions.can(me.user, action), P=permissions, error=None)
+                can=lambda action: permissions.can(me.user, action), P=permissions, error=None, errors={})
 
 
 @bp.route("/accounts/{user_id}/edit", methods=["GET"])
@@ -137,7 +137,8 @@ def _account_action(me: SignedIn, user_id: str, run, notice: str):
         detail = accounts.account_detail(me.user, user_id)
         return page("accounts/detail.html", status=status, detail=detail, account=detail.user, notice=None,
                     events=ACCOUNT_EVENTS, labels=FIELD_LABELS, P=permissions,
-                    can=lambda action: permissions.can(me.user, action), error=errors.get("_form"))
+                    can=lambda action: permissions.can(me.user, action), error=errors.get("_form"),
+                    errors=errors)
 
     return submit(run, done=lambda _: redirect(f"/accounts/{user_id}?notice={notice}"), refuse=refuse,
                   conflict=False)
@@ -153,6 +154,15 @@ def account_deactivate(me: SignedIn, user_id: str):
 @signed_in_page
 def account_reactivate(me: SignedIn, user_id: str):
     return _account_action(me, user_id, lambda: accounts.set_active(me.user, user_id, active=True), "reactivated")
+
+
+@bp.route("/accounts/{user_id}/role", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def account_role(me: SignedIn, user_id: str):
+    """権限: 管理者にする (role=admin) / 管理者から外す (role=member)."""
+    wanted = field("role")
+    return _account_action(me, user_id, lambda: accounts.set_admin(me.user, user_id, admin=wanted == "admin"),
+                           "role_changed")
 
 
 @bp.route("/accounts/{user_id}/resend-guidance", methods=["POST"], content_types=[FORM_CONTENT_TYPE])

@@ -41,6 +41,7 @@ ROUTES = {
     ("POST", "/accounts/{user_id}/edit"): (MANAGE_OWN, "company"),
     ("POST", "/accounts/{user_id}/deactivate"): (MANAGE_OWN, "company"),
     ("POST", "/accounts/{user_id}/reactivate"): (MANAGE_OWN, "company"),
+    ("POST", "/accounts/{user_id}/role"): (MANAGE_OWN, "company"),
     ("POST", "/accounts/{user_id}/resend-guidance"): (MANAGE_OWN, "company"),
     ("POST", "/accounts/{user_id}/unlock"): (ADMIN, "company"),
     ("POST", "/accounts/{user_id}/mail-resume"): (ADMIN, "company"),
