@@ -45,6 +45,7 @@ class AccountForm:
     kana: str = ""
     phone: str = ""
     email: str = ""
+    role: str = ""  # 権限, on the agency's staff form only: "admin" registers a further 管理者
 
     def cleaned(self, *, with_user_id: bool) -> tuple[dict[str, str], v.FieldErrors]:
         errors = v.FieldErrors()
@@ -150,11 +151,13 @@ def register_account(actor: User, form: AccountForm, *, company_id: str, now: da
 
 
 def register_staff(actor: User, form: AccountForm, *, now: datetime | None = None) -> NewAccount:
-    """An agency staff (担当者) account. Raises Invalid, Forbidden, NotFound."""
+    """An agency account: 担当者, or a further 管理者 when the form's 権限 says ``admin``.
+    Raises Invalid, Forbidden, NotFound."""
     permissions.authorize(actor, permissions.STAFF_MANAGE, agency_target=True)
     now = now or utcnow()
     values = _validated(actor, form, now)
-    user, temporary = _new_user(values, role=AGENCY_STAFF, company_id=None, now=now)
+    role = AGENCY_ADMIN if form.role == "admin" else AGENCY_STAFF
+    user, temporary = _new_user(values, role=role, company_id=None, now=now)
     try:
         _create(user)
     except Conflict:

@@ -32,16 +32,18 @@ def _notice(allowed: tuple[str, ...], prefix: str) -> str | None:
 
 
 def _posted_account() -> accounts.AccountForm:
-    return accounts.AccountForm(**{name: field(name) for name in ACCOUNT_FIELDS})
+    return accounts.AccountForm(**{name: field(name) for name in ACCOUNT_FIELDS}, role=field("role"))
 
 
 def account_form(*, action: str, heading: str, back: str, form: accounts.AccountForm | None = None,
-                  errors: dict | None = None, status: int = 200, company=None, editing=None):
+                  errors: dict | None = None, status: int = 200, company=None, editing=None, staff_form=False):
     return page("accounts/form.html", status=status, action=action, heading=heading, back=back,
-                form=form or accounts.AccountForm(), errors=errors or {}, company=company, editing=editing)
+                form=form or accounts.AccountForm(), errors=errors or {}, company=company, editing=editing,
+                staff_form=staff_form)
 
 
-def register(me: SignedIn, *, company_id: str | None, action: str, heading: str, back: str, company=None):
+def register(me: SignedIn, *, company_id: str | None, action: str, heading: str, back: str, company=None,
+             staff_form: bool = False):
     form = _posted_account()
 
     def run():
@@ -55,7 +57,8 @@ def register(me: SignedIn, *, company_id: str | None, action: str, heading: str,
 
     return submit(run, done=done, conflict=False, unavailable=True,
                   refuse=lambda status, errors: account_form(action=action, heading=heading, back=back, form=form,
-                                                              errors=errors, status=status, company=company))
+                                                              errors=errors, status=status, company=company,
+                                                              staff_form=staff_form))
 
 
 # Client side: the own company's accounts.
@@ -222,13 +225,14 @@ def staff_list(me: SignedIn):
 @signed_in_page
 def staff_new(me: SignedIn):
     permissions.authorize(me.user, permissions.STAFF_MANAGE, agency_target=True)
-    return account_form(action="/staff", heading=t("account.heading_staff_new"), back="/staff")
+    return account_form(action="/staff", heading=t("account.heading_staff_new"), back="/staff", staff_form=True)
 
 
 @bp.route("/staff", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def staff_create(me: SignedIn):
-    return register(me, company_id=None, action="/staff", heading=t("account.heading_staff_new"), back="/staff")
+    return register(me, company_id=None, action="/staff", heading=t("account.heading_staff_new"), back="/staff",
+                    staff_form=True)
 
 
 @bp.route("/settings", methods=["GET"])

@@ -262,6 +262,7 @@ def test_the_later_of_two_simultaneous_edits_is_refused(client, agency_admin, co
 
 
 def test_deactivation_ends_sessions_at_once_and_blocks_login_until_reactivated(client, agency_admin, company):
+    register(agency_admin, company)  # the company's admin: the last active admin cannot be deactivated
     user = register(agency_admin, company).user
     give_password(user)
     victim = signed_in(client, user, dashboard=False)

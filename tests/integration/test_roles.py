@@ -196,3 +196,17 @@ def test_the_counter_starts_from_the_accounts_that_exist(company):
     with pytest.raises(Invalid):
         accounts.set_admin(make_user(role=AGENCY_ADMIN), first.user_id, admin=False)
     assert int(AdminCount.find(company.company_id).count) == 1
+
+
+def test_the_agency_admin_registers_a_further_agency_admin(client):
+    admin = make_user(role=AGENCY_ADMIN)
+    web = signed_in(client, admin, dashboard=False)
+    page = web.text(web.get("/staff/new"))
+    assert "<legend>権限</legend>" in page and 'value="staff" checked' in page
+    counter = AdminCount.ensure(None)
+    new_id = f"admin{uuid.uuid4().hex[:8]}"
+    response = web.post("/staff", {"user_id": new_id, "name": "管理 三郎", "kana": "カンリ サブロウ",
+                                   "phone": "03-1111-2222", "email": f"{new_id}@example.com", "role": "admin"})
+    assert response.headers["location"] == f"/accounts/{new_id}?notice=created"
+    assert User.find(new_id).role == AGENCY_ADMIN
+    assert int(AdminCount.find(None).count) == int(counter.count) + 1
