@@ -93,9 +93,9 @@ def may(actor, action: str, request, *, estimate=None, charged: bool = False) ->
         return False
     if not permissions.can(actor, _PERMISSION[action]):
         return False
-    if action == REOPEN and not actor.is_agency and not _client_may_reopen(actor, request):
+    if _refusal(action, request, estimate=estimate, charged=charged, actor=actor) is not None:
         return False
-    return _refusal(action, request, estimate=estimate, charged=charged, actor=actor) is None
+    return action != REOPEN or actor.is_agency or _client_may_reopen(actor, request)
 
 
 def require(actor, action: str, request, *, estimate=None, charged: bool = False) -> None:

@@ -90,7 +90,38 @@ def test_require_refuses_as_the_services_do():
 def test_for_request_answers_every_action_at_once():
     can = policy.for_request(CLIENT, request(workflow.WAITING))
     assert (can.comment, can.participants, can.withdraw, can.confirm, can.manage, can.edit_estimate,
-            can.answer_estimate) == (True, True, True, True, False, False, False)
+            can.answer_estimate, can.reopen) == (True, True, True, True, False, False, False, False)
+
+
+def completed(days_ago: float, *, period: int | None = 14, requester: str = "someone"):
+    from datetime import timedelta
+
+    from chalicelib.clock import utcnow
+    return SimpleNamespace(status=workflow.DONE, company_id="c1", requester_id=requester,
+                           completed_at=utcnow() - timedelta(days=days_ago) if period is not None else None,
+                           reopen_days=period)
+
+
+def test_a_client_reopens_its_completed_request_only_within_the_period():
+    requester = User("USER#someone", "PROFILE", user_id="someone", role=CLIENT_MEMBER, company_id="c1")
+    assert policy.may(requester, policy.REOPEN, completed(13.9))
+    assert not policy.may(requester, policy.REOPEN, completed(14.01))
+    assert not policy.may(requester, policy.REOPEN, completed(0, period=0))
+    assert not policy.may(requester, policy.REOPEN, completed(1, period=None))  # completed before the period existed
+    colleague = User("USER#other", "PROFILE", user_id="other", role=CLIENT_MEMBER, company_id="c1")
+    assert not policy.may(colleague, policy.REOPEN, completed(1))
+    assert policy.may(User("USER#boss", "PROFILE", user_id="boss", role=CLIENT_ADMIN, company_id="c1"),
+                      policy.REOPEN, completed(1))
+    with pytest.raises(Invalid) as refused:
+        policy.require(requester, policy.REOPEN, completed(20))
+    assert refused.value.errors["status"].startswith("完了から14日が過ぎたため")
+
+
+@pytest.mark.parametrize("status", ALL_STATUSES)
+def test_the_agency_reopens_exactly_the_closed_statuses_whenever(status):
+    closed = SimpleNamespace(status=status, company_id="c1", requester_id="x", completed_at=None, reopen_days=None)
+    assert policy.may(STAFF, policy.REOPEN, closed) == (status in workflow.CLOSED)
+    assert policy.may(CLIENT, policy.REOPEN, closed) is False  # nothing recorded: not the client's to reopen
 
 
 def test_a_client_sees_the_shared_revision_and_the_agency_every_save():
