@@ -135,7 +135,7 @@ def account_edit(me: SignedIn, user_id: str):
                   done=lambda _: redirect(f"{back}?notice=updated"), refuse=refuse)
 
 
-def _account_action(me: SignedIn, user_id: str, run, notice: str):
+def _account_action(me: SignedIn, user_id: str, run, notice: str, *, done=None):
     def refuse(status: int, errors: dict):
         detail = accounts.account_detail(me.user, user_id)
         return page("accounts/detail.html", status=status, detail=detail, account=detail.user, notice=None,
@@ -143,7 +143,7 @@ def _account_action(me: SignedIn, user_id: str, run, notice: str):
                     can=lambda action: permissions.can(me.user, action), error=errors.get("_form"),
                     errors=errors)
 
-    return submit(run, done=lambda _: redirect(f"/accounts/{user_id}?notice={notice}"), refuse=refuse,
+    return submit(run, done=done or (lambda _: redirect(f"/accounts/{user_id}?notice={notice}")), refuse=refuse,
                   conflict=False)
 
 
@@ -164,8 +164,15 @@ def account_reactivate(me: SignedIn, user_id: str):
 def account_role(me: SignedIn, user_id: str):
     """権限: 管理者にする (role=admin) / 管理者から外す (role=member)."""
     wanted = field("role")
+
+    def done(changed):
+        # An admin who hands the role over can no longer open the account pages: back to the 管理画面.
+        if changed.user_id.lower() == me.user.user_id.lower() and not changed.is_admin:
+            return redirect("/")
+        return redirect(f"/accounts/{user_id}?notice=role_changed")
+
     return _account_action(me, user_id, lambda: accounts.set_admin(me.user, user_id, admin=wanted == "admin"),
-                           "role_changed")
+                           "role_changed", done=done)
 
 
 @bp.route("/accounts/{user_id}/resend-guidance", methods=["POST"], content_types=[FORM_CONTENT_TYPE])

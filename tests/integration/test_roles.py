@@ -210,3 +210,13 @@ def test_the_agency_admin_registers_a_further_agency_admin(client):
     assert response.headers["location"] == f"/accounts/{new_id}?notice=created"
     assert User.find(new_id).role == AGENCY_ADMIN
     assert int(AdminCount.find(None).count) == int(counter.count) + 1
+
+
+def test_an_admin_who_hands_the_role_over_lands_on_the_dashboard(client, company, client_admin, member):
+    accounts.set_admin(client_admin, member.user_id, admin=True)
+    web = signed_in(client, client_admin)
+    web.get(f"/accounts/{client_admin.user_id}")
+    response = web.post(f"/accounts/{client_admin.user_id}/role", {"role": "member"})
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert User.find(client_admin.user_id).role == CLIENT_MEMBER
+    assert web.get("/accounts/new").status_code == 403
