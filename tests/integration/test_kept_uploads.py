@@ -8,6 +8,7 @@ of anyone else's and shows no other name.
 """
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -195,3 +196,21 @@ def test_nobody_can_attach_or_read_the_name_of_someone_elses_upload_through_the_
         again = _new_request(agent, {"title": "なりすまし", "body": "本文"}, [smuggled])
         assert again.status_code == 400 and t("upload.unknown") in agent.text(again)
         assert _kept_ids(again, "/requests") == []
+
+
+def test_the_api_answers_a_cancelled_comment_with_409_saying_to_send_it_again(agent, member):
+    """The inline comment form shows the API's message: after a cancelled write it must say that
+    sending again is enough (its files are still on the page), not to reopen the page."""
+    created = make_request(member)
+    files = _files(member, request_id=created.request_id)
+    token = json.loads(agent.get("/api/session").body)["csrf_token"]
+    headers = agent._headers({"Content-Type": "application/json", "X-CSRF-Token": token})
+    body = json.dumps({"body": "APIのコメント", "upload_ids": list(files.values()),
+                       "submission_id": "01JZZZZZZZZZZZZZZZZZZZZZZY"})
+    path = f"/api/requests/{created.request_id}/comments"
+    FAULTS.fail(*WRITE, "TransactionConflictException", status=400)
+    refused = agent.client.http.post(path, headers=headers, body=body)
+    assert refused.status_code == 409 and json.loads(refused.body)["message"] == t("comment.busy")
+    FAULTS.clear()
+    assert agent.client.http.post(path, headers=headers, body=body).status_code == 201
+    assert _comment_files(member, created.request_id) == sorted(files)
