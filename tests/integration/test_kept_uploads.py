@@ -214,3 +214,17 @@ def test_the_api_answers_a_cancelled_comment_with_409_saying_to_send_it_again(ag
     FAULTS.clear()
     assert agent.client.http.post(path, headers=headers, body=body).status_code == 201
     assert _comment_files(member, created.request_id) == sorted(files)
+
+
+def test_a_slot_past_its_day_is_neither_listed_again_nor_attached(agent, member):
+    """DynamoDB's TTL deletes late and S3's lifecycle rule takes the file: a slot past expires_at is
+    gone for the form, not listed as if it would still be sent."""
+    from chalicelib.models.attachments import Upload
+    stale = upload(member, "昨日の資料.txt", b"x", "text/plain")
+    record = Upload.find(stale)
+    record.expires_at = int(record.created_at.timestamp()) - 1
+    record.save()
+    refused = _new_request(agent, {"title": "古い添付", "body": "<b>x</b>"}, [stale])
+    assert refused.status_code == 400 and "昨日の資料.txt" not in agent.text(refused)
+    again = _new_request(agent, {"title": "古い添付", "body": "本文"}, [stale])
+    assert again.status_code == 400 and t("upload.unknown") in agent.text(again)
