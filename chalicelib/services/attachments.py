@@ -11,10 +11,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pynamodb.exceptions import PynamoDBException
+
 from chalicelib.adapters import config, s3
 from chalicelib.messages import t
 from chalicelib.models.attachments import Attachment, Upload
-from chalicelib.models.base import Item
+from chalicelib.models.base import Item, unavailable
 from chalicelib.models.ids import is_id
 from chalicelib.models.requests import Request
 from chalicelib.models.users import User
@@ -29,6 +31,18 @@ MEMO_NOTES_MAX = 50
 MEMO_NOTE_LENGTH = 500
 ANNOTATIONS_MAX = 100_000  # characters of JSON: a memo's shapes, not its pixels
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
+
+
+@dataclass
+class KeptUpload:
+    """A file already uploaded for a form that was refused: what the form lists and sends again."""
+
+    upload_id: str
+    name: str
+    size: int
+    content_type: str
+    kind: str  # "file" or "memo" (画面メモ)
+    notes: list[str]
 
 
 @dataclass
@@ -97,23 +111,60 @@ def start_upload(actor: User, *, name: str, size: int, content_type: str, reques
                       max_bytes=config.upload_max_bytes())
 
 
-def check_uploads(actor: User, upload_ids: list[str], *, request_id: str | None) -> list[Upload]:
-    """The actor's own slots for this request, each uploaded with exactly the announced size.
+def check_uploads(actor: User, upload_ids: list[str], *, request_id: str | None,
+                  now: datetime | None = None) -> list[Upload]:
+    """The actor's own live slots for this request, each uploaded with exactly the announced size.
 
     Raises Invalid with a message for the form's 添付ファイル field; nothing is moved yet.
     """
     unique = list(dict.fromkeys(i for i in upload_ids if i))
     if len(unique) > MAX_FILES:
         raise Invalid({"attachments": t("upload.too_many", max=MAX_FILES)})
+    now = now or utcnow()
     uploads = []
     for upload_id in unique:
         upload = Upload.find(upload_id) if is_id(upload_id) else None
-        if upload is None or upload.user_id != actor.user_id or upload.request_id != request_id:
+        if (upload is None or upload.user_id != actor.user_id or upload.request_id != request_id
+                or upload.expires_at <= now.timestamp()):
             raise Invalid({"attachments": t("upload.unknown")})
         if s3.size_of(upload.key) != upload.size:
             raise Invalid({"attachments": t("upload.missing")})
         uploads.append(upload)
     return uploads
+
+
+def kept_uploads(actor: User, upload_ids: list[str], *, request_id: str | None,
+                 now: datetime | None = None) -> list[KeptUpload]:
+    """The uploads a refused form sent that it may send again, in the order sent: the actor's own
+    slots issued for this very form (a new request when ``request_id`` is None, else a comment on
+    it), not yet claimed by a saved request or comment. Any other id (someone else's, another
+    form's, used, expired or made up) is left out without a word, so the page never names a file
+    that is not the actor's; the next submit refuses it anyway (check_uploads).
+
+    One read, whatever was posted. When DynamoDB cannot answer, nothing is listed rather than the
+    whole form lost with it.
+    """
+    unique = [i for i in dict.fromkeys(upload_ids) if is_id(i)][:MAX_FILES]
+    if not unique:
+        return []
+    now = now or utcnow()
+    try:
+        found = {u.upload_id: u for u in Upload.batch_get([Upload.keys(i) for i in unique])}
+    except PynamoDBException as error:
+        if unavailable(error):
+            return []
+        raise
+    kept = []
+    for upload_id in unique:
+        upload = found.get(upload_id)
+        if upload is None or upload.user_id != actor.user_id or upload.request_id != request_id:
+            continue
+        if upload.expires_at <= now.timestamp():
+            continue  # past its day: TTL deletes it late, and S3's lifecycle rule the file
+        kept.append(KeptUpload(upload_id=upload.upload_id, name=upload.name, size=upload.size,
+                               content_type=upload.content_type, kind=upload.upload_kind,
+                               notes=list(upload.notes)))
+    return kept
 
 
 def attach(uploads: list[Upload], request: Request, actor: User, *, entry_id: str | None = None,

@@ -77,7 +77,8 @@ def _checked_participants(errors: dict, chosen: list[str], choices: list[User]) 
 def create_request(actor: User, form: RequestForm, *, now: datetime | None = None) -> Request:
     """新規依頼: file a request for the actor's own company and give it the next number.
 
-    Raises Invalid with field errors (nothing is stored), Forbidden for the agency.
+    Raises Invalid with field errors (nothing is stored), Forbidden for the agency, Conflict
+    when DynamoDB refused the write and nothing was stored (the same form may be sent again).
     """
     permissions.authorize(actor, permissions.REQUEST_CREATE, company_id=actor.company_id)
     now = now or utcnow()
@@ -124,7 +125,9 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
         # its answer was lost (then it is ours, and what follows the write must still happen).
         earlier = submissions.stored(actor, marker.key)
         if earlier is None:
-            raise
+            # Not ours and nothing stored (DynamoDB kept cancelling it for concurrent writes):
+            # a conflict the form answers with everything kept, to be sent again.
+            raise Conflict("request not stored") from None
         if earlier.request_id != request.request_id:
             return load(actor, earlier.request_id, permissions.REQUEST_VIEW)
     attachments.attach(uploads, request, actor, now=now)
@@ -186,7 +189,7 @@ def add_comment(actor: User, request_id: str, body: str, *, upload_ids: list[str
     except TransactWriteError:
         earlier = submissions.stored(actor, marker.key)  # as for new requests
         if earlier is None or earlier.request_id != request.request_id:
-            raise
+            raise Conflict("comment not stored") from None
         if earlier.entry_id != entry.entry_id:
             return _stored_comment(request.request_id, earlier.entry_id)
     entry.files = attachments.attach(uploads, request, actor, entry_id=entry.entry_id, now=now)

@@ -256,8 +256,11 @@ def start_upload(me):
 @api
 def add_comment(me, request_id: str):
     body = _body({"body": str, "upload_ids": list, "submission_id": str})
-    entry = requests.add_comment(me.user, request_id, body.get("body", ""), upload_ids=body.get("upload_ids", []),
-                                 submission_id=body.get("submission_id", ""))
+    try:
+        entry = requests.add_comment(me.user, request_id, body.get("body", ""), upload_ids=body.get("upload_ids", []),
+                                     submission_id=body.get("submission_id", ""))
+    except Conflict:  # nothing stored: sending the same comment again is all it takes
+        return _error(409, message=t("comment.busy"))
     # The rendered line lets the page insert it as the server would have drawn it (escaped).
     html = templating.render("requests/_entry.html", entry=entry, agency=agency.settings(),
                              change_labels=CHANGE_LABELS, files=entry.files, request_id=request_id,

@@ -89,7 +89,7 @@ DOCUMENT: dict = {
                                                           "upload_ids": _UPLOAD_IDS,
                                                           "submission_id": _SUBMISSION_ID}}),
                 "responses": {"201": _response("created", {"$ref": "#/components/schemas/NewComment"}),
-                              **_errors(400, 401, 403, 404, 415, 503)},
+                              **_errors(400, 401, 403, 404, 409, 415, 503)},
             },
         },
         "/api/uploads": {"post": {

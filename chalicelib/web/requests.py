@@ -27,10 +27,19 @@ def _query(name: str) -> str:
     return (bp.current_request.query_params or {}).get(name, "")
 
 
+def _busy(status: int, errors: dict, key: str) -> dict:
+    """A 409 on a form that only adds (a new request, a comment) is a write DynamoDB cancelled, not
+    someone else's edit: say that sending again is all it takes, not to reopen the page."""
+    return {**errors, "_form": t(key)} if status == 409 else errors
+
+
 def _new_form(me: SignedIn, request_form: requests.RequestForm, errors: dict, status: int = 200):
     hint = None if "due_date" in errors else urgency.form_hint(me.user, request_form.due_date)
+    # A refused form lists the files and 画面メモ already uploaded and sends their ids again.
+    kept = attachments.kept_uploads(me.user, request_form.upload_ids, request_id=None)
     return page("requests/new.html", status=status, form=request_form, errors=errors, urgency_hint=hint,
-                choices=requests.participant_choices(me.user), max_bytes=config.upload_max_bytes())
+                choices=requests.participant_choices(me.user), max_bytes=config.upload_max_bytes(),
+                kept_uploads=kept)
 
 
 @bp.route("/requests/new", methods=["GET"])
@@ -49,8 +58,9 @@ def create_request(me: SignedIn):
     # On 503 nothing typed is lost, and the same key comes back: sending again cannot file it twice.
     return submit(lambda: requests.create_request(me.user, request_form),
                   done=lambda created: redirect(f"/requests/{created.request_id}?notice=created"),
-                  refuse=lambda status, errors: _new_form(me, request_form, errors, status=status),
-                  conflict=False, unavailable=True)
+                  refuse=lambda status, errors: _new_form(me, request_form, _busy(status, errors, "request.busy"),
+                                                          status=status),
+                  unavailable=True)
 
 
 def _show(me: SignedIn, request_id: str, *, status: int = 200, errors: dict | None = None,
@@ -94,17 +104,18 @@ def comment_form(me: SignedIn, request_id: str):
 @bp.route("/requests/{request_id}/comments", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def add_comment(me: SignedIn, request_id: str):
-    body, key = field("body", strip=False), field("submission_id")
+    body, key, upload_ids = field("body", strip=False), field("submission_id"), values("upload_ids")
 
     def refuse(status: int, errors: dict):
         view = listings.view_request(me.user, request_id)
-        return page("requests/comment.html", status=status, request=view.request, comment=body, errors=errors,
-                    submission_id=key, max_bytes=config.upload_max_bytes())
+        kept = attachments.kept_uploads(me.user, upload_ids, request_id=view.request.request_id)
+        return page("requests/comment.html", status=status, request=view.request, comment=body,
+                    errors=_busy(status, errors, "comment.busy"), submission_id=key,
+                    max_bytes=config.upload_max_bytes(), kept_uploads=kept)
 
-    return submit(lambda: requests.add_comment(me.user, request_id, body, upload_ids=values("upload_ids"),
-                                               submission_id=key),
+    return submit(lambda: requests.add_comment(me.user, request_id, body, upload_ids=upload_ids, submission_id=key),
                   done=lambda entry: redirect(f"/requests/{request_id}?notice=commented#entry-{entry.entry_id}"),
-                  refuse=refuse, conflict=False, unavailable=True)
+                  refuse=refuse, unavailable=True)
 
 
 def _revision() -> int:

@@ -464,7 +464,7 @@ async function save() {
     return;
   }
   const field = editor.field;
-  const number = (counts.get(field) || 0) + 1;
+  const number = (counts.get(field) ?? keptMemos(zone)) + 1;
   counts.set(field, number);
   const label = `画面メモ ${number}`;
   const notes = pins().map((pin) => pin.note.trim());
@@ -494,6 +494,14 @@ async function save() {
   }
   announce(field, `${label}を添付ファイルに追加しています。`);
   closeEditor();
+}
+
+// The highest number among the 画面メモ a refused form listed again (named 画面メモN.png), so a new
+// memo does not take the name of one still attached.
+function keptMemos(zone) {
+  const numbers = [...zone.querySelectorAll("[data-upload-kept].upload--memo .upload__name")]
+    .map((name) => Number(/^画面メモ(\d+)\.png$/.exec(name.textContent.trim())?.[1] || 0));
+  return Math.max(0, ...numbers);
 }
 
 function thumb(source) {

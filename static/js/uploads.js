@@ -107,6 +107,33 @@ async function uploadFile(zone, file, { kind = "file", label, extra = {} } = {})
   }
 }
 
+// Rows the server listed again after a refused submit (templates/requests/_upload_field.html):
+// without JavaScript a checked box sends each one; here it becomes the hidden id and the same
+// 外す button as a row uploaded just now.
+function adopt(row) {
+  const zone = row.closest("[data-upload-zone]");
+  const box = row.querySelector("input[name=upload_ids]");
+  if (!zone || !box) return;
+  const name = row.querySelector(".upload__name").textContent;
+  const hidden = document.createElement("input");
+  hidden.type = "hidden";
+  hidden.name = "upload_ids";
+  hidden.value = box.value;
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.className = "button button--quiet upload__remove";
+  remove.textContent = zone.dataset.msgRemove;
+  remove.setAttribute("aria-label", `${zone.dataset.msgRemove}: ${name}`);
+  remove.addEventListener("click", () => {
+    const next = row.nextElementSibling?.querySelector("button") || zone.querySelector("input[type=file]");
+    row.remove();
+    next?.focus();  // focus would otherwise fall back to the top of the page
+  });
+  box.closest("label").replaceWith(hidden, remove);
+}
+
+for (const row of document.querySelectorAll("[data-upload-kept]")) adopt(row);
+
 function updateBusy(form) {
   const busy = Boolean(form?.querySelector(".upload.is-uploading"));
   form?.classList.toggle("is-uploading", busy);
