@@ -15,6 +15,7 @@ from chalicelib.messages import ACCOUNT_EVENTS, FIELD_LABELS, t
 from chalicelib.services import accounts, companies, notifications, permissions, validation
 from chalicelib.services.auth import SignedIn
 from chalicelib.errors import NotFound
+from chalicelib.web import confirmations
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, submit
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page, redirect
@@ -102,7 +103,8 @@ def account_detail(me: SignedIn, user_id: str):
     detail = accounts.account_detail(me.user, user_id)
     return page("accounts/detail.html", detail=detail, account=detail.user,
                 notice=_notice(ACCOUNT_NOTICES, "account"), events=ACCOUNT_EVENTS, labels=FIELD_LABELS,
-                can=lambda action: permissions.can(me.user, action), P=permissions, error=None, errors={})
+                can=lambda action: permissions.can(me.user, action), P=permissions, error=None, errors={},
+                ask=confirmations.deactivate(detail.user))
 
 
 @bp.route("/accounts/{user_id}/edit", methods=["GET"])
@@ -141,7 +143,7 @@ def _account_action(me: SignedIn, user_id: str, run, notice: str, *, done=None):
         return page("accounts/detail.html", status=status, detail=detail, account=detail.user, notice=None,
                     events=ACCOUNT_EVENTS, labels=FIELD_LABELS, P=permissions,
                     can=lambda action: permissions.can(me.user, action), error=errors.get("_form"),
-                    errors=errors)
+                    errors=errors, ask=confirmations.deactivate(detail.user))
 
     return submit(run, done=done or (lambda _: redirect(f"/accounts/{user_id}?notice={notice}")), refuse=refuse,
                   conflict=False)
@@ -150,6 +152,12 @@ def _account_action(me: SignedIn, user_id: str, run, notice: str, *, done=None):
 @bp.route("/accounts/{user_id}/deactivate", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def account_deactivate(me: SignedIn, user_id: str):
+    """無効にする asks first (web/confirmations.py), when the page would offer it."""
+    if not confirmations.confirmed():
+        account = accounts.account_detail(me.user, user_id).user
+        if (permissions.can(me.user, permissions.ACCOUNT_DEACTIVATE) and account.active
+                and account.user_id.lower() != me.user.user_id.lower()):
+            return confirmations.ask(confirmations.deactivate(account), keep=())
     return _account_action(me, user_id, lambda: accounts.set_active(me.user, user_id, active=False), "deactivated")
 
 

@@ -6,10 +6,10 @@ from chalice import Blueprint
 from chalicelib import messages
 from chalicelib.adapters import config
 from chalicelib.messages import CHANGE_LABELS, t
-from chalicelib.services import (attachments, estimates, listings, notifications, permissions, policy, requests, submissions,
-                                 urgency, validation, workflow)
+from chalicelib.services import (attachments, estimates, listings, notifications, permissions, policy, requests, statements,
+                                 submissions, urgency, validation, workflow)
 from chalicelib.services.auth import SignedIn
-from chalicelib.web import estimate_panel
+from chalicelib.web import confirmations, estimate_panel
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, form, submit, values
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page, redirect
@@ -69,6 +69,12 @@ def _show(me: SignedIn, request_id: str, *, status: int = 200, errors: dict | No
     side = requests.side_of(me.user)
     can_manage = policy.may(me.user, policy.MANAGE, view.request)
     notice_key = _query("notice")
+    can = policy.for_request(me.user, view.request, estimate=view.estimate, charged=view.charged)
+    panel = estimate_panel.context(me, view, typed or {})
+    # The questions 取り下げる and 承認 ask in their <dialog> (the same as the page without JS).
+    asks = {"withdraw": confirmations.withdraw(view.request) if can.withdraw else None,
+            "approve": confirmations.approve(view.request, panel["estimate"], panel["points_summary"])
+            if can.answer_estimate and panel["estimate"] is not None else None}
     return page(
         "requests/show.html", status=status, view=view, request=view.request, errors=errors or {},
         revision=policy.revision(me.user, view.request),
@@ -76,14 +82,13 @@ def _show(me: SignedIn, request_id: str, *, status: int = 200, errors: dict | No
         notice=t(REQUEST_NOTICES[notice_key]) if notice_key in REQUEST_NOTICES else None,
         labels=workflow.LABELS, change_labels=CHANGE_LABELS, comment=comment, typed=typed or {},
         next_statuses=workflow.next_statuses(side, view.request.status),
-        can=policy.for_request(me.user, view.request, estimate=view.estimate, charged=view.charged),
-        reopen_until=policy.reopen_deadline(view.request), W=workflow,
+        can=can, asks=asks, reopen_until=policy.reopen_deadline(view.request), W=workflow,
         mail=notifications.of_request(me.user, view.request) if can_manage else [], mail_labels=messages,
         staff=requests.staff_choices() if me.user.is_agency else [],
         is_inline=attachments.is_inline, max_bytes=config.upload_max_bytes(),
         member_choices=[u for u in requests.participant_choices(me.user) if u.user_id != view.request.requester_id]
         if not me.user.is_agency else [],
-        **estimate_panel.context(me, view, typed or {}),
+        **panel,
     )
 
 
@@ -172,6 +177,11 @@ def update_participants(me: SignedIn, request_id: str):
 @bp.route("/requests/{request_id}/withdraw", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def withdraw(me: SignedIn, request_id: str):
+    """取り下げ: final, so it asks first (web/confirmations.py)."""
+    if not confirmations.confirmed():
+        view = listings.view_request(me.user, request_id)
+        if policy.may(me.user, policy.WITHDRAW, view.request):
+            return confirmations.ask(confirmations.withdraw(view.request), keep=("revision",))
     return _save(me, request_id, requests.withdraw_request, "withdrawn")
 
 
@@ -210,6 +220,15 @@ def save_estimate(me: SignedIn, request_id: str):
 @bp.route("/requests/{request_id}/estimate/approve", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def approve_estimate(me: SignedIn, request_id: str):
+    """承認: it spends points at 完了, so it asks first, saying how many (web/confirmations.py).
+    Only for the estimate the form was drawn with: a stale one is refused as before."""
+    if not confirmations.confirmed():
+        view = listings.view_request(me.user, request_id)
+        allowed = policy.may(me.user, policy.ESTIMATE_ANSWER, view.request, estimate=view.estimate, charged=view.charged)
+        if allowed and view.estimate is not None and int(view.estimate.version) == _estimate_version():
+            summary = statements.summary(me.user, view.request.company_id)
+            return confirmations.ask(confirmations.approve(view.request, view.estimate, summary),
+                                     keep=("estimate_version",))
     return _estimate_change(me, request_id, lambda: estimates.approve_estimate(me.user, request_id,
                                                                             version=_estimate_version()),
                             "estimate_approved")

@@ -226,6 +226,7 @@ def test_deactivated_account_is_sent_to_login_on_its_next_page(page, open_page, 
     expect(heading(page, "アカウント詳細")).to_be_visible()
     expect(detail(page, "状態")).to_contain_text("有効")
     page.get_by_role("button", name="無効にする").click()
+    page.get_by_role("dialog", name=re.compile("アカウントを無効にしますか")).get_by_role("button", name="はい、無効にする").click()
 
     expect(page.get_by_role("status")).to_have_text("アカウントを無効にしました。このアカウントではログインできません。")
     expect(detail(page, "状態")).to_have_text("無効")

@@ -94,6 +94,9 @@ def test_estimate_returned_revised_approved_and_charged(live_server, open_page):
     panel = estimate_panel(client_page)
     expect(panel.locator(".estimate__effect")).to_have_text(re.compile(r"残り\s*10 pt\s*→\s*6 pt"))
     panel.get_by_role("button", name="承認").click()
+    asked = client_page.get_by_role("dialog", name="この見積を承認しますか?")  # it spends points: asks first
+    expect(asked).to_contain_text("10 pt → 6 pt")
+    asked.get_by_role("button", name="はい、承認する").click()
     expect(client_page.get_by_role("status")).to_have_text("見積を承認しました。")
     expect(estimate_panel(client_page)).to_contain_text("承認済み")
 

@@ -269,7 +269,7 @@ def test_deactivation_ends_sessions_at_once_and_blocks_login_until_reactivated(c
     assert victim.get("/").status_code == 200
     admin = signed_in(client, agency_admin, dashboard=False)
     admin.get(f"/accounts/{user.user_id}")
-    assert admin.post(f"/accounts/{user.user_id}/deactivate", {}).headers["location"].endswith("deactivated")
+    assert admin.post(f"/accounts/{user.user_id}/deactivate", {"confirmed": "1"}).headers["location"].endswith("deactivated")
     assert victim.get("/").headers["location"] == "/login"
     assert Agent(client).login(user.user_id, PASSWORD).status_code == 401
     admin.get(f"/accounts/{user.user_id}")

@@ -218,9 +218,9 @@ def test_estimate_approval_and_the_charge_at_completion(client, admin, staff, co
     # Revised, approved, worked on, completed: charged once.
     estimate(staff, request, [estimates.LineInput(menu_item_id=menu_item.item_id, quantity="3")], version=2)
     web.get(f"/requests/{request.request_id}")
-    stale = web.post(f"/requests/{request.request_id}/estimate/approve", {"estimate_version": "1"})
+    stale = web.post(f"/requests/{request.request_id}/estimate/approve", {"estimate_version": "1", "confirmed": "1"})
     assert stale.status_code == 409  # an answer to an estimate that has changed since is refused
-    assert web.post(f"/requests/{request.request_id}/estimate/approve", {"estimate_version": "3"}).status_code == 303
+    assert web.post(f"/requests/{request.request_id}/estimate/approve", {"estimate_version": "3", "confirmed": "1"}).status_code == 303
     moved = requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.IN_PROGRESS),
                                     revision=0)
     complete(staff, request.request_id)
@@ -463,7 +463,7 @@ def test_a_client_sees_nothing_of_another_company(client, admin, staff, company,
         body = web.text(web.get(path))
         assert "99 pt" not in body and "株式会社よそ" not in body
     web.get(f"/requests/{make_request(client_admin).request_id}")
-    answered = web.post(f"/requests/{other_request.request_id}/estimate/approve", {"estimate_version": "1"})
+    answered = web.post(f"/requests/{other_request.request_id}/estimate/approve", {"estimate_version": "1", "confirmed": "1"})
     assert answered.status_code == 404
     assert estimates.estimate_of(other_request.request_id).state == "pending"
     with pytest.raises(NotFound):

@@ -245,7 +245,7 @@ def test_an_internal_memo_does_not_move_the_revision_a_client_sees(client, clien
     assert Request.find(created.request_id).status == workflow.NEW
     # The client's 取り下げ from the page read before the memo goes through.
     web.get(f"/requests/{created.request_id}")
-    assert web.post(f"/requests/{created.request_id}/withdraw", {"revision": revision_on(page)}).status_code == 303
+    assert web.post(f"/requests/{created.request_id}/withdraw", {"revision": revision_on(page), "confirmed": "1"}).status_code == 303
     assert Request.find(created.request_id).status == workflow.WITHDRAWN
 
 
@@ -261,7 +261,7 @@ def test_a_request_saved_before_the_client_revision_existed_still_works(client, 
     assert revision_on(page) == "1"
     requests.update_request(staff, created.request_id, requests.RequestChanges(memo="古い依頼のメモ"), revision=1)
     assert revision_on(web.text(web.get(f"/requests/{created.request_id}"))) == "1"
-    assert web.post(f"/requests/{created.request_id}/withdraw", {"revision": revision_on(page)}).status_code == 303
+    assert web.post(f"/requests/{created.request_id}/withdraw", {"revision": revision_on(page), "confirmed": "1"}).status_code == 303
     assert Request.find(created.request_id).status == workflow.WITHDRAWN
 
 
@@ -269,7 +269,7 @@ def test_client_withdraws_and_confirms_completion(client, client_admin, staff):
     first = make_request(client_admin)
     web = signed_in(client, client_admin)
     page = web.text(web.get(f"/requests/{first.request_id}"))
-    assert web.post(f"/requests/{first.request_id}/withdraw", {"revision": revision_on(page)}).status_code == 303
+    assert web.post(f"/requests/{first.request_id}/withdraw", {"revision": revision_on(page), "confirmed": "1"}).status_code == 303
     assert Request.find(first.request_id).status == workflow.WITHDRAWN
     second = make_request(client_admin)
     requests.update_request(staff, second.request_id, requests.RequestChanges(status=workflow.WAITING), revision=0)

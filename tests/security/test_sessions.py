@@ -133,7 +133,7 @@ def test_deactivation_ends_the_accounts_sessions(client, make_user, aws):
     leaver = signed_in(client, member)
     manager = signed_in(client, admin)
     manager.get(f"/accounts/{member.user_id}")
-    assert manager.post(f"/accounts/{member.user_id}/deactivate", {}).status_code == 303
+    assert manager.post(f"/accounts/{member.user_id}/deactivate", {"confirmed": "1"}).status_code == 303
     assert leaver.get("/").headers["location"].startswith("/login")
     assert json.loads(leaver.get("/api/session").body)["message"]
 
@@ -201,7 +201,7 @@ def test_deactivation_ends_every_outstanding_reset_link(client, aws):
     link = _reset_link(client, member)
     manager = signed_in(client, admin)
     manager.get(f"/accounts/{member.user_id}")
-    assert manager.post(f"/accounts/{member.user_id}/deactivate", {}).status_code == 303
+    assert manager.post(f"/accounts/{member.user_id}/deactivate", {"confirmed": "1"}).status_code == 303
     _assert_link_ended(client, link)
     manager.get(f"/accounts/{member.user_id}")
     assert manager.post(f"/accounts/{member.user_id}/reactivate", {}).status_code == 303
