@@ -216,6 +216,13 @@ CHANGE_LABELS: dict[str, str] = {
     "reopen": "状態(再開)",
 }
 
+# What changed, as 更新あり names it in the lists (services.listings.CHANGE_KINDS).
+CHANGE_KIND_LABELS: dict[str, str] = {
+    "comment": "コメント",
+    "estimate": "見積",
+    "status": "状態",
+}
+
 # Account history, as shown to the agency on the account page.
 ACCOUNT_EVENTS: dict[str, str] = {
     "created": "アカウント登録",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from pynamodb.exceptions import UpdateError
 from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from chalicelib.models.base import Item
+from chalicelib.models.base import Item, is_condition_failure
 from chalicelib.models.ids import new_id
 
 INBOX = "INBOX"
@@ -43,6 +44,12 @@ class Request(Item, discriminator="Request"):
     assignee_name = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     last_activity_at = UTCDateTimeAttribute()
+    # When the thread last gained a change of each kind both sides see (コメント, 見積, 状態), so a
+    # list says what changed since its reader last looked without reading the thread. Requests
+    # older than these have none: their lists say only that something changed.
+    commented_at = UTCDateTimeAttribute(null=True)
+    estimated_at = UTCDateTimeAttribute(null=True)
+    status_changed_at = UTCDateTimeAttribute(null=True)
     # True while the latest comment is the client's: the agency owes an answer.
     awaiting_agency = BooleanAttribute(default=True)
     # Compared on every edit (optimistic locking); comments do not bump it, so they never conflict.
@@ -132,6 +139,46 @@ class ThreadEntry(Item, discriminator="ThreadEntry"):
     def internal(self) -> bool:
         """社内メモ never reach a client: not in HTML, JSON or mail."""
         return self.entry_kind == "memo"
+
+
+# Open statuses sort first in the company index, so its keys below this are the open requests.
+_CLOSED_FROM = min(STATUS_ORDER[DONE], STATUS_ORDER[WITHDRAWN])
+assert all(order < _CLOSED_FROM for status, order in STATUS_ORDER.items() if status not in (DONE, WITHDRAWN))
+
+
+class OpenCount(Item, discriminator="OpenCount"):
+    """How many of a company's requests are open, for the agency's クライアント管理 without a
+    query per company. Every transaction that files a request or moves it between open and
+    closed adds to it (``delta``); ``counted`` says a full count set it once, since an item
+    made by those additions alone counts only what changed after it began to be kept."""
+
+    company_id = UnicodeAttribute()
+    count = NumberAttribute(default=0)
+    counted = BooleanAttribute(default=False)
+
+    @staticmethod
+    def keys(company_id: str) -> tuple[str, str]:
+        return f"COMPANY#{company_id}", "OPEN_REQUESTS"
+
+    @classmethod
+    def delta(cls, company_id: str, change: int) -> tuple["OpenCount", list]:
+        """The item and the actions adding ``change`` to it (made if missing), for a transaction."""
+        return cls(*cls.keys(company_id)), [cls.count.add(change), cls.company_id.set(company_id)]
+
+    @classmethod
+    def recount(cls, company_id: str, seen: "OpenCount | None") -> int:
+        """Count the company's open requests from its index and keep that, unless a request
+        moved since ``seen`` was read (then the next reader counts again). Returns the count."""
+        found = Request.gsi1.count(company_requests_partition(company_id), Request.gsi1sk < _CLOSED_FROM)
+        item = cls(*cls.keys(company_id))
+        unchanged = cls.count.does_not_exist() if seen is None else cls.count == seen.count
+        try:
+            item.update(actions=[cls.count.set(found), cls.counted.set(True), cls.company_id.set(company_id)],
+                        condition=unchanged)
+        except UpdateError as error:
+            if not is_condition_failure(error):
+                raise
+        return found
 
 
 class Seen(Item, discriminator="Seen"):

@@ -1,5 +1,6 @@
 """What people read of requests: the 依頼の進行画面 (a request and its thread), the client's
-dashboard and status lists, and the agency's inbox. Reads only (and the reader's Seen mark);
+dashboard and status lists, the agency's inbox and its クライアント管理 (each company's contract,
+balance and open requests). Reads only (and the reader's Seen mark);
 every change to a request is made by services.requests.
 """
 from __future__ import annotations
@@ -10,13 +11,16 @@ from datetime import datetime
 
 from chalicelib.clock import utcnow
 from chalicelib.errors import NotFound
+from chalicelib.messages import CHANGE_KIND_LABELS
 from chalicelib.models.attachments import Attachment
 from chalicelib.models.base import decode_cursor, encode_cursor
+from chalicelib.models.companies import Company
 from chalicelib.models.ids import is_id
-from chalicelib.models.points import ChargeMark, Estimate
-from chalicelib.models.requests import INBOX, Request, Seen, ThreadEntry, company_requests_partition, request_items
+from chalicelib.models.points import PENDING, Balance, ChargeMark, Estimate
+from chalicelib.models.requests import INBOX, OpenCount, Request, Seen, ThreadEntry, company_requests_partition, request_items
 from chalicelib.models.users import User
-from chalicelib.services import permissions, workflow
+from chalicelib.services import ledger, permissions, policy, workflow
+from chalicelib.services import pointrules
 
 GROUP_SIZE = 20     # requests per status group on the client's dashboard
 PAGE_SIZE = 30      # requests per page of the inbox and of the closed lists
@@ -86,19 +90,46 @@ class DashboardGroup:
     requests: list[Request]
 
 
+# The kinds of change a list names in 更新あり, in the order it names them, and the request's
+# stamp of each (written by services.requests with every thread entry).
+CHANGE_KINDS = ("comment", "estimate", "status")
+_KIND_STAMP = {"comment": "commented_at", "estimate": "estimated_at", "status": "status_changed_at"}
+
+
 @dataclass
 class ListedRequest:
     request: Request
     changed: bool  # something happened since this user last opened it
+    kinds: tuple[str, ...] = ()  # which of CHANGE_KINDS happened since then (none known: only `changed`)
+
+    @property
+    def kind_labels(self) -> list[str]:
+        """The kinds as the lists name them (コメント, 見積, 状態)."""
+        return [CHANGE_KIND_LABELS[kind] for kind in self.kinds]
+
+
+def changed_kinds(request: Request, seen_at: datetime | None) -> tuple[str, ...]:
+    """The kinds of change made to ``request`` after ``seen_at`` (every kind it has if never seen)."""
+    kinds = []
+    for kind in CHANGE_KINDS:
+        at = getattr(request, _KIND_STAMP[kind])
+        if at is not None and (seen_at is None or at > seen_at):
+            kinds.append(kind)
+    return tuple(kinds)
 
 
 def _with_seen(actor: User, requests: list[Request]) -> list[ListedRequest]:
+    """The requests with what changed since ``actor`` last opened each: one batch read."""
     if not requests:
         return []
     keys = [Seen.keys(actor.user_id, r.request_id) for r in requests]
     seen = {s.request_id: s.seen_at for s in Seen.batch_get(keys)}
-    return [ListedRequest(request=r, changed=r.request_id not in seen or r.last_activity_at > seen[r.request_id])
-            for r in requests]
+    listed = []
+    for r in requests:
+        seen_at = seen.get(r.request_id)
+        changed = seen_at is None or r.last_activity_at > seen_at
+        listed.append(ListedRequest(request=r, changed=changed, kinds=changed_kinds(r, seen_at) if changed else ()))
+    return listed
 
 
 def client_dashboard(actor: User) -> list[tuple[str, list[ListedRequest]]]:
@@ -116,6 +147,51 @@ def client_dashboard(actor: User) -> list[tuple[str, list[ListedRequest]]]:
     listed = _with_seen(actor, [r for _, requests in groups for r in requests])
     by_id = {item.request.request_id: item for item in listed}
     return [(status, [by_id[r.request_id] for r in requests]) for status, requests in groups]
+
+
+ANSWER_ESTIMATE, CONFIRM = "estimate", "confirm"  # what ご対応のお願い asks of the client
+
+
+@dataclass
+class Awaited:
+    """One thing a request waits for from the client: ANSWER_ESTIMATE (a 見積 awaiting 承認) or
+    CONFIRM (a request in 確認待ち)."""
+    request: Request
+    action: str
+    estimate: Estimate | None = None
+
+
+@dataclass
+class ClientHome:
+    """The client's 管理画面: what waits for it (ご対応のお願い), then the open requests by status."""
+    awaited: list[Awaited]
+    groups: list[tuple[str, list[ListedRequest]]]
+
+
+def client_home(actor: User) -> ClientHome:
+    """The dashboard's groups and, among their requests, what ``actor`` may act on now: 見積 to
+    answer (newest first), then requests to confirm. What policy would refuse ``actor`` (a role
+    that may not answer, a 見積 already charged) is not asked of it.
+
+    Beyond client_dashboard's calls, one batch read of the 見積 (and, only if some await an
+    answer, one of their charge marks), whatever the data.
+    """
+    groups = client_dashboard(actor)
+    requests = [item.request for _, listed in groups for item in listed]
+    estimates = {}
+    if requests and permissions.can(actor, permissions.ESTIMATE_ANSWER):
+        estimates = {e.request_id: e for e in Estimate.batch_get([Estimate.keys(r.request_id) for r in requests])
+                     if e.state == PENDING}
+    charged = set()
+    if estimates:
+        charged = {mark.request_id for mark in ChargeMark.batch_get([ChargeMark.keys(i) for i in estimates])}
+    answer = [Awaited(request=r, action=ANSWER_ESTIMATE, estimate=estimates[r.request_id]) for r in requests
+              if r.request_id in estimates and policy.may(actor, policy.ESTIMATE_ANSWER, r, estimate=estimates[r.request_id],
+                                                           charged=r.request_id in charged)]
+    answer.sort(key=lambda item: item.estimate.updated_at, reverse=True)
+    confirm = [Awaited(request=item.request, action=CONFIRM) for status, listed in groups if status == workflow.WAITING
+               for item in listed if policy.may(actor, policy.CONFIRM, item.request)]
+    return ClientHome(awaited=answer + confirm, groups=groups)
 
 
 def client_list(actor: User, status: str, *, after: str | None = None) -> tuple[list[ListedRequest], str | None]:
@@ -180,3 +256,43 @@ def inbox(actor: User, filters: InboxFilter, *, after: str | None = None) -> tup
         if cursor is None or len(found) >= PAGE_SIZE:
             break
     return _with_seen(actor, found), encode_cursor(cursor)
+
+
+COMPANY_PAGE_SIZE = 50  # companies per page of クライアント管理
+
+
+@dataclass
+class CompanyRow:
+    """One company of クライアント管理: its balance (which carries the contract's kind and text)
+    and how many of its requests are open."""
+    company: Company
+    balance: Balance
+    open_requests: int
+
+
+def company_rows(actor: User, *, after: str | None = None,
+                 limit: int = COMPANY_PAGE_SIZE) -> tuple[list[CompanyRow], str | None]:
+    """クライアント管理: the companies, newest first, a page at a time, each with its contract,
+    balance and open requests.
+
+    One query and two batch reads whatever the data, plus, once for a company, what its first
+    listing needs: the settlement of a grant or expiry that fell due since anyone looked (as
+    the points overview does), and the count of its open requests from before they were kept.
+    """
+    permissions.authorize(actor, permissions.COMPANY_LIST, agency_target=True)
+    companies, cursor = Company.page(limit=limit, after=after)
+    if not companies:
+        return [], cursor
+    ids = [company.company_id for company in companies]
+    balances = {b.company_id: b for b in Balance.batch_get([Balance.keys(i) for i in ids])}
+    counts = {c.company_id: c for c in OpenCount.batch_get([OpenCount.keys(i) for i in ids])}
+    today = ledger.today_jst(utcnow())
+    rows = []
+    for company_id, company in zip(ids, companies):
+        balance = balances.get(company_id) or Balance(*Balance.keys(company_id), company_id=company_id)
+        if pointrules.due_postings(ledger.terms_on(balance), posted=set(balance.posted or set()), today=today):
+            balance = ledger.settle(company_id)
+        kept = counts.get(company_id)
+        open_requests = int(kept.count) if kept is not None and kept.counted else OpenCount.recount(company_id, kept)
+        rows.append(CompanyRow(company=company, balance=balance, open_requests=open_requests))
+    return rows, cursor

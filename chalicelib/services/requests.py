@@ -17,7 +17,7 @@ from chalicelib.messages import t
 from chalicelib.models.base import TransactionFailed, transact
 from chalicelib.models.companies import Company
 from chalicelib.models.ids import is_id
-from chalicelib.models.requests import Request, Seen, ThreadEntry
+from chalicelib.models.requests import OpenCount, Request, Seen, ThreadEntry
 from chalicelib.models.users import User
 from chalicelib.services import (agency, attachments, ledger, listings, notifications, permissions, policy, submissions,
                                  workflow)
@@ -116,6 +116,7 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
     def write(tx):
         tx.save(request, condition=Request.pk.does_not_exist(), label="request")
         tx.save(told, label="mail")
+        tx.update(*OpenCount.delta(request.company_id, 1), label="open_count")
         submissions.write(tx, marker)
 
     try:
@@ -179,7 +180,7 @@ def add_comment(actor: User, request_id: str, body: str, *, upload_ids: list[str
     def write(tx):
         tx.save(entry, label="thread")
         tx.save(told, label="mail")
-        tx.update(request, _moved_up(request, now, awaiting_agency=side == workflow.CLIENT),
+        tx.update(request, _moved_up(request, now, [entry], awaiting_agency=side == workflow.CLIENT),
                   condition=Request.pk.exists(), label="request")
         submissions.write(tx, marker)
 
@@ -204,12 +205,34 @@ def _stored_comment(request_id: str, entry_id: str) -> ThreadEntry:
     return entry
 
 
-def _moved_up(request: Request, now: datetime, *, awaiting_agency: bool) -> list:
-    """The actions that move the request up both sides' lists, as any new thread entry does."""
+def _moved_up(request: Request, now: datetime, entries: list[ThreadEntry], *, awaiting_agency: bool) -> list:
+    """The actions that move the request up both sides' lists, as any new thread entry does, and
+    stamp the kinds of change ``entries`` are."""
     request.last_activity_at = now
     request.reindex()
     return [Request.last_activity_at.set(now), Request.awaiting_agency.set(awaiting_agency),
-            Request.gsi1sk.set(request.gsi1sk), Request.gsi2sk.set(request.gsi2sk)]
+            Request.gsi1sk.set(request.gsi1sk), Request.gsi2sk.set(request.gsi2sk), *_stamps(request, entries, now)]
+
+
+# The kind each thread entry is for the lists' 更新あり (its kind of entry, or a change's field):
+# the time of the last one of each kind is kept on the request (listings.changed_kinds reads it).
+# 社内メモ and the other fields (担当者, 公開希望日, 依頼関係者) stamp nothing: a list then says only
+# that something changed.
+_KIND_STAMPS = {"comment": Request.commented_at, "estimate": Request.estimated_at,
+                "estimate_state": Request.estimated_at, "status": Request.status_changed_at,
+                "reopen": Request.status_changed_at, "points": Request.status_changed_at}
+
+
+def _stamps(request: Request, entries: list[ThreadEntry], now: datetime) -> list:
+    """The actions setting, on ``request`` and in the table, the time of each kind ``entries`` hold."""
+    stamped = {}
+    for entry in entries:
+        attribute = _KIND_STAMPS.get(entry.field if entry.entry_kind == "change" else entry.entry_kind)
+        if attribute is not None:
+            stamped[attribute.attr_name] = attribute
+    for name in stamped:
+        setattr(request, name, now)
+    return [attribute.set(now) for attribute in stamped.values()]
 
 
 @dataclass
@@ -227,7 +250,8 @@ class Activity:
         """The entries (label ``thread``) and the request's update (label ``request``: it must exist)."""
         for entry in self.entries:
             tx.save(entry, label="thread")
-        tx.update(self.request, _moved_up(self.request, self.now, awaiting_agency=self.side == workflow.CLIENT),
+        tx.update(self.request, _moved_up(self.request, self.now, self.entries,
+                                          awaiting_agency=self.side == workflow.CLIENT),
                   condition=Request.pk.exists(), label="request")
 
 
@@ -298,6 +322,7 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
     events: list[tuple[str, str, str]] = []  # (field, old, new)
     actions = []
 
+    was_open = request.status in workflow.OPEN
     if changes.status is not UNCHANGED and changes.status != request.status:
         new_status = str(changes.status)
         # 再開 by any route (the button, the panel's select, the API) is asked of the policy: who
@@ -369,6 +394,7 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
     if events:  # a memo alone is internal: it does not move the request up the client's lists
         request.last_activity_at = now
         actions.append(Request.last_activity_at.set(now))
+        actions += _stamps(request, entries, now)
     request.reindex()
     # Every save moves ``revision``; only what a client can see moves ``shared_revision`` (set, not
     # added, so an older item without it starts from its revision). Both are read with the item
@@ -378,6 +404,7 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
     actions += [Request.revision.add(1), Request.shared_revision.set(shared),
                 Request.gsi1sk.set(request.gsi1sk), Request.gsi2sk.set(request.gsi2sk)]
     notices = _notices(actor, request, entries, now)
+    opened = int(request.status in workflow.OPEN) - int(was_open)
 
     def write(tx):
         tx.update(request, actions, condition=Request.revision_is(revision, shared=policy.sees_shared_revision(actor)),
@@ -388,6 +415,8 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
             tx.save(notice, label="mail")
         if plan is not None:
             plan.write(tx)
+        if opened:  # into or out of the open statuses: the company's count of open requests follows
+            tx.update(*OpenCount.delta(request.company_id, opened), label="open_count")
 
     try:
         transact(write)

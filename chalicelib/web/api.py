@@ -262,7 +262,7 @@ def add_comment(me, request_id: str):
     except Conflict:  # nothing stored: sending the same comment again is all it takes
         return _error(409, message=t("comment.busy"))
     # The rendered line lets the page insert it as the server would have drawn it (escaped).
-    html = templating.render("requests/_entry.html", entry=entry, agency=agency.settings(),
+    html = templating.render("requests/_entry.html", entry=entry, agency=agency.settings(), me=me,
                              change_labels=CHANGE_LABELS, files=entry.files, request_id=request_id,
                              is_inline=attachments.is_inline)
     return _json({"entry": entry_json(entry, me.user), "html": html}, 201)

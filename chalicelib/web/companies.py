@@ -10,7 +10,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.messages import t
-from chalicelib.services import companies, contracts, ledger, permissions, statements
+from chalicelib.services import companies, contracts, ledger, listings, permissions, statements
 from chalicelib.services import pointrules as r
 from chalicelib.services.auth import SignedIn
 from chalicelib.web import accounts as accounts_web
@@ -31,8 +31,8 @@ COMPANY_NOTICES = {"contract_saved": "contract.saved", "topped_up": "points.topp
 @signed_in_page
 def client_list(me: SignedIn):
     after = (bp.current_request.query_params or {}).get("after")
-    items, next_cursor = companies.list_companies(me.user, after=after)
-    return page("clients/list.html", companies=items, next_cursor=next_cursor,
+    rows, next_cursor = listings.company_rows(me.user, after=after)
+    return page("clients/list.html", rows=rows, next_cursor=next_cursor, **points_web.labels(),
                 can_create=permissions.can(me.user, permissions.COMPANY_CREATE))
 
 

@@ -24,7 +24,8 @@ def dashboard(me: SignedIn):
     common = dict(notice=t(notice) if notice else None, labels=workflow.LABELS, W=workflow,
                   can=lambda action: permissions.can(me.user, action), P=permissions)
     if not me.user.is_agency:
-        return page("dashboard/index.html", groups=listings.client_dashboard(me.user),
+        home = listings.client_home(me.user)
+        return page("dashboard/index.html", groups=home.groups, awaited=home.awaited, L=listings,
                     summary=statements.summary(me.user, me.user.company_id),
                     ledger=ledger.ledger(me.user, me.user.company_id, limit=5), **points_web.labels(), **common)
     filters = listings.InboxFilter(company_id=query.get("company", ""), status=query.get("status", "open"),
