@@ -24,6 +24,7 @@ from chalicelib.models.requests import Request
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN, User
 from chalicelib.services import notifications, requests
 from chalicelib.services import validation as v
+from chalicelib.services.requests import TITLE_MAX
 from localdev import mailbox
 from tests.support.accounts import signed_in
 from tests.support.factories import make_client, make_company, make_request, make_user
@@ -73,6 +74,9 @@ def test_a_title_is_refused_at_the_field_with_the_text_kept_or_stored_clean_and_
     response = web.post("/requests", {"title": title, "body": "本文です", "due_date": "",
                                       "participant_ids": people["participant"].user_id})
     page = web.text(response)
+    if len(title) > TITLE_MAX:
+        assert response.status_code == 400 and str(escape(v.t("too_long", max=TITLE_MAX))) in page, label
+        return
     if v.has_line_break(title):
         assert response.status_code == 400, label
         assert str(escape(v.t("request.single_line"))) in page
@@ -94,6 +98,9 @@ def test_the_api_refuses_or_cleans_a_title_the_same_way(client, people, label, v
     response = web.api("POST", "/api/requests", {"title": title, "body": "本文です",
                                                  "participant_ids": [people["participant"].user_id]})
     body = json.loads(response.body)
+    if len(title) > TITLE_MAX:
+        assert response.status_code == 400 and body["errors"] == {"title": v.t("too_long", max=TITLE_MAX)}, label
+        return
     if v.has_line_break(title):
         assert response.status_code == 400 and body["errors"] == {"title": v.t("request.single_line")}, label
         return
