@@ -20,13 +20,18 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
 
-def _message(template: str, *, to: User, agency: AgencySettings, headers: dict[str, str] | None = None,
-             **context: object) -> EmailMessage:
+# The app's brand colour (static/css/app.css --brand-dark), for an agency that has not chosen one.
+BRAND_COLOUR = "#1e3a8a"
+
+
+def build(template: str, *, to: User, agency: AgencySettings, headers: dict[str, str] | None = None,
+          **context: object) -> EmailMessage:
     """The mail ``template`` renders for ``to``. Never refused by the email library whatever the
     stored text holds (names, titles and settings saved before the single-line cleaner existed may
     carry U+2028, a lone CR or NUL): every header is cleaned by validation.one_line and both bodies
     by validation.multi_line when the mail is built."""
-    context = {"agency": agency, "site_url": config.site_url(), **context}
+    context = {"agency": agency, "site_url": config.site_url(),
+               "colour": getattr(agency, "colour", None) or BRAND_COLOUR, **context}
     subject = templating.render_text(f"email/{template}.subject.txt", **context)
     return ses.build_message(
         to=to.email,
@@ -41,7 +46,7 @@ def _message(template: str, *, to: User, agency: AgencySettings, headers: dict[s
 
 def _send(template: str, *, to: User, agency: AgencySettings, headers: dict[str, str] | None = None,
           **context: object) -> str:
-    return ses.send(_message(template, to=to, agency=agency, headers=headers, **context), to=to.email)
+    return ses.send(build(template, to=to, agency=agency, headers=headers, **context), to=to.email)
 
 
 def send_login_guidance(user: User, temporary_password: str, expires_at: datetime) -> str:
@@ -68,9 +73,6 @@ def send_password_reset(user: User, reset_url: str, valid_until: datetime) -> st
     return _send("password_reset", to=user, agency=AgencySettings.load(), user=user,
                  reset_url=reset_url, valid_until=valid_until)
 
-
-# The app's brand colour (static/css/app.css --brand-dark), for an agency that has not chosen one.
-BRAND_COLOUR = "#1e3a8a"
 
 # Which event names a mail that tells several: the one that asks the most of the reader.
 _LEAD = ("estimate", "waiting", "done", "reopened", "withdrawn", "estimate_approved", "estimate_returned",
@@ -114,7 +116,7 @@ def notification_message(told: list[tuple[Notification, MailEvent]], *, request:
     thread_root = f"<request.{request.request_id}@{domain}>"
     kinds = [_kind(e) for _, e in told]
     events = [{"n": n, "e": e, "kind": kind, "points": _points(e)} for (n, e), kind in zip(told, kinds)]
-    return _message(
+    return build(
         "notification",
         to=recipient,
         agency=agency,
@@ -128,7 +130,6 @@ def notification_message(told: list[tuple[Notification, MailEvent]], *, request:
         request=request,
         status_label=LABELS[request.status],
         due_date=(request.due_date or "").replace("-", "/"),  # as the pages show it: 2026/12/04
-        colour=getattr(agency, "colour", None) or BRAND_COLOUR,
         recipient=recipient,
         request_url=f"{config.site_url()}/requests/{request.request_id}",
         preferences_url=f"{config.site_url()}/account/mail",
