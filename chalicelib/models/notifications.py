@@ -122,13 +122,6 @@ def of_request(request_id: str) -> tuple[list[MailEvent], list[Notification]]:
     return events, notifications
 
 
-def pending_for(request_id: str, recipient_id: str) -> list[Notification]:
-    """The notifications about a request still waiting for ``recipient_id``, oldest first (one
-    query of the request's mail partition: a request's mail is a few items per event)."""
-    return [n for n in of_request(request_id)[1]
-            if n.status == PENDING and n.recipient_id.lower() == recipient_id.lower()]
-
-
 def due(now: datetime, *, limit: int) -> list[MailEvent | Notification]:
     """Outbox items whose next attempt (or expired claim) is due by ``now``, oldest first."""
     return list(Item.gsi1.query(OUTBOX, Item.gsi1sk <= f"{_stamp(now)}#~", limit=limit))

@@ -17,7 +17,11 @@ staff member turns off mail for requests nobody is assigned to (then only their 
 How: a service adds ``event(...)``'s MailEvent to the transaction that stores the change (the
 outbox). The sender turns it into one Notification per recipient and sends each, claiming every
 item with a conditional write first, so two senders (a retried Lambda, the schedule and an inline
-send) never both do one. A failed send waits RETRY_DELAYS and is tried again; after the last
+send) never both do one. What happens on a request within a short window reaches each recipient
+as one mail: scheduled delivery holds a notification for config.mail_window() (2 minutes), and
+sending one takes the recipient's other pending notifications of the request along (each claimed
+the same way), so a status change and its comment, or several quick comments, are one mail;
+inline delivery sends at once, one mail for what one change queued. A failed send waits RETRY_DELAYS and is tried again; after the last
 attempt it stays FAILED, shown to the agency on the request. In AWS a scheduled Lambda runs
 ``deliver_due`` every minute, so nobody's request waits for SES; locally
 (IRAI_MAIL_DELIVERY=inline) ``after_commit`` sends at once.
@@ -187,6 +191,15 @@ class _Cache:
     def user(self, user_id: str) -> User | None:
         return self._get(User, user_id.lower())
 
+    def pending_for(self, request_id: str, recipient_id: str) -> list[Notification]:
+        """The recipient's pending notifications of the request, from one query of its mail per
+        run, read when the run first sends about it (after every expansion of the run). A listing
+        that is stale is safe: each is claimed by a conditional write before it goes."""
+        key = ("pending", request_id)
+        if key not in self._items:
+            self._items[key] = [n for n in outbox.of_request(request_id)[1] if n.status == PENDING]
+        return [n for n in self._items[key] if n.recipient_id.lower() == recipient_id.lower()]
+
     def keep(self, item, *parts) -> None:
         """Remember ``item`` as what ``type(item).find(*parts)`` would read."""
         self._items[(type(item).__name__, *parts)] = item
@@ -305,7 +318,7 @@ def _deliver(n: Notification, now: datetime, cache: _Cache) -> tuple[set, Counte
     batch = [n]
     told: list[tuple[Notification, MailEvent]] = []
     try:
-        batch += [other for other in outbox.pending_for(n.request_id, n.recipient_id)
+        batch += [other for other in cache.pending_for(n.request_id, n.recipient_id)
                   if other.sk != n.sk and _claim(other, now, along=True)]
         recipient = cache.user(n.recipient_id)
         request = cache.request(n.request_id)
