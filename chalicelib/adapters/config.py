@@ -7,6 +7,7 @@ time, because `chalice.test.Client` only applies the stage's variables during a 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 
@@ -60,6 +61,16 @@ def mail_feedback_topic() -> str:
     time, and `chalice deploy/package --stage <stage>` loads the app with the stage's settings.
     """
     return _required("IRAI_MAIL_FEEDBACK_TOPIC")
+
+
+def mail_window() -> timedelta:
+    """How long a notification waits before it is sent (scheduled delivery), so that what else
+    happens on the request meanwhile reaches each recipient in the same mail
+    (IRAI_MAIL_WINDOW_SECONDS, default 120; 0 sends at the next run)."""
+    raw = os.environ.get("IRAI_MAIL_WINDOW_SECONDS", "120").strip() or "120"
+    if not raw.isascii() or not raw.isdigit() or int(raw) > 3600:
+        raise ConfigError(f"IRAI_MAIL_WINDOW_SECONDS must be a whole number of seconds up to 3600, not {raw!r}")
+    return timedelta(seconds=int(raw))
 
 
 def mail_delivery() -> str:

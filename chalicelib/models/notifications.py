@@ -46,6 +46,12 @@ class MailEvent(Item, discriminator="MailEvent"):
     old_value = UnicodeAttribute(null=True)
     new_value = UnicodeAttribute(null=True)
     file_names = ListAttribute(of=UnicodeAttribute, default=list)
+    # For a status change to 完了 that charged points: what was charged and, as the balance stood
+    # right after, what is left (prepaid) or the month's usage (metered contracts), in tenths.
+    charged_tenths = NumberAttribute(null=True)
+    left_tenths = NumberAttribute(null=True)
+    usage_tenths = NumberAttribute(null=True)
+    usage_month = UnicodeAttribute(null=True)    # "YYYY-MM" of usage_tenths
     created_at = UTCDateTimeAttribute()
     # PENDING until the sender has written its notifications, then SENT.
     status = UnicodeAttribute(default=PENDING)
@@ -91,10 +97,12 @@ class Notification(Item, discriminator="Notification"):
 
     @classmethod
     def new(cls, *, request_id: str, event_id: str, recipient_id: str, created_at: datetime,
-            **attributes) -> "Notification":
+            due: datetime | None = None, **attributes) -> "Notification":
+        """A notification first due at ``due`` (default: at once)."""
+        due = due or created_at
         item = cls(*cls.keys(request_id, event_id, recipient_id), request_id=request_id, event_id=event_id,
-                   recipient_id=recipient_id, created_at=created_at, next_attempt_at=created_at, **attributes)
-        item.gsi1pk, item.gsi1sk = outbox_keys(item, created_at)
+                   recipient_id=recipient_id, created_at=created_at, next_attempt_at=due, **attributes)
+        item.gsi1pk, item.gsi1sk = outbox_keys(item, due)
         return item
 
 

@@ -6,25 +6,32 @@ from typing import TYPE_CHECKING
 
 from chalicelib import templating
 from chalicelib.adapters import config, ses
-from chalicelib.messages import t
+from chalicelib.messages import STATE_LABELS, t
 from chalicelib.models.agency import AgencySettings
 from chalicelib.models.notifications import MailEvent, Notification
 from chalicelib.models.requests import Request
 from chalicelib.models.users import User
+from chalicelib.services import pointrules as r
 from chalicelib.services import validation as v
+from chalicelib.services import workflow
 from chalicelib.services.workflow import LABELS
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
 
-def _message(template: str, *, to: User, agency: AgencySettings, headers: dict[str, str] | None = None,
-             **context: object) -> EmailMessage:
+# The app's brand colour (static/css/app.css --brand-dark), for an agency that has not chosen one.
+BRAND_COLOUR = "#1e3a8a"
+
+
+def build(template: str, *, to: User, agency: AgencySettings, headers: dict[str, str] | None = None,
+          **context: object) -> EmailMessage:
     """The mail ``template`` renders for ``to``. Never refused by the email library whatever the
     stored text holds (names, titles and settings saved before the single-line cleaner existed may
     carry U+2028, a lone CR or NUL): every header is cleaned by validation.one_line and both bodies
     by validation.multi_line when the mail is built."""
-    context = {"agency": agency, "site_url": config.site_url(), **context}
+    context = {"agency": agency, "site_url": config.site_url(),
+               "colour": getattr(agency, "colour", None) or BRAND_COLOUR, **context}
     subject = templating.render_text(f"email/{template}.subject.txt", **context)
     return ses.build_message(
         to=to.email,
@@ -39,7 +46,7 @@ def _message(template: str, *, to: User, agency: AgencySettings, headers: dict[s
 
 def _send(template: str, *, to: User, agency: AgencySettings, headers: dict[str, str] | None = None,
           **context: object) -> str:
-    return ses.send(_message(template, to=to, agency=agency, headers=headers, **context), to=to.email)
+    return ses.send(build(template, to=to, agency=agency, headers=headers, **context), to=to.email)
 
 
 def send_login_guidance(user: User, temporary_password: str, expires_at: datetime) -> str:
@@ -67,13 +74,49 @@ def send_password_reset(user: User, reset_url: str, valid_until: datetime) -> st
                  reset_url=reset_url, valid_until=valid_until)
 
 
-def notification_message(notification: Notification, event: MailEvent, *, request: Request, recipient: User,
+# Which event names a mail that tells several: the one that asks the most of the reader.
+_LEAD = ("estimate", "waiting", "done", "reopened", "withdrawn", "estimate_approved", "estimate_returned",
+         "created", "status", "assigned", "comment")
+
+
+def _kind(e: MailEvent) -> str:
+    """What the event is, as the subject names it (templates/email/_notification_kind.txt)."""
+    if e.event == "status":
+        if e.old_value in (LABELS[workflow.DONE], LABELS[workflow.WITHDRAWN]) and e.new_value not in (
+                LABELS[workflow.DONE], LABELS[workflow.WITHDRAWN]):
+            return "reopened"
+        return {LABELS[workflow.WAITING]: "waiting", LABELS[workflow.DONE]: "done",
+                LABELS[workflow.WITHDRAWN]: "withdrawn"}.get(e.new_value or "", "status")
+    if e.event == "estimate_answer":
+        return "estimate_returned" if e.new_value == STATE_LABELS["returned"] else "estimate_approved"
+    return e.event if e.event in _LEAD else "status"
+
+
+def _points(e: MailEvent) -> dict[str, str] | None:
+    """What a 完了 charged and what is left (or the month's usage), formatted, or None."""
+    if e.charged_tenths is None:
+        return None
+    points = {"charged": r.format_points(int(e.charged_tenths))}
+    if e.left_tenths is not None:
+        points["left"] = r.format_points(int(e.left_tenths))
+    if e.usage_tenths is not None:
+        points["usage"] = r.format_points(int(e.usage_tenths))
+        points["month"] = f"{int(e.usage_month[:4])}年{int(e.usage_month[5:7])}月" if e.usage_month else ""
+    return points
+
+
+def notification_message(told: list[tuple[Notification, MailEvent]], *, request: Request, recipient: User,
                          agency: AgencySettings) -> EmailMessage:
-    """One notification about a request, rendered. Every mail about a request refers to the same
-    thread root, so mail clients group them; the subject stays the same for the same reason."""
+    """One mail to ``recipient`` telling the events of ``told`` (oldest first) on a request.
+
+    The subject names the event that asks the most of the reader, then the company, number and
+    件名, which stay the same for every mail about the request; every mail refers to the same
+    thread root, so mail clients group them."""
     domain = ses.no_reply_domain()
     thread_root = f"<request.{request.request_id}@{domain}>"
-    return _message(
+    kinds = [_kind(e) for _, e in told]
+    events = [{"n": n, "e": e, "kind": kind, "points": _points(e)} for (n, e), kind in zip(told, kinds)]
+    return build(
         "notification",
         to=recipient,
         agency=agency,
@@ -81,18 +124,20 @@ def notification_message(notification: Notification, event: MailEvent, *, reques
             "References": thread_root,
             "In-Reply-To": thread_root,
         },
-        n=notification,
-        e=event,
+        events=events,
+        lead=min(kinds, key=_LEAD.index),
+        following=any(n.relation == "participant" for n, _ in told),
         request=request,
         status_label=LABELS[request.status],
+        due_date=(request.due_date or "").replace("-", "/"),  # as the pages show it: 2026/12/04
         recipient=recipient,
         request_url=f"{config.site_url()}/requests/{request.request_id}",
         preferences_url=f"{config.site_url()}/account/mail",
     )
 
 
-def send_notification(notification: Notification, event: MailEvent, *, request: Request, recipient: User,
+def send_notification(told: list[tuple[Notification, MailEvent]], *, request: Request, recipient: User,
                       agency: AgencySettings) -> str:
-    """Send one notification about a request (see notification_message); raises SendFailed."""
-    message = notification_message(notification, event, request=request, recipient=recipient, agency=agency)
+    """Send one mail telling the events of ``told`` (see notification_message); raises SendFailed."""
+    message = notification_message(told, request=request, recipient=recipient, agency=agency)
     return ses.send(message, to=recipient.email)

@@ -17,7 +17,11 @@ staff member turns off mail for requests nobody is assigned to (then only their 
 How: a service adds ``event(...)``'s MailEvent to the transaction that stores the change (the
 outbox). The sender turns it into one Notification per recipient and sends each, claiming every
 item with a conditional write first, so two senders (a retried Lambda, the schedule and an inline
-send) never both do one. A failed send waits RETRY_DELAYS and is tried again; after the last
+send) never both do one. What happens on a request within a short window reaches each recipient
+as one mail: scheduled delivery holds a notification for config.mail_window() (2 minutes), and
+sending one takes the recipient's other pending notifications of the request along (each claimed
+the same way), so a status change and its comment, or several quick comments, are one mail;
+inline delivery sends at once, one mail for what one change queued. A failed send waits RETRY_DELAYS and is tried again; after the last
 attempt it stays FAILED, shown to the agency on the request. In AWS a scheduled Lambda runs
 ``deliver_due`` every minute, so nobody's request waits for SES; locally
 (IRAI_MAIL_DELIVERY=inline) ``after_commit`` sends at once.
@@ -57,6 +61,7 @@ from chalicelib.models.notifications import (
 from chalicelib.models.requests import Request
 from chalicelib.models.users import User
 from chalicelib.services import mail, permissions
+from chalicelib.services.pointrules import POSTPAID
 from chalicelib.clock import utcnow
 from chalicelib.errors import Invalid, NotFound
 
@@ -140,12 +145,26 @@ def _audience(e: MailEvent, request: Request) -> dict[str, User]:
 
 def event(kind: str, *, request: Request, actor: User, event_id: str, at: datetime, body: str = "",
           old_value: str | None = None, new_value: str | None = None, file_names: Iterable[str] = (),
-          assignee_id: str | None = None) -> MailEvent:
-    """The outbox item for one event, for the caller to write in the transaction of the change."""
+          assignee_id: str | None = None, charge=None) -> MailEvent:
+    """The outbox item for one event, for the caller to write in the transaction of the change.
+
+    ``charge``: the ledger.ChargePlan a 完了 writes in the same transaction; the mail then says
+    what was charged and what is left (or, on a metered contract, the month's usage)."""
+    points = {}
+    if charge is not None:
+        delta = int(charge.entry.delta_tenths)
+        points["charged_tenths"] = -delta
+        if charge.balance.contract_kind == POSTPAID:
+            same = getattr(charge.balance, "usage_month", None) == charge.month
+            points["usage_tenths"] = (int(charge.balance.usage_tenths or 0) if same else 0) - delta
+            points["usage_month"] = charge.month
+        else:
+            points["left_tenths"] = int(charge.entry.balance_after_tenths)
     return MailEvent.new(request_id=request.request_id, event_id=event_id, created_at=at, event=kind,
                          actor_id=actor.user_id, actor_name=actor.name,
                          actor_side="agency" if actor.is_agency else "client", assignee_id=assignee_id,
-                         body=body, old_value=old_value, new_value=new_value, file_names=list(file_names))
+                         body=body, old_value=old_value, new_value=new_value, file_names=list(file_names),
+                         **points)
 
 
 # Sending.
@@ -171,6 +190,15 @@ class _Cache:
 
     def user(self, user_id: str) -> User | None:
         return self._get(User, user_id.lower())
+
+    def pending_for(self, request_id: str, recipient_id: str) -> list[Notification]:
+        """The recipient's pending notifications of the request, from one query of its mail per
+        run, read when the run first sends about it (after every expansion of the run). A listing
+        that is stale is safe: each is claimed by a conditional write before it goes."""
+        key = ("pending", request_id)
+        if key not in self._items:
+            self._items[key] = [n for n in outbox.of_request(request_id)[1] if n.status == PENDING]
+        return [n for n in self._items[key] if n.recipient_id.lower() == recipient_id.lower()]
 
     def keep(self, item, *parts) -> None:
         """Remember ``item`` as what ``type(item).find(*parts)`` would read."""
@@ -200,13 +228,17 @@ def deliver(items: Iterable[MailEvent | Notification], *, now: datetime | None =
             until: float | None = None) -> Counter:
     """Expand events and send notifications, unless another sender has them or they are done.
 
+    Every event is expanded first, so a recipient told about several of them (what one change
+    queued, or what happened within the window) gets one mail: sending a notification takes the
+    recipient's other pending notifications of the request along (_deliver).
+
     Returns how many notifications were "sent", "retry" (failed, tried again later), "failed",
     "skipped" or "taken" (not ours), and how many events were "expanded".
     """
-    cache, outcomes = _Cache(), Counter()
+    cache, outcomes, queue, done = _Cache(), Counter(), [], set()
     for item in items:
         if until is not None and time.monotonic() > until:
-            break
+            return outcomes
         moment = now or utcnow()
         if isinstance(item, MailEvent):
             created = _expand(item, moment, cache)
@@ -214,10 +246,18 @@ def deliver(items: Iterable[MailEvent | Notification], *, now: datetime | None =
                 outcomes["taken"] += 1
                 continue
             outcomes["expanded"] += 1
-            for notification in created:
-                outcomes[_deliver(notification, moment, cache)] += 1
+            # Those held for the window are the run's that finds them due.
+            queue += [n for n in created if n.next_attempt_at <= moment]
         else:
-            outcomes[_deliver(item, moment, cache)] += 1
+            queue.append(item)
+    for n in queue:
+        if until is not None and time.monotonic() > until:
+            break
+        if (n.pk, n.sk) in done:
+            continue  # went along with an earlier notification of this run
+        handled, counts = _deliver(n, now or utcnow(), cache)
+        done.update(handled)
+        outcomes.update(counts)
     return outcomes
 
 
@@ -236,7 +276,10 @@ def after_commit(events: list[MailEvent]) -> None:
 
 
 def _expand(e: MailEvent, now: datetime, cache: _Cache) -> list[Notification] | None:
-    """Write one Notification per recipient of the event (each once, however often this runs)."""
+    """Write one Notification per recipient of the event (each once, however often this runs).
+
+    Scheduled delivery holds each for config.mail_window() after the event, so what else happens
+    on the request meanwhile goes in the same mail; inline delivery (local mode) sends at once."""
     if not _claim(e, now):
         return None
     request = cache.request(e.request_id)
@@ -246,10 +289,11 @@ def _expand(e: MailEvent, now: datetime, cache: _Cache) -> list[Notification] | 
         cache.keep(e, e.request_id, e.event_id)
         for user in people.values():
             cache.keep(user, user.user_id.lower())
+        due = now if config.mail_delivery() == "inline" else max(now, e.created_at + config.mail_window())
         for r in recipients(e, request=request, people=people):
             notification = Notification.new(request_id=e.request_id, event_id=e.event_id, recipient_id=r.user_id,
-                                            created_at=now, recipient_name=people[r.user_id].name, event=e.event,
-                                            relation=r.relation)
+                                            created_at=now, due=due, recipient_name=people[r.user_id].name,
+                                            event=e.event, relation=r.relation)
             try:
                 notification.save(condition=Notification.pk.does_not_exist())
             except PutError as error:
@@ -261,37 +305,62 @@ def _expand(e: MailEvent, now: datetime, cache: _Cache) -> list[Notification] | 
     return created
 
 
-def _deliver(n: Notification, now: datetime, cache: _Cache) -> str:
+def _deliver(n: Notification, now: datetime, cache: _Cache) -> tuple[set, Counter]:
+    """Send ``n`` together with the recipient's other pending notifications of the request, as
+    one mail. Each is claimed by a conditional write first, so none goes twice, and each is
+    finished on its own (sent with the same message id, skipped, or left to retry).
+
+    Returns the keys of the notifications handled and the outcomes, counted per notification."""
+    outcomes = Counter()
     if not _claim(n, now):
-        return "taken"
+        outcomes["taken"] += 1
+        return {(n.pk, n.sk)}, outcomes
+    batch = [n]
+    told: list[tuple[Notification, MailEvent]] = []
     try:
+        batch += [other for other in cache.pending_for(n.request_id, n.recipient_id)
+                  if other.sk != n.sk and _claim(other, now, along=True)]
         recipient = cache.user(n.recipient_id)
         request = cache.request(n.request_id)
-        e = cache.event(n.request_id, n.event_id)
-        reason = _skip_reason(n, recipient, request) if e is not None else SKIP_INACTIVE
-        if reason:
-            _finish(n, SKIPPED, skip_reason=reason)
-            log.info("mail skipped", extra={"notification": n.sk, "reason": reason})
-            return "skipped"
-        message_id = mail.send_notification(n, e, request=request, recipient=recipient, agency=cache.agency())
+        for item in batch:
+            e = cache.event(item.request_id, item.event_id)
+            reason = _skip_reason(item, recipient, request) if e is not None else SKIP_INACTIVE
+            if reason:
+                _finish(item, SKIPPED, skip_reason=reason)
+                log.info("mail skipped", extra={"notification": item.sk, "reason": reason})
+                outcomes["skipped"] += 1
+            else:
+                told.append((item, e))
+        if told:
+            told.sort(key=lambda pair: (pair[1].created_at, pair[1].event_id))
+            message_id = mail.send_notification(told, request=request, recipient=recipient, agency=cache.agency())
     except SendFailed as error:
-        return _failed(n, now, error.code, permanent=error.permanent)
+        for item, _ in told:
+            outcomes[_failed(item, now, error.code, permanent=error.permanent)] += 1
+        return {(item.pk, item.sk) for item in batch}, outcomes
     except Exception as error:  # noqa: BLE001 - a bug in rendering must not lose the mail silently
         log.exception("mail could not be prepared", extra={"notification": n.sk})
-        return _failed(n, now, type(error).__name__, permanent=False)
-    _finish(n, SENT, sent_to=recipient.email, sent_at=utcnow(), ses_message_id=message_id)
-    return "sent"
+        for item in batch:
+            if item.status == SENDING:
+                outcomes[_failed(item, now, type(error).__name__, permanent=False)] += 1
+        return {(item.pk, item.sk) for item in batch}, outcomes
+    for item, _ in told:
+        _finish(item, SENT, sent_to=recipient.email, sent_at=utcnow(), ses_message_id=message_id)
+        outcomes["sent"] += 1
+    return {(item.pk, item.sk) for item in batch}, outcomes
 
 
-def _claim(item: MailEvent | Notification, now: datetime) -> bool:
-    """Take the item for one attempt, if it is due and nobody else holds it."""
+def _claim(item: MailEvent | Notification, now: datetime, *, along: bool = False) -> bool:
+    """Take the item for one attempt, if it is due and nobody else holds it. ``along``: it goes
+    in the mail of another notification being sent now, so it is taken while pending even if
+    not yet due."""
     model, lease = type(item), now + LEASE
+    due = model.status == PENDING if along else (model.status == PENDING) & (model.next_attempt_at <= now)
     try:
         item.update(
             actions=[model.status.set(SENDING), model.lease_until.set(lease), model.attempts.add(1),
                      model.gsi1sk.set(outbox_keys(item, lease)[1])],
-            condition=(((model.status == PENDING) & (model.next_attempt_at <= now))
-                       | ((model.status == SENDING) & (model.lease_until < now))),
+            condition=due | ((model.status == SENDING) & (model.lease_until < now)),
         )
     except UpdateError as error:
         if is_condition_failure(error):

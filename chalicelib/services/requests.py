@@ -403,7 +403,7 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
     shared = request.client_revision + (1 if events else 0)
     actions += [Request.revision.add(1), Request.shared_revision.set(shared),
                 Request.gsi1sk.set(request.gsi1sk), Request.gsi2sk.set(request.gsi2sk)]
-    notices = _notices(actor, request, entries, now)
+    notices = _notices(actor, request, entries, now, charge=plan)
     opened = int(request.status in workflow.OPEN) - int(was_open)
 
     def write(tx):
@@ -432,14 +432,16 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
     return saved
 
 
-def _notices(actor: User, request: Request, entries: list[ThreadEntry], now: datetime) -> list:
-    """Mail for the changes that are told: the status (to the other side) and a new 担当者."""
+def _notices(actor: User, request: Request, entries: list[ThreadEntry], now: datetime,
+             charge: ledger.ChargePlan | None = None) -> list:
+    """Mail for the changes that are told: the status (to the other side, with what a 完了
+    charged) and a new 担当者."""
     told = []
     for entry in entries:
         if entry.field in ("status", "reopen"):
             told.append(notifications.event(notifications.STATUS, request=request, actor=actor,
                                             event_id=entry.entry_id, at=now, old_value=entry.old_value,
-                                            new_value=entry.new_value))
+                                            new_value=entry.new_value, charge=charge))
         elif entry.field == "assignee" and request.assignee_id:
             told.append(notifications.event(notifications.ASSIGNED, request=request, actor=actor,
                                             event_id=entry.entry_id, at=now, assignee_id=request.assignee_id))

@@ -91,7 +91,8 @@ def test_request_and_comments_reach_the_other_side_by_mail(page, open_page, live
     colleague = make_client(company, name=f"関係 二郎{tag}")
     title = f"お問い合わせ先の電話番号の変更 {tag}"
     body = f"フッターの電話番号を 03-0000-0000 に変えてください。{tag}"
-    subject = f"【{company.name}】#1 {title}"
+    subject = f"【新規依頼】{company.name} #1 {title}"
+    commented = f"【コメント】{company.name} #1 {title}"  # the same tail: one conversation
     staff_comment = f"承知しました。本日中に差し替えます。{tag}"
     client_comment = f"ありがとうございます。ヘッダーもお願いします。{tag}"
 
@@ -142,15 +143,16 @@ def test_request_and_comments_reach_the_other_side_by_mail(page, open_page, live
 
     # 4. The requester and the 依頼関係者 get the comment; the staff member, its author, does not.
     probe = open_page()
-    to_requester = mailbox_shows(probe, base, mails(probe, subject=subject, to=requester.email,
+    to_requester = mailbox_shows(probe, base, mails(probe, subject=commented, to=requester.email,
                                                     containing=staff_comment))
     expect(to_requester.locator("pre").first).to_contain_text("がコメントしました。")
     expect(to_requester.locator("pre").first).to_contain_text(f"{requester.name} 様")
     expect(to_requester.locator("pre").first).to_contain_text(NO_REPLY)
-    expect(mails(probe, subject=subject, to=colleague.email, containing=staff_comment)).to_have_count(1)
-    expect(mails(probe, subject=subject, to=staff.email, containing=staff_comment)).to_have_count(0)
+    expect(mails(probe, subject=commented, to=colleague.email, containing=staff_comment)).to_have_count(1)
+    expect(mails(probe, subject=commented, to=staff.email, containing=staff_comment)).to_have_count(0)
     # Only the new-request mail was ever sent to the staff member so far.
     expect(mails(probe, subject=subject, to=staff.email)).to_have_count(1)
+    expect(mails(probe, subject=commented, to=staff.email)).to_have_count(0)
     to_requester.screenshot(path=SCREENSHOTS.format("mail-comment"))
 
     # 5. The client answers (on the page the link leads to); the staff member is told.
@@ -161,12 +163,12 @@ def test_request_and_comments_reach_the_other_side_by_mail(page, open_page, live
     expect(thread(probe)).to_contain_text(staff_comment)
     add_comment(probe, client_comment)
 
-    reply = mailbox_shows(probe, base, mails(probe, subject=subject, to=staff.email, containing=client_comment))
+    reply = mailbox_shows(probe, base, mails(probe, subject=commented, to=staff.email, containing=client_comment))
     expect(reply.locator("pre").first).to_contain_text(f"{requester.name}様がコメントしました。")
     expect(reply.locator("pre").first).to_contain_text(NO_REPLY)
     # The other client participant hears of it too; the author does not.
-    expect(mails(probe, subject=subject, to=colleague.email, containing=client_comment)).to_have_count(1)
-    expect(mails(probe, subject=subject, to=requester.email, containing=client_comment)).to_have_count(0)
+    expect(mails(probe, subject=commented, to=colleague.email, containing=client_comment)).to_have_count(1)
+    expect(mails(probe, subject=commented, to=requester.email, containing=client_comment)).to_have_count(0)
 
     # 6. The staff member's request page lists what was sent.
     agency.reload()
@@ -225,7 +227,7 @@ def test_mail_settings_from_the_account_menu(page, live_server, staff_told_of_ne
     # A new request with the colleague as 依頼関係者 now reaches the staff member only.
     page.get_by_role("button", name="ログアウト").click()
     title = f"採用情報の更新 {tag}"
-    subject = f"【{company.name}】#1 {title}"
+    subject = f"【新規依頼】{company.name} #1 {title}"
     log_in(page, base, requester.user_id)
     page.get_by_role("link", name="新規依頼").click()
     page.get_by_label("件名").fill(title)
@@ -236,3 +238,50 @@ def test_mail_settings_from_the_account_menu(page, live_server, staff_told_of_ne
 
     mailbox_shows(page, base, mails(page, subject=subject, to=staff.email))
     expect(mails(page, subject=subject, to=colleague.email)).to_have_count(0)
+
+
+def test_the_completion_mail_names_the_event_and_states_the_points(page, open_page, live_server, make_user):
+    """The staff member completes a request with its estimate on the request page; the requester's
+    mail is titled 【完了】 with the request's usual tail, and its text and HTML versions both say
+    what was charged and what is left, under the agency's name."""
+    from chalicelib.services import contracts, estimates
+    from chalicelib.services import pointrules as r
+    from chalicelib.services.ledger import today_jst
+    from tests.support.factories import make_request
+
+    base = live_server.url
+    tag = token()
+    company = make_company(f"株式会社完了{tag}")
+    requester = make_client(company, name=f"依頼 五子{tag}")
+    staff = make_user(role=AGENCY_STAFF, name=f"担当 六郎{tag}")
+    admin = make_user(name=f"管理 七郎{tag}")
+    contracts.save_contract(admin, company.company_id, contracts.ContractForm(
+        kind=r.PREPAID_MONTHLY, points="10", carry_over=True, starts_on=today_jst().isoformat()))
+    title = f"バナーの差し替え {tag}"
+    request = make_request(requester, title=title)
+    estimates.save_estimate(staff, request.request_id,
+                            [estimates.LineInput(name="バナーの差し替え", points="2", quantity="2")], version=0)
+
+    log_in(page, base, staff.user_id)
+    page.goto(f"{base}/requests/{request.request_id}")
+    expect(heading(page, f"#1 {title}")).to_be_visible()
+    panel = page.get_by_role("region", name="対応状況の変更")
+    panel.get_by_label("状態").select_option(label="完了")
+    panel.get_by_role("button", name="保存する").click()
+    expect(page.get_by_role("status")).to_have_text("依頼を更新しました。")
+
+    said = "この依頼で4 ptを消費しました。残りは6 ptです。"
+    subject = f"【完了】{company.name} #1 {title}"
+    for name, viewport in (("desktop", {"width": 1280, "height": 800}), ("phone", {"width": 390, "height": 844})):
+        reader = open_page(viewport=viewport)
+        mail = mailbox_shows(reader, base, mails(reader, subject=subject, to=requester.email))
+        expect(mail.locator("pre").first).to_contain_text(said)
+        expect(mail.locator("pre").first).to_contain_text(f"{requester.name} 様")
+        mail.get_by_text("HTML版", exact=True).click()
+        html = mail.get_by_title(f"{subject}(HTML版)")
+        expect(html).to_be_visible()
+        body = html.content_frame.locator("body")
+        expect(body).to_contain_text(said)
+        expect(body).to_contain_text(f"{requester.name} 様")
+        mail.scroll_into_view_if_needed()
+        mail.screenshot(path=f"/tmp/shots-M/mail-done-{name}.png")

@@ -61,7 +61,7 @@ def _stored_and_mailed(people, request_id: str, title: str) -> None:
     stored = Request.find(request_id)
     assert stored.title == v.one_line(title)
     sent = mail_to(people["participant"].email, subject=f"#{stored.number} {stored.title}")
-    assert sent["subject"] == f"【{people['company'].name}】#{stored.number} {stored.title}"
+    assert sent["subject"] == f"【新規依頼】{people['company'].name} #{stored.number} {stored.title}"
     assert {n.status for n in mail_of(request_id)[1]} == {SENT}
 
 
@@ -136,11 +136,11 @@ def test_text_stored_before_the_cleaner_still_gets_its_mail(people, legacy_sende
 
     requests.add_comment(staff, request.request_id, "修正しました。ご確認ください。")
 
-    readable = f"【株式会社 ミナト旧】#{request.number} トップページ の文言 修正 {request.number}"
+    readable = f"【コメント】株式会社 ミナト旧 #{request.number} トップページ の文言 修正 {request.number}"
     sent = mail_to(people["requester"].email, subject=readable)
     assert sent["subject"] == readable
     assert "制作 サポート 窓口" in sent["from"] and "no-reply@" in sent["from"]
-    assert "一郎がコメントしました" in sent["text"] and "修正しました。ご確認ください。" in sent["text"]
+    assert "一郎様がコメントしました" in sent["text"] and "修正しました。ご確認ください。" in sent["text"]
     assert mail_to(people["participant"].email, subject=readable)
     assert {n.status for n in mail_of(request.request_id)[1]} == {SENT}
 
@@ -148,6 +148,7 @@ def test_text_stored_before_the_cleaner_still_gets_its_mail(people, legacy_sende
 @pytest.fixture
 def scheduled(monkeypatch):
     monkeypatch.setenv("IRAI_MAIL_DELIVERY", "scheduled")
+    monkeypatch.setenv("IRAI_MAIL_WINDOW_SECONDS", "0")
 
 
 def test_a_mail_that_cannot_be_prepared_is_retried_then_reported(people, scheduled):

@@ -50,3 +50,19 @@ def test_the_bucket_placeholder_of_an_unwritten_stage_fails_loudly(monkeypatch):
         config.attachments_bucket()
     monkeypatch.setenv("IRAI_BUCKET", "irai-prod-attachments-111122223333")
     assert config.attachments_bucket() == "irai-prod-attachments-111122223333"
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "２", "3601", "120s", "1e3"])
+def test_the_mail_window_is_whole_seconds_up_to_an_hour_or_fails_loudly(monkeypatch, value):
+    monkeypatch.setenv("IRAI_MAIL_WINDOW_SECONDS", value)
+    with pytest.raises(config.ConfigError):
+        config.mail_window()
+
+
+def test_the_mail_window_defaults_to_two_minutes(monkeypatch):
+    from datetime import timedelta
+
+    monkeypatch.delenv("IRAI_MAIL_WINDOW_SECONDS", raising=False)
+    assert config.mail_window() == timedelta(minutes=2)
+    monkeypatch.setenv("IRAI_MAIL_WINDOW_SECONDS", "0")
+    assert config.mail_window() == timedelta(0)

@@ -55,7 +55,7 @@ def notification_with(field: str, value: str):
 @pytest.mark.parametrize("label,value", VALUES + JSON_ONLY, ids=[label for label, _ in VALUES + JSON_ONLY])
 def test_every_hostile_stored_value_renders_a_valid_mail(field, label, value):
     n, e, request, recipient, agency = notification_with(field, value)
-    message = mail.notification_message(n, e, request=request, recipient=recipient, agency=agency)
+    message = mail.notification_message([(n, e)], request=request, recipient=recipient, agency=agency)
     parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
     subject = str(parsed["Subject"])
     assert subject == v.one_line(subject) and len(subject.splitlines()) == 1
@@ -72,6 +72,28 @@ def test_every_hostile_stored_value_renders_a_valid_mail(field, label, value):
 
 def test_a_legacy_title_with_a_line_separator_reads_as_one_line():
     n, e, request, recipient, agency = notification_with("title", "トップページ\u2028の文言\r修正")
-    message = mail.notification_message(n, e, request=request, recipient=recipient, agency=agency)
+    message = mail.notification_message([(n, e)], request=request, recipient=recipient, agency=agency)
     parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
-    assert str(parsed["Subject"]) == "【普通のcompany_name】#7 トップページ の文言 修正"
+    assert str(parsed["Subject"]) == "【新規依頼】普通のcompany_name #7 トップページ の文言 修正"
+
+
+SPACED = ["株式会社ミナト #7 トップページの文言", "依頼 花子 様 の 件名 に 空白 が 多い", "a b c d e f g h i j k l m n o p",
+          "全角　空白　入り　の　件名", "ASCII words then 日本語 then more ASCII words at the very end of it"]
+
+
+@pytest.mark.parametrize("pad", range(0, 60))
+@pytest.mark.parametrize("tail", SPACED)
+def test_a_long_subject_keeps_every_space_wherever_the_header_is_folded(pad, tail):
+    """Threat: Python's folder drops the space that falls between two RFC 2047 encoded words, so
+    a long Japanese subject reached people as 「#7トップページ」 and no longer matched the request's
+    other mails. Every length (so the fold falls on every position) must come back exactly."""
+    from chalicelib.adapters import ses
+
+    subject = "【コメント】" + "あ" * pad + " " + tail
+    message = ses.build_message(to="a@example.jp", subject=subject, text="本文", html="<p>本文</p>",
+                                sender_name="制作会社 送信", to_name="依頼 花子 様")
+    raw = message.as_bytes()
+    assert all(len(line) <= 78 for line in raw.split(b"\n")[:12] if line.startswith((b"Subject", b" ")))
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert str(parsed["Subject"]) == subject
+    assert parsed["To"].addresses[0].display_name == "依頼 花子 様"
