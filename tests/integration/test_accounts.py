@@ -430,7 +430,7 @@ def test_agency_admin_registers_staff_and_changes_the_settings(client, agency_ad
     assert User.find("staffer01").role == AGENCY_STAFF
     web.get("/settings")
     saved = web.post("/settings", {"agency_name": "株式会社ウェブ工房", "phone": "03-9999-0000",
-                                   "mail_sender_name": "ウェブ工房 サポート", "client_reopen_days": "14",
+                                   "mail_sender_name": "ウェブ工房 サポート", "display_name": "管理 太郎", "client_reopen_days": "14",
                                    "version": re.search(r'name="version" value="(\d*)"', web.text(web.last)).group(1)})
     assert saved.headers["location"] == "/settings?notice=saved"
     dashboard = web.text(web.get("/"))
