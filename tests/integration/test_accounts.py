@@ -300,7 +300,7 @@ def test_password_reset_gives_the_same_answer_and_a_one_time_link(client, agency
     known = web.text(web.post("/password/forgot", {"user_id": user.user_id}))
     web.get("/password/forgot")
     unknown = web.text(web.post("/password/forgot", {"user_id": "nobodyhere99"}))
-    answer = "ユーザーIDが登録されていれば"
+    answer = "登録されていれば、パスワード再設定用のリンク"
     assert answer in known and answer in unknown
     link = _reset_link(user.email)
     form = web.text(web.get(link))

@@ -227,7 +227,7 @@ def test_the_reset_form_does_the_same_work_for_every_id_before_answering(schedul
         agent.get("/password/forgot")
         with app_calls() as calls:
             response = agent.post("/password/forgot", {"user_id": user_id})
-        assert response.status_code == 200 and "ユーザーIDが登録されていれば" in agent.text(response)
+        assert response.status_code == 200 and "登録されていれば、パスワード再設定用のリンク" in agent.text(response)
         # Which operation, with which parameters (their values name the ID's own keys).
         return [(call.service, call.name, tuple(sorted(call.params))) for call in calls]
 
@@ -315,6 +315,6 @@ def test_the_local_server_mails_the_reset_link_after_answering(live_server, make
     browser.get(f"{live_server.url}/password/forgot", timeout=HTTP_TIMEOUT_S)
     response = browser.post(f"{live_server.url}/password/forgot", timeout=HTTP_TIMEOUT_S, data={
         "user_id": user.user_id, "csrf_token": browser.cookies["irai_csrf"]}, headers={"Origin": live_server.url})
-    assert response.status_code == 200 and "ユーザーIDが登録されていれば" in response.text
+    assert response.status_code == 200 and "登録されていれば、パスワード再設定用のリンク" in response.text
     link = re.search(r"/password/reset/[A-Za-z0-9_-]+", mail_to(user.email, subject="パスワード再設定")["text"]).group(0)
     assert browser.get(f"{live_server.url}{link}", timeout=HTTP_TIMEOUT_S).status_code == 200
