@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from contextlib import contextmanager
 
 import pytest
 
@@ -20,23 +19,9 @@ from chalicelib.models.companies import Company
 from chalicelib.models.users import User
 from chalicelib.services import accounts, companies
 from tests.support.accounts import signed_in
-from tests.support.factories import give_password, make_user, unique_id
+from tests.support.factories import first_start, give_password, make_user, unique_id
 
 pytestmark = pytest.mark.usefixtures("no_faults")
-
-
-@contextmanager
-def first_start():
-    """The table as a fresh stage has it: no agency settings saved. Restored afterwards."""
-    before = AgencySettings.load()
-    before.delete()
-    try:
-        yield
-    finally:
-        restored = AgencySettings.load()
-        restored.name, restored.phone = before.name, before.phone
-        restored.mail_sender_name, restored.client_reopen_days = before.mail_sender_name, before.client_reopen_days
-        restored.save()
 
 
 def _settings_fields(page: str, **fields: str) -> dict[str, str]:
@@ -90,8 +75,10 @@ def test_no_client_company_before_the_agency_says_who_it_is(client, aws):
         empty = web.post("/settings", _settings_fields(page))
         assert empty.status_code == 400
         errors = web.text(empty)
-        for field in ("agency_name", "display_name", "phone", "mail_sender_name"):
+        for field, label in (("agency_name", "会社名(制作会社)"), ("display_name", "あなたの表示名"),
+                             ("phone", "電話番号"), ("mail_sender_name", "メールの差出人名")):
             assert f'id="{field}-error"' in errors, field
+            assert f'<span class="error-summary__field">{label}</span>' in errors, label
         assert not AgencySettings.load().complete
 
         saved = web.post("/settings", _settings_fields(page, agency_name="株式会社ウェブ工房", display_name="山田",

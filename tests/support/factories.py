@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import requests as http
@@ -62,6 +63,20 @@ def complete_agency_settings() -> AgencySettings:
                 setattr(settings, name, value)
         settings.save()
     return settings
+
+
+@contextmanager
+def first_start():
+    """The table as a fresh stage has it: no agency settings saved. Put back afterwards."""
+    before = AgencySettings.load()
+    before.delete()
+    try:
+        yield
+    finally:
+        restored = AgencySettings.load()
+        restored.name, restored.phone = before.name, before.phone
+        restored.mail_sender_name, restored.client_reopen_days = before.mail_sender_name, before.client_reopen_days
+        restored.save()
 
 
 def make_company(name: str = "株式会社テスト") -> Company:
