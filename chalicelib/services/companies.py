@@ -75,6 +75,7 @@ class SettingsForm:
 
 
 REOPEN_DAYS_MAX = 365
+SETTINGS_FIELDS = ("agency_name", "display_name", "phone", "mail_sender_name", "client_reopen_days")
 
 
 def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> AgencySettings:
@@ -92,8 +93,8 @@ def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> 
         errors["client_reopen_days"] = t("settings.reopen_days", max=REOPEN_DAYS_MAX)
     if "name" in errors:
         errors["agency_name"] = errors.pop("name")
-    if errors:
-        raise Invalid(dict(errors))
+    if errors:  # in the order of the form, so the summary reads top to bottom
+        raise Invalid({field: errors[field] for field in SETTINGS_FIELDS if field in errors})
     settings = AgencySettings.load()
     if settings.version != version:
         raise Conflict("settings changed meanwhile")

@@ -79,6 +79,8 @@ def test_no_client_company_before_the_agency_says_who_it_is(client, aws):
                              ("phone", "電話番号"), ("mail_sender_name", "メールの差出人名")):
             assert f'id="{field}-error"' in errors, field
             assert f'<span class="error-summary__field">{label}</span>' in errors, label
+        named = re.findall(r'<span class="error-summary__field">([^<]+)</span>', errors)
+        assert named == ["会社名(制作会社)", "あなたの表示名", "電話番号", "メールの差出人名"]  # as the form reads
         assert not AgencySettings.load().complete
 
         saved = web.post("/settings", _settings_fields(page, agency_name="株式会社ウェブ工房", display_name="山田",
