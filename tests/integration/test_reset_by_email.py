@@ -118,3 +118,18 @@ def test_the_hints_name_whom_a_client_asks(client, aws):
         assert "ご所属の会社の管理者、または制作会社" in t(key, minutes=15), key
     signed_out = Agent(client)
     assert "ご所属の会社の管理者、または制作会社" in _ask(signed_out, head.user_id)
+
+
+def test_an_account_older_than_the_address_index_is_found_once_indexed(client, aws):
+    """Accounts stored before GSI2 listed them carry no listing: ops/index_emails gives them one."""
+    from ops.index_emails import index_emails
+
+    address = f"legacy-{uuid.uuid4().hex[:8]}@example.com"
+    legacy = make_user(email=address)
+    legacy.update(actions=[User.gsi2pk.remove(), User.gsi2sk.remove()])  # as stored before issue 16
+    assert User.with_email(address) == []
+    assert index_emails() >= 1
+    assert [u.user_id for u in User.with_email(address)] == [legacy.user_id]
+    assert index_emails() == 0  # once is enough
+    _ask(Agent(client), address)
+    assert legacy.user_id in mail_to(address, subject="パスワード再設定")["text"]
