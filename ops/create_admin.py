@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.user_id} exists already; nothing was changed.")
         return 1
     print(f"Created agency admin {created.user.user_id}.")
+    # Client companies can be created only once the agency's settings are complete (issue 16).
+    print("First sign-in leads to 設定: the agency's name, the admin's own name, phone and mail sender name.")
     if created.mail_sent:
         print(f"The login guidance (user ID, temporary password, URL) was mailed to {args.email}.")
     else:

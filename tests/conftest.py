@@ -41,6 +41,8 @@ def aws(request, tmp_path_factory):
     # emulator, short enough that the fault test answering after the timeout stays quick.
     stack.configure_environment("http://127.0.0.1:8000", resources, IRAI_BCRYPT_ROUNDS=TEST_BCRYPT_ROUNDS,
                                 IRAI_DYNAMODB_READ_TIMEOUT_SECONDS="15")
+    from tests.support.factories import complete_agency_settings
+    complete_agency_settings()  # the first start done: companies can be created (issue 16, item 6)
     yield resources
     stop()
 

@@ -19,6 +19,16 @@ class AgencySettings(Item, discriminator="AgencySettings"):
 
     KEYS = ("AGENCY", "SETTINGS")
 
+    @property
+    def complete(self) -> bool:
+        """Whether the agency has said who it is: its name, phone number and mail sender name are
+        stored (saving them also names the admin who saved them, services.companies). Until then
+        the defaults above stand in on the agency's own pages, and no client company can be
+        created, so no client ever reads them. Computed from the stored fields, not a flag that
+        could say "done" while a field is empty."""
+        return self.version is not None and all(
+            (value or "").strip() for value in (self.name, self.phone, self.mail_sender_name))
+
     @classmethod
     def load(cls) -> "AgencySettings":
         """The stored settings, or unsaved defaults when the agency has not set any yet."""

@@ -58,7 +58,19 @@ class User(Item, discriminator="User"):
     def new(cls, *, user_id: str, **attributes) -> "User":
         pk, sk = cls.keys(user_id)
         return cls(pk, sk, user_id=user_id, gsi1pk=members_partition(attributes.get("company_id")),
-                   gsi1sk=f"USER#{user_id.lower()}", **attributes)
+                   gsi1sk=f"USER#{user_id.lower()}", gsi2pk=email_partition(attributes["email"]),
+                   gsi2sk=f"USER#{user_id.lower()}", **attributes)
+
+    @classmethod
+    def with_email(cls, email: str, *, limit: int = 20) -> list["User"]:
+        """The accounts registered with ``email`` (compared as ``email_partition`` normalises it),
+        by user ID: one query of GSI2, where each account is listed under its address."""
+        return list(cls.gsi2.query(email_partition(email), limit=limit))
+
+    @staticmethod
+    def email_actions(email: str) -> list:
+        """The writes that change an account's address: the address and its GSI2 listing."""
+        return [User.email.set(email), User.gsi2pk.set(email_partition(email))]
 
     @classmethod
     def members(cls, company_id: str | None, *, limit: int = 200) -> list["User"]:
@@ -154,3 +166,10 @@ class AdminCount(Item, discriminator="AdminCount"):
 def members_partition(company_id: str | None) -> str:
     """GSI1 partition listing the accounts of a company, or of the agency (company_id None)."""
     return f"MEMBERS#{company_id}" if company_id else "MEMBERS#AGENCY"
+
+
+def email_partition(email: str) -> str:
+    """GSI2 partition listing the accounts of one e-mail address. Addresses are compared without
+    case and surrounding space: mail systems treat ``Tanaka@Example.jp`` and ``tanaka@example.jp``
+    as one mailbox, and a person typing theirs into the reset form cannot know how it was stored."""
+    return f"EMAIL#{email.strip().lower()}"

@@ -257,7 +257,8 @@ def edit_account(actor: User, user_id: str, form: AccountForm, *, version: int) 
                for name in EDITABLE if getattr(user, name) != values[name]}
     if changes:
         try:
-            user.update(actions=[getattr(User, name).set(values[name]) for name in changes])
+            user.update(actions=[action for name in changes for action in (
+                User.email_actions(values[name]) if name == "email" else [getattr(User, name).set(values[name])])])
         except UpdateError as error:
             if is_condition_failure(error):
                 raise Conflict("edited meanwhile") from None

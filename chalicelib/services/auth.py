@@ -28,6 +28,7 @@ from chalicelib.services.throttle import Throttled  # noqa: F401  (raised by log
 log = logging.getLogger(__name__)
 
 USER_ID_MAX = 64  # longer than any account's ID (32): refused before any lookup
+RESET_INPUT_MAX = 254  # the reset form takes an ID or an address (an address is at most 254)
 
 # last_seen_at is written at most this often, so reading a page is not a write every time.
 _TOUCH_INTERVAL = timedelta(minutes=1)
@@ -185,20 +186,24 @@ _RESET_MAIL_BATCH = 50
 _RESET_MAIL_RUN_SECONDS = 4
 
 
-def request_password_reset(user_id: str, *, now: datetime | None = None) -> None:
-    """Queue a one-time reset link for ``user_id``, whether or not there is such an account.
+def request_password_reset(typed: str, *, now: datetime | None = None) -> None:
+    """Queue one-time reset links for ``typed``, a user ID or an e-mail address, whether or not
+    any account has it.
 
     The caller shows the same answer either way, and this makes the same single write either way
-    (one conditional put of a ResetMailRequest), so neither the answer nor the time it takes
-    tells which IDs exist. The sender (``deliver_reset_mails``: in AWS the every-minute schedule,
-    locally right after the answer is sent, see adapters.afterwards) looks the ID up and mails
-    the link only to an active account. At most one request per ID a minute is queued: the form
-    must not become a way to flood an inbox.
+    (one conditional put of a ResetMailRequest, keyed by what was typed), so neither the answer
+    nor the time it takes tells which IDs or addresses exist. The sender (``deliver_reset_mails``:
+    in AWS the every-minute schedule, locally right after the answer is sent, see
+    adapters.afterwards) looks the ID or the address up and mails the links only to active
+    accounts: an address with several accounts gets one mail listing each ID with its own link.
+    At most one request per ID or address a minute is queued: the form must not become a way to
+    flood an inbox.
     """
     now = now or utcnow()
-    user_id = user_id.strip()
-    if not 0 < len(user_id) <= USER_ID_MAX:
+    typed = v.normalise_width(typed).strip()
+    if not 0 < len(typed) <= RESET_INPUT_MAX:
         return
+    user_id = typed
     queued = ResetMailRequest.new(user_id=user_id, requested_at=now)
     try:
         queued.save(condition=ResetMailRequest.pk.does_not_exist()
@@ -269,16 +274,25 @@ def _reset_mail_failed(item: ResetMailRequest, now: datetime, code: str, *, perm
     return "retry"
 
 
-def _mail_reset_link(user_id: str, now: datetime) -> bool:
-    """Mail a new one-time link to the account, if it exists and is active. Raises SendFailed."""
-    user = User.find(user_id)
-    if user is None or not user.active:
+def _mail_reset_link(typed: str, now: datetime) -> bool:
+    """Mail new one-time links to the active accounts ``typed`` names: the account of that ID,
+    or every account registered with that address (one mail, each ID with its own link).
+    Returns whether a mail went. Raises SendFailed."""
+    if "@" in typed:  # user IDs are letters and digits only (validation.USER_ID)
+        users = [user for user in User.with_email(typed) if user.active]
+    else:
+        found = User.find(typed)
+        users = [found] if found is not None and found.active else []
+    if not users:
         return False
-    token = secrets.token_urlsafe(32)
     valid_until = now + timedelta(minutes=config.password_reset_minutes())
-    PasswordReset(*PasswordReset.keys(_hash_token(token)), user_id=user.user_id, session_epoch=user.session_epoch,
-                  valid_until=valid_until, expires_at=int(valid_until.timestamp())).save()
-    mail.send_password_reset(user, f"{config.site_url()}/password/reset/{token}", valid_until)
+    links = []
+    for user in users:
+        token = secrets.token_urlsafe(32)
+        PasswordReset(*PasswordReset.keys(_hash_token(token)), user_id=user.user_id, session_epoch=user.session_epoch,
+                      valid_until=valid_until, expires_at=int(valid_until.timestamp())).save()
+        links.append((user, f"{config.site_url()}/password/reset/{token}"))
+    mail.send_password_reset(links, valid_until)
     return True
 
 

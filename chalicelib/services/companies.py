@@ -12,6 +12,7 @@ from chalicelib.models.companies import Company
 from chalicelib.models.users import User
 from chalicelib.services import permissions
 from chalicelib.services import validation as v
+from chalicelib.services.history import record
 from chalicelib.clock import utcnow
 from chalicelib.errors import Conflict, Invalid, NotFound
 
@@ -24,7 +25,11 @@ def list_companies(actor: User, *, after: str | None = None, limit: int = PAGE_S
 
 
 def create_company(actor: User, *, name: str) -> Company:
+    """A new client company. Refused (Invalid at ``_form``) until the agency's settings are
+    complete: its clients would otherwise read the stand-in names (「制作会社」, 「管理者」)."""
     permissions.authorize(actor, permissions.COMPANY_CREATE, agency_target=True)
+    if not AgencySettings.load().complete:
+        raise Invalid({"_form": t("company.setup_first")})
     errors = v.FieldErrors()
     name = v.clean_company_name(name, errors)
     if errors:
@@ -65,28 +70,31 @@ class SettingsForm:
     name: str = ""
     phone: str = ""
     mail_sender_name: str = ""
+    display_name: str = ""  # the saving admin's own name, as clients read it (「山田がコメントしました」)
     client_reopen_days: str = ""  # how many days after 完了 a client may still reopen its request
 
 
 REOPEN_DAYS_MAX = 365
+SETTINGS_FIELDS = ("agency_name", "display_name", "phone", "mail_sender_name", "client_reopen_days")
 
 
 def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> AgencySettings:
-    """Agency name, the phone number on the dashboard, the sender name of e-mails."""
+    """Agency name, the phone number on the dashboard, the sender name of e-mails, and the saving
+    admin's own display name: every one required, so saved settings are complete
+    (``AgencySettings.complete``) and client companies can be created."""
     permissions.authorize(actor, permissions.SETTINGS_EDIT, agency_target=True)
     errors = v.FieldErrors()
     name = v.clean_company_name(form.name, errors)
     sender = v.clean_line(form.mail_sender_name, errors, "mail_sender_name", maximum=v.COMPANY_MAX)
-    phone = v.normalise_width(form.phone)
-    if phone:
-        v.clean_phone(phone, errors)
+    phone = v.clean_phone(form.phone, errors)
+    display_name = v.clean_line(form.display_name, errors, "display_name", maximum=v.NAME_MAX)
     reopen_days = v.whole_number(form.client_reopen_days)
     if reopen_days is None or reopen_days > REOPEN_DAYS_MAX:
         errors["client_reopen_days"] = t("settings.reopen_days", max=REOPEN_DAYS_MAX)
     if "name" in errors:
         errors["agency_name"] = errors.pop("name")
-    if errors:
-        raise Invalid(dict(errors))
+    if errors:  # in the order of the form, so the summary reads top to bottom
+        raise Invalid({field: errors[field] for field in SETTINGS_FIELDS if field in errors})
     settings = AgencySettings.load()
     if settings.version != version:
         raise Conflict("settings changed meanwhile")
@@ -98,4 +106,8 @@ def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> 
         if is_condition_failure(error):
             raise Conflict("settings changed meanwhile") from None
         raise
+    if display_name != actor.name:
+        changes = {"name": {"old": actor.name, "new": display_name}}
+        actor.update(actions=[User.name.set(display_name)])
+        record(actor, "updated", actor, changes=changes)
     return settings

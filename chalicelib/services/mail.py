@@ -12,6 +12,7 @@ from chalicelib.models.notifications import MailEvent, Notification
 from chalicelib.models.requests import Request
 from chalicelib.models.users import User
 from chalicelib.services import pointrules as r
+from chalicelib.services.agency import who_to_ask
 from chalicelib.services import validation as v
 from chalicelib.services import workflow
 from chalicelib.services.workflow import LABELS
@@ -51,27 +52,32 @@ def _send(template: str, *, to: User, agency: AgencySettings, headers: dict[str,
 
 def send_login_guidance(user: User, temporary_password: str, expires_at: datetime) -> str:
     """ログインのご案内: user ID, temporary password, login URL and its expiry."""
+    settings = AgencySettings.load()
     return _send(
         "login_guidance",
         to=user,
-        agency=AgencySettings.load(),
+        agency=settings,
         user=user,
         temporary_password=temporary_password,
         expires_at=expires_at,
+        ask=who_to_ask(user, settings),
         login_url=f"{config.site_url()}/login",
     )
 
 
 def send_account_changed(user: User, *, changes: list[tuple[str, str, str]], actor: User, at: datetime) -> str:
     """アカウントの変更: what changed on the account ((label, old, new)), who changed it and when."""
-    return _send("account_changed", to=user, agency=AgencySettings.load(), user=user, changes=changes,
-                 actor_name=actor.name, at=at, login_url=f"{config.site_url()}/login")
+    settings = AgencySettings.load()
+    return _send("account_changed", to=user, agency=settings, user=user, changes=changes,
+                 actor_name=actor.name, at=at, login_url=f"{config.site_url()}/login", ask=who_to_ask(user, settings))
 
 
-def send_password_reset(user: User, reset_url: str, valid_until: datetime) -> str:
-    """パスワード再設定: a one-time link, valid for a short time."""
-    return _send("password_reset", to=user, agency=AgencySettings.load(), user=user,
-                 reset_url=reset_url, valid_until=valid_until)
+def send_password_reset(links: list[tuple[User, str]], valid_until: datetime) -> str:
+    """パスワード再設定: one mail to the address the accounts share, each account's user ID with
+    its own one-time link (``links``: (account, link)), valid for a short time."""
+    first = links[0][0]
+    return _send("password_reset", to=first, agency=AgencySettings.load(), user=first, links=links,
+                 valid_until=valid_until)
 
 
 # Which event names a mail that tells several: the one that asks the most of the reader.

@@ -261,7 +261,7 @@ def settings_form(me: SignedIn):
 @signed_in_page
 def settings_save(me: SignedIn):
     form = companies.SettingsForm(name=field("agency_name"), phone=field("phone"),
-                                  mail_sender_name=field("mail_sender_name"),
+                                  mail_sender_name=field("mail_sender_name"), display_name=field("display_name"),
                                   client_reopen_days=field("client_reopen_days"))
     raw_version = field("version")
     return submit(lambda: companies.update_settings(me.user, form,

@@ -93,9 +93,9 @@ def forgot_form():
 @bp.route("/password/forgot", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @handle_errors
 def forgot():
-    user_id = field("user_id")
-    # No account has an empty or over-long ID, so refusing these reveals nothing about which exist.
-    error = t("required") if not user_id else t("too_long", max=auth.USER_ID_MAX) if len(user_id) > auth.USER_ID_MAX else None
+    user_id = field("user_id")  # a user ID or an e-mail address
+    # No account has an empty or over-long ID or address, so refusing these reveals nothing about which exist.
+    error = t("required") if not user_id else t("too_long", max=auth.RESET_INPUT_MAX) if len(user_id) > auth.RESET_INPUT_MAX else None
     if error:
         return page("auth/forgot.html", status=400, user_id=user_id, sent=False, error=error)
     auth.request_password_reset(user_id)

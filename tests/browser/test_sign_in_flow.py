@@ -156,8 +156,11 @@ def test_dashboard_frame(page, live_server, make_client):
     expect(page.get_by_role("heading", level=2, name="進行中の依頼")).to_be_visible()
     footer = page.get_by_role("contentinfo")
     expect(footer).to_contain_text("お電話でのご依頼は受け付けておりません")
-    # No phone number set for the agency: no empty "電話番号" line.
-    expect(footer).not_to_contain_text("電話番号")
+    # A client exists only once the agency's settings are complete (issue 16, item 6): its phone
+    # number is always there, once.
+    from chalicelib.models.agency import AgencySettings
+    expect(footer).to_contain_text(f"電話番号 {AgencySettings.load().phone}")
+    assert footer.inner_text().count("電話番号") == 1
 
 
 def test_footer_shows_the_phone_number_once_the_agency_sets_it(page, live_server, make_client):

@@ -300,7 +300,7 @@ def test_password_reset_gives_the_same_answer_and_a_one_time_link(client, agency
     known = web.text(web.post("/password/forgot", {"user_id": user.user_id}))
     web.get("/password/forgot")
     unknown = web.text(web.post("/password/forgot", {"user_id": "nobodyhere99"}))
-    answer = "ユーザーIDが登録されていれば"
+    answer = "登録されていれば、パスワード再設定用のリンク"
     assert answer in known and answer in unknown
     link = _reset_link(user.email)
     form = web.text(web.get(link))
@@ -430,7 +430,7 @@ def test_agency_admin_registers_staff_and_changes_the_settings(client, agency_ad
     assert User.find("staffer01").role == AGENCY_STAFF
     web.get("/settings")
     saved = web.post("/settings", {"agency_name": "株式会社ウェブ工房", "phone": "03-9999-0000",
-                                   "mail_sender_name": "ウェブ工房 サポート", "client_reopen_days": "14",
+                                   "mail_sender_name": "ウェブ工房 サポート", "display_name": "管理 太郎", "client_reopen_days": "14",
                                    "version": re.search(r'name="version" value="(\d*)"', web.text(web.last)).group(1)})
     assert saved.headers["location"] == "/settings?notice=saved"
     dashboard = web.text(web.get("/"))

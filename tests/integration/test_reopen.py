@@ -180,7 +180,7 @@ def test_the_period_is_a_validated_agency_setting(client, typed):
     version = re.search(r'name="version" value="(\d*)"', page).group(1)
     settings = AgencySettings.load()
     refused = web.post("/settings", {"agency_name": settings.name, "phone": settings.phone,
-                                     "mail_sender_name": settings.mail_sender_name, "client_reopen_days": typed,
+                                     "mail_sender_name": settings.mail_sender_name, "display_name": admin.name, "client_reopen_days": typed,
                                      "version": version})
     assert refused.status_code == 400
     text = web.text(refused)
@@ -194,7 +194,7 @@ def test_the_agency_admin_sets_the_period(client):
     web = signed_in(client, admin, dashboard=False)
     page = web.text(web.get("/settings"))
     settings = AgencySettings.load()
-    fields = {"agency_name": settings.name, "phone": settings.phone, "mail_sender_name": settings.mail_sender_name,
+    fields = {"agency_name": settings.name, "phone": settings.phone, "mail_sender_name": settings.mail_sender_name, "display_name": admin.name,
               "version": re.search(r'name="version" value="(\d*)"', page).group(1)}
     try:
         assert web.post("/settings", {**fields, "client_reopen_days": "３0"}).status_code == 303

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import base64
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import requests as http
 
 from chalicelib.adapters import config
+from chalicelib.models.agency import AgencySettings
 from chalicelib.models.companies import Company
 from chalicelib.models.users import AGENCY_ADMIN, AGENCY_STAFF, User
 from chalicelib.services import passwords
@@ -47,7 +49,38 @@ def make_user(*, user_id: str | None = None, password: str = PASSWORD, role: str
     return user
 
 
+AGENCY = {"name": "テスト制作所", "phone": "03-0000-1111", "mail_sender_name": "テスト制作所 サポート"}
+
+
+def complete_agency_settings() -> AgencySettings:
+    """The agency's settings as a first start leaves them (complete): client companies exist only
+    once the agency said who it is (services.companies.create_company), so the tests' world, which
+    makes companies directly, must have said it too. Leaves settings that are complete as they are."""
+    settings = AgencySettings.load()
+    if not settings.complete:
+        for name, value in AGENCY.items():
+            if settings.version is None or not (getattr(settings, name) or "").strip():
+                setattr(settings, name, value)
+        settings.save()
+    return settings
+
+
+@contextmanager
+def first_start():
+    """The table as a fresh stage has it: no agency settings saved. Put back afterwards."""
+    before = AgencySettings.load()
+    before.delete()
+    try:
+        yield
+    finally:
+        restored = AgencySettings.load()
+        restored.name, restored.phone = before.name, before.phone
+        restored.mail_sender_name, restored.client_reopen_days = before.mail_sender_name, before.client_reopen_days
+        restored.save()
+
+
 def make_company(name: str = "株式会社テスト") -> Company:
+    complete_agency_settings()
     company = Company.new(name=name, created_at=datetime.now(timezone.utc))
     company.save()
     return company
