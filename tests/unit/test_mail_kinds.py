@@ -207,17 +207,19 @@ def test_text_and_html_say_the_same_in_every_notification(case):
 
 def test_text_and_html_say_the_same_in_every_account_mail():
     until = NOW + timedelta(days=3)
-    mails = {
-        "login_guidance": dict(user=CLIENT, temporary_password="Tmp-1234-abcd", expires_at=until,
-                               login_url="https://irai.example.jp/login"),
-        "account_changed": dict(user=CLIENT, changes=[("権限", "メンバー", "管理者")], actor_name="管理 一郎",
-                                at=NOW, login_url="https://irai.example.jp/login"),
-        "password_reset": dict(user=CLIENT, reset_url="https://irai.example.jp/reset/abc", valid_until=until),
-    }
+    mails = [  # (template, context): the reset mail for one account and for an address with two
+        ("login_guidance", dict(user=CLIENT, temporary_password="Tmp-1234-abcd", expires_at=until,
+                               login_url="https://irai.example.jp/login", ask="貴社の管理者(管理 花子様)、または制作会社")),
+        ("account_changed", dict(user=CLIENT, changes=[("権限", "メンバー", "管理者")], actor_name="管理 一郎",
+                                at=NOW, login_url="https://irai.example.jp/login", ask="制作会社")),
+        ("password_reset", dict(user=CLIENT, links=[(CLIENT, "https://irai.example.jp/reset/abc")], valid_until=until)),
+        ("password_reset", dict(user=CLIENT, links=[(CLIENT, "https://irai.example.jp/reset/abc"),
+                                                    (CLIENT, "https://irai.example.jp/reset/def")], valid_until=until)),
+    ]
     import os
     names = {name.split(".")[0] for name in os.listdir(os.path.join(os.path.dirname(mail.__file__), "..", "..",
                                                                     "templates", "email"))
              if not name.startswith("_") and name.endswith(".subject.txt")}
-    assert names == {*mails, "notification"}, "a new mail kind needs its case here"
-    for template, context in mails.items():
+    assert names == {*(template for template, _ in mails), "notification"}, "a new mail kind needs its case here"
+    for template, context in mails:
         _says_the_same(_parsed(mail.build(template, to=CLIENT, agency=AGENCY, **context)))
