@@ -136,10 +136,11 @@ JA: dict[str, str] = {
     "estimate.approved": "見積を承認しました。",
     "estimate.returned": "見積を差し戻しました。",
     "statement.month": "月を正しく指定してください(例: 2026-12)。",
+    "statement.future": "先の月の明細はまだありません。今月までの月を選んでください。",
     # What the services write into the ledger, the thread and the CSV (shown as stored).
-    "ledger.grant_month": "{month} 分の付与",
+    "ledger.grant_month": "{month}分の付与",
     "ledger.grant_term": "契約期間の付与",
-    "ledger.expiry": "{month} 分の残りポイントの失効",
+    "ledger.expiry": "{month}分の残りポイントの失効",
     "ledger.automatic": "自動",
     "ledger.charge_note": "見積 {estimate}",
     "ledger.charged": "{points} pt 消費",

@@ -99,17 +99,39 @@ def balance(me: SignedIn):
 # 月次明細.
 
 def _month() -> str:
+    """The month asked for: ``month=YYYY-MM`` (the pages' links), or the form's two selects
+    (``year``, ``month_number``), which work in every browser, unlike <input type=month>
+    (Safari and Firefox show a plain text box). Whatever comes is checked by the service."""
+    year, number = _query("year"), _query("month_number")
+    if year or number:
+        return f"{year}-{number.zfill(2)}" if number.isascii() and number.isdigit() and len(number) <= 2 \
+            else f"{year}-{number}"
     return _query("month") or r.month_of(ledger.today_jst())
+
+
+def _month_choices(month: str) -> dict:
+    """The selects' options: the years up to this one (and the shown month's), months 1-12."""
+    this_month = r.month_of(ledger.today_jst())
+    this_year = int(this_month[:4])
+    years = list(range(max(2000, this_year - 9), this_year + 1))
+    shown = month if r.is_month(month) and month <= this_month else this_month
+    if int(shown[:4]) not in years:
+        years.insert(0, int(shown[:4]))
+    return dict(years=years, shown_year=int(shown[:4]), shown_number=int(shown[5:]), this_month=this_month,
+                month_label=r.month_label)
 
 
 def statement_page(me: SignedIn, company_id: str | None, base: str):
     month = _month()
+    choices = _month_choices(month)
+    following = r.next_month(month) if r.is_month(month) else None
     return submit(lambda: statements.statement(me.user, company_id, month),
                   done=lambda view: page("points/statement.html", view=view, month=month, errors={}, base=base,
-                                         previous=r.previous_month(month), following=r.next_month(month),
-                                         **labels()),
+                                         previous=r.previous_month(month),
+                                         following=following if following <= choices["this_month"] else None,
+                                         **choices, **labels()),
                   refuse=lambda status, errors: page("points/statement.html", status=status, view=None, month=month,
-                                                     errors=errors, base=base, **labels()),
+                                                     errors=errors, base=base, **choices, **labels()),
                   conflict=False)
 
 

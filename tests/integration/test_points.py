@@ -418,8 +418,8 @@ def test_the_statement_and_its_csv(client, admin, staff, company, client_admin):
     assert response.body.startswith(b"\xef\xbb\xbf") and b"\r\n" in response.body
     rows = list(csv.reader(io.StringIO(response.body[3:].decode("utf-8"))))
     assert rows[0] == ["日時", "種類", "依頼番号", "件名", "内容", "ポイント", "残りポイント"]
-    assert [row[1] for row in rows[1:3]] == ["付与", "消費"]
-    assert rows[2][3] == "'=HYPERLINK(\"http://evil\")" and rows[2][5] == "-2.5" and rows[2][6] == "7.5"
+    assert [row[1] for row in rows[1:3]] == ["消費", "付与"]  # newest first, as the ポイント履歴
+    assert rows[1][3] == "'=HYPERLINK(\"http://evil\")" and rows[1][5] == "-2.5" and rows[1][6] == "7.5"
     assert rows[-1][:2] == ["合計", "利用ポイント"] and rows[-1][5] == "2.5"
     bad = web.get("/points/statement?month=2026-13")
     assert bad.status_code == 400 and "月を正しく指定してください" in web.text(bad)
