@@ -20,7 +20,7 @@ from chalicelib.web.responses import page, redirect
 bp = Blueprint(__name__)
 
 MENU_NOTICES = {"added": "menu.added", "updated": "menu.updated"}
-MENU_FIELDS = ("category", "name", "points", "description")
+MENU_FIELDS = ("category", "new_category", "name", "points", "description")
 
 
 def _query(name: str) -> str:
@@ -39,8 +39,10 @@ def labels() -> dict:
 def _menu_page(me: SignedIn, *, status: int = 200, errors: dict | None = None, menu_form=None, editing=None):
     can_edit = permissions.can(me.user, permissions.POINTS_MENU_EDIT)
     notice = MENU_NOTICES.get(_query("notice"))
-    return page("points/menu.html", status=status, categories=point_menu.menu(me.user, include_stopped=can_edit),
-                can_edit=can_edit, errors=errors or {}, menu_form=menu_form or point_menu.MenuForm(), editing=editing,
+    categories = point_menu.menu(me.user, include_stopped=can_edit)
+    return page("points/menu.html", status=status, categories=categories,
+                category_names=sorted({category.name for category in categories}),
+                NEW_CATEGORY=point_menu.NEW_CATEGORY, can_edit=can_edit, errors=errors or {}, menu_form=menu_form or point_menu.MenuForm(), editing=editing,
                 notice=t(notice) if notice else None, **labels())
 
 

@@ -53,7 +53,7 @@ def admin(aws):
 
 @pytest.fixture
 def menu_item(admin):
-    return menu.add_menu_item(admin, menu.MenuForm(category="テキスト", name="文言の変更", points="1",
+    return menu.add_menu_item(admin, menu.MenuForm(new_category="テキスト", name="文言の変更", points="1",
                                                        description="1か所の文言を差し替えます"))
 
 
@@ -93,11 +93,11 @@ def test_the_menu_is_shared_with_every_client_and_edited_by_the_agency_admin(cli
     assert "作業を追加" not in page  # clients read it only
     staff_web = signed_in(client, admin)
     staff_web.get("/points/menu")
-    refused = staff_web.post("/points/menu", {"category": "画像", "name": "", "points": "1.25", "description": ""})
+    refused = staff_web.post("/points/menu", {"category": "", "new_category": "画像", "name": "", "points": "1.25", "description": ""})
     body = staff_web.text(refused)
     assert refused.status_code == 400
     assert "入力してください。" in body and "小数は第1位まで" in body and 'value="画像"' in body  # typed input kept
-    added = staff_web.post("/points/menu", {"category": "画像", "name": "画像の差し替え", "points": "2", "description": ""})
+    added = staff_web.post("/points/menu", {"category": "", "new_category": "画像", "name": "画像の差し替え", "points": "2", "description": ""})
     assert added.status_code == 303
     assert "画像の差し替え" in web.text(web.get("/points/menu"))
 

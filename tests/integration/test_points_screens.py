@@ -53,7 +53,7 @@ def _csv_rows(body: bytes) -> list[list[str]]:
 # The estimate: a note per line, menu items too.
 
 def test_two_lines_of_one_menu_item_are_told_apart_by_their_notes(client, admin, staff, client_admin):
-    item = menu.add_menu_item(admin, menu.MenuForm(category="画像", name="画像の差し替え", points="2"))
+    item = menu.add_menu_item(admin, menu.MenuForm(new_category="画像", name="画像の差し替え", points="2"))
     request = make_request(client_admin, title="画像を2枚")
     estimates.save_estimate(staff, request.request_id, [
         estimates.LineInput(menu_item_id=item.item_id, quantity="1", note="トップのメイン画像"),
@@ -94,30 +94,35 @@ def test_a_returned_estimate_does_not_say_it_is_spent_at_completion(client, admi
 # ポイント表: 分類 chosen, or added on purpose.
 
 def test_a_menu_category_is_chosen_from_the_existing_ones_or_added_on_purpose(client, admin):
-    menu.add_menu_item(admin, menu.MenuForm(category="テキスト", name="文言の変更", points="1"))
+    menu.add_menu_item(admin, menu.MenuForm(new_category="テキスト", name="文言の変更", points="1"))
     web = signed_in(client, admin)
+
+    def post(fields):
+        web.get("/points/menu")
+        return web.post("/points/menu", fields)
+
     page = web.text(web.get("/points/menu"))
     assert '<option value="テキスト"' in page and "新しい分類を追加" in page
     # An existing one chosen.
-    done = web.post("/points/menu", {"category": "テキスト", "new_category": "", "name": "見出し", "points": "1"})
+    done = post({"category": "テキスト", "new_category": "", "name": "見出し", "points": "1"})
     assert done.status_code == 303
     # A new one, on purpose.
-    done = web.post("/points/menu", {"category": menu.NEW_CATEGORY, "new_category": "ページ", "name": "ページ追加",
+    done = post({"category": menu.NEW_CATEGORY, "new_category": "ページ", "name": "ページ追加",
                                      "points": "5"})
     assert done.status_code == 303
     names = [category.name for category in menu.menu(admin)]
     assert names == ["テキスト", "ページ"]
     # A category typed into the select (not one of the list) is refused, and so is an empty new one.
-    refused = web.post("/points/menu", {"category": "テキスト ", "new_category": "", "name": "x", "points": "1"})
+    refused = post({"category": "てきすと", "new_category": "", "name": "x", "points": "1"})
     assert refused.status_code == 400 and "分類を一覧から選ぶか" in web.text(refused)
-    refused = web.post("/points/menu", {"category": menu.NEW_CATEGORY, "new_category": "", "name": "x",
+    refused = post({"category": menu.NEW_CATEGORY, "new_category": "", "name": "x",
                                         "points": "1"})
     assert refused.status_code == 400 and "新しい分類の名前を入力してください" in web.text(refused)
     # Typed beside an existing choice (both are visible without JavaScript): said, not dropped.
-    refused = web.post("/points/menu", {"category": "テキスト", "new_category": "画像", "name": "x", "points": "1"})
+    refused = post({"category": "テキスト", "new_category": "画像", "name": "x", "points": "1"})
     assert refused.status_code == 400 and "「新しい分類を追加」を選んでください" in web.text(refused)
     # A "new" one that already exists is the existing one, not a twin.
-    done = web.post("/points/menu", {"category": menu.NEW_CATEGORY, "new_category": "ページ", "name": "ページ削除",
+    done = post({"category": menu.NEW_CATEGORY, "new_category": "ページ", "name": "ページ削除",
                                      "points": "2"})
     assert done.status_code == 303 and [c.name for c in menu.menu(admin)] == ["テキスト", "ページ"]
 
