@@ -160,6 +160,7 @@ class Line:
     quantity: int
     unit_tenths: int
     menu_item_id: str = ""  # "" for a free-form item
+    note: str = ""          # tells two lines of one item apart
 
     @property
     def line_tenths(self) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import uuid
 
 import pytest
 
@@ -94,7 +95,10 @@ def test_a_returned_estimate_does_not_say_it_is_spent_at_completion(client, admi
 # ポイント表: 分類 chosen, or added on purpose.
 
 def test_a_menu_category_is_chosen_from_the_existing_ones_or_added_on_purpose(client, admin):
-    menu.add_menu_item(admin, menu.MenuForm(new_category="テキスト", name="文言の変更", points="1"))
+    # The ポイント表 is the agency's, shared by every test of the session: names of this test's own.
+    suffix = uuid.uuid4().hex[:6]
+    text, page_category = f"テキスト{suffix}", f"ページ{suffix}"
+    menu.add_menu_item(admin, menu.MenuForm(new_category=text, name="文言の変更", points="1"))
     web = signed_in(client, admin)
 
     def post(fields):
@@ -102,29 +106,32 @@ def test_a_menu_category_is_chosen_from_the_existing_ones_or_added_on_purpose(cl
         return web.post("/points/menu", fields)
 
     page = web.text(web.get("/points/menu"))
-    assert '<option value="テキスト"' in page and "新しい分類を追加" in page
+    assert f'<option value="{text}"' in page and "新しい分類を追加" in page
     # An existing one chosen.
-    done = post({"category": "テキスト", "new_category": "", "name": "見出し", "points": "1"})
+    done = post({"category": text, "new_category": "", "name": "見出し", "points": "1"})
     assert done.status_code == 303
     # A new one, on purpose.
-    done = post({"category": menu.NEW_CATEGORY, "new_category": "ページ", "name": "ページ追加",
+    done = post({"category": menu.NEW_CATEGORY, "new_category": page_category, "name": "ページ追加",
                                      "points": "5"})
     assert done.status_code == 303
-    names = [category.name for category in menu.menu(admin)]
-    assert names == ["テキスト", "ページ"]
+    def ours():
+        return [category.name for category in menu.menu(admin) if category.name.endswith(suffix)]
+
+    assert ours() == [text, page_category]
     # A category typed into the select (not one of the list) is refused, and so is an empty new one.
-    refused = post({"category": "てきすと", "new_category": "", "name": "x", "points": "1"})
+    refused = post({"category": text + "い", "new_category": "", "name": "x", "points": "1"})
     assert refused.status_code == 400 and "分類を一覧から選ぶか" in web.text(refused)
     refused = post({"category": menu.NEW_CATEGORY, "new_category": "", "name": "x",
                                         "points": "1"})
     assert refused.status_code == 400 and "新しい分類の名前を入力してください" in web.text(refused)
     # Typed beside an existing choice (both are visible without JavaScript): said, not dropped.
-    refused = post({"category": "テキスト", "new_category": "画像", "name": "x", "points": "1"})
+    refused = post({"category": text, "new_category": "画像" + suffix, "name": "x", "points": "1"})
     assert refused.status_code == 400 and "「新しい分類を追加」を選んでください" in web.text(refused)
-    # A "new" one that already exists is the existing one, not a twin.
-    done = post({"category": menu.NEW_CATEGORY, "new_category": "ページ", "name": "ページ削除",
+    # A "new" one that already exists (typed in full-width here) is the existing one, not a twin.
+    twin = page_category.translate({code: code + 0xFEE0 for code in range(0x21, 0x7F)})
+    done = post({"category": menu.NEW_CATEGORY, "new_category": twin, "name": "ページ削除",
                                      "points": "2"})
-    assert done.status_code == 303 and [c.name for c in menu.menu(admin)] == ["テキスト", "ページ"]
+    assert done.status_code == 303 and ours() == [text, page_category]
 
 
 # 月次明細: the month.

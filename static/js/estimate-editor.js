@@ -1,0 +1,121 @@
+// The estimate editor (見積を作成する / 見積を修正する): a running total as rows are filled, and
+// rows added or removed. The total is a guide: the server computes the estimate's total when it
+// is saved (services/pointrules.estimate_totals), with the same rule written here: the sum of
+// quantity x points, the urgency multiplier, rounded UP to 0.5 pt. Without JavaScript the form
+// keeps its fixed set of rows and posts as it is.
+const FULL_WIDTH = /[\uFF01-\uFF5E]/g;
+
+function ascii(text) {
+  return text.replace(FULL_WIDTH, (c) => String.fromCharCode(c.charCodeAt(0) - 0xFEE0)).trim();
+}
+
+// Points as tenths ("2.5" -> 25), or null for what the server would refuse.
+function tenths(text) {
+  const found = /^(\d+|\d{1,3}(?:,\d{3})+)?(?:\.(\d?))?$/.exec(ascii(text));
+  if (!found || (!found[1] && !found[2])) return null;
+  return Number((found[1] || "0").replaceAll(",", "")) * 10 + Number(found[2] || 0);
+}
+
+function quantity(text) {
+  const typed = ascii(text);
+  if (!typed) return 1;
+  return /^\d{1,3}$/.test(typed) && Number(typed) >= 1 ? Number(typed) : null;
+}
+
+// A multiplier as a fraction of integers ("1.25" -> [125, 100]), so no float rounding creeps in.
+function fraction(text) {
+  const [whole, part = ""] = String(text).split(".");
+  const scale = 10 ** part.length;
+  return [Number(whole) * scale + Number(part || 0), scale];
+}
+
+function format(value) {
+  return (value / 10).toLocaleString("en-US", { maximumFractionDigits: 1 });
+}
+
+function rowTenths(row) {
+  const fields = (name) => row.querySelector(`[name^="${name}_"]`);
+  const qty = quantity(fields("qty").value);
+  const chosen = fields("menu").selectedOptions[0];
+  const unit = chosen && chosen.value ? Number(chosen.dataset.tenths) : tenths(fields("points").value);
+  const typed = (chosen && chosen.value) || fields("points").value.trim() || fields("name").value.trim();
+  if (!typed) return 0;
+  return qty === null || unit === null ? null : qty * unit;
+}
+
+function update(editor) {
+  const box = editor.querySelector("[data-running-total]");
+  let subtotal = 0;
+  let unreadable = 0;
+  for (const row of editor.querySelectorAll("[data-estimate-row]")) {
+    const line = rowTenths(row);
+    if (line === null) unreadable += 1;
+    else subtotal += line;
+  }
+  const [top, bottom] = fraction(box.dataset.multiplier || "1");
+  // Rounded up to 0.5 pt: 5 tenths.
+  const total = Math.ceil((subtotal * top) / (bottom * 5)) * 5;
+  box.querySelector("[data-total-value]").value = format(total);
+  const detail = [];
+  if (top !== bottom) detail.push(`小計 ${format(subtotal)} pt × ${box.dataset.multiplier}`);
+  if (unreadable) detail.push(`数字を読めない行が${unreadable}件あります(合計に含めていません)`);
+  box.querySelector("[data-total-detail]").textContent = detail.length ? `(${detail.join("、")})` : "";
+}
+
+function renumber(editor) {
+  const rows = editor.querySelectorAll("[data-estimate-row]");
+  rows.forEach((row, index) => { row.querySelector("[data-row-number]").textContent = String(index + 1); });
+  const list = editor.querySelector("[data-estimate-rows]");
+  const add = editor.querySelector("[data-add-row]");
+  add.disabled = rows.length >= Number(list.dataset.linesMax) || nextIndex(editor) >= Number(list.dataset.rowsMax);
+  for (const remove of editor.querySelectorAll("[data-remove-row]")) remove.hidden = rows.length <= 1;
+}
+
+function nextIndex(editor) {
+  let highest = -1;
+  for (const select of editor.querySelectorAll('[data-estimate-row] select[name^="menu_"]')) {
+    highest = Math.max(highest, Number(select.name.slice("menu_".length)));
+  }
+  return highest + 1;
+}
+
+function addRow(editor) {
+  const template = editor.querySelector("#estimate-row-template");
+  const index = String(nextIndex(editor));
+  const row = template.content.firstElementChild.cloneNode(true);
+  for (const element of row.querySelectorAll("[id], [for], [name], [aria-describedby]")) {
+    for (const attribute of ["id", "for", "name", "aria-describedby"]) {
+      const value = element.getAttribute(attribute);
+      if (value) element.setAttribute(attribute, value.replaceAll("__INDEX__", index));
+    }
+  }
+  editor.querySelector("[data-estimate-rows]").append(row);
+  renumber(editor);
+  update(editor);
+  row.querySelector("select").focus();
+}
+
+function removeRow(editor, row) {
+  const rows = [...editor.querySelectorAll("[data-estimate-row]")];
+  const neighbour = rows[rows.indexOf(row) + 1] || rows[rows.indexOf(row) - 1];
+  row.remove();
+  renumber(editor);
+  update(editor);
+  neighbour?.querySelector("select")?.focus();
+}
+
+for (const editor of document.querySelectorAll("[data-estimate-editor]")) {
+  editor.querySelector("[data-running-total]").hidden = false;
+  editor.querySelector("[data-add-row]").hidden = false;
+  for (const remove of editor.querySelectorAll("[data-remove-row]")) remove.hidden = false;
+  editor.addEventListener("input", () => update(editor));
+  editor.addEventListener("change", () => update(editor));
+  editor.addEventListener("click", (event) => {
+    const button = event.target.closest("button[type='button']");
+    if (!button) return;
+    if (button.matches("[data-add-row]")) addRow(editor);
+    else if (button.matches("[data-remove-row]")) removeRow(editor, button.closest("[data-estimate-row]"));
+  });
+  renumber(editor);
+  update(editor);
+}
