@@ -3,35 +3,7 @@
 // is saved (services/pointrules.estimate_totals), with the same rule written here: the sum of
 // quantity x points, the urgency multiplier, rounded UP to 0.5 pt. Without JavaScript the form
 // keeps its fixed set of rows and posts as it is.
-const FULL_WIDTH = /[\uFF01-\uFF5E]/g;
-
-function ascii(text) {
-  return text.replace(FULL_WIDTH, (c) => String.fromCharCode(c.charCodeAt(0) - 0xFEE0)).trim();
-}
-
-// Points as tenths ("2.5" -> 25), or null for what the server would refuse.
-function tenths(text) {
-  const found = /^(\d+|\d{1,3}(?:,\d{3})+)?(?:\.(\d?))?$/.exec(ascii(text));
-  if (!found || (!found[1] && !found[2])) return null;
-  return Number((found[1] || "0").replaceAll(",", "")) * 10 + Number(found[2] || 0);
-}
-
-function quantity(text) {
-  const typed = ascii(text);
-  if (!typed) return 1;
-  return /^\d{1,3}$/.test(typed) && Number(typed) >= 1 ? Number(typed) : null;
-}
-
-// A multiplier as a fraction of integers ("1.25" -> [125, 100]), so no float rounding creeps in.
-function fraction(text) {
-  const [whole, part = ""] = String(text).split(".");
-  const scale = 10 ** part.length;
-  return [Number(whole) * scale + Number(part || 0), scale];
-}
-
-function format(value) {
-  return (value / 10).toLocaleString("en-US", { maximumFractionDigits: 1 });
-}
+import { format, fraction, quantity, tenths, total } from "./estimate-total.js";
 
 function rowTenths(row) {
   const fields = (name) => row.querySelector(`[name^="${name}_"]`);
@@ -52,10 +24,8 @@ function update(editor) {
     if (line === null) unreadable += 1;
     else subtotal += line;
   }
-  const [top, bottom] = fraction(box.dataset.multiplier || "1");
-  // Rounded up to 0.5 pt: 5 tenths.
-  const total = Math.ceil((subtotal * top) / (bottom * 5)) * 5;
-  box.querySelector("[data-total-value]").value = format(total);
+  const [top, bottom] = fraction(box.dataset.multiplier);
+  box.querySelector("[data-total-value]").value = format(total(subtotal, box.dataset.multiplier));
   const detail = [];
   if (top !== bottom) detail.push(`小計 ${format(subtotal)} pt × ${box.dataset.multiplier}`);
   if (unreadable) detail.push(`数字を読めない行が${unreadable}件あります(合計に含めていません)`);
