@@ -24,9 +24,12 @@ SHOTS = Path("/tmp/shots-points")
 SIZES = pytest.mark.parametrize("size", sorted(VIEWPORTS))
 
 
-def shot(page: Page, name: str) -> None:
+def shot(page: Page, name: str, part=None) -> None:
+    """The page (and ``part``, a locator, on its own: a phone's full page is too long to read)."""
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    if part is not None:
+        part.screenshot(path=str(SHOTS / f"{name}-part.png"))
     keep_screenshot(page, f"points-screens-{name}")
 
 
@@ -81,7 +84,7 @@ def test_the_estimate_editor_keeps_notes_totals_as_typed_and_adds_and_removes_ro
     added.get_by_label("項目名").fill("撮影")
     added.get_by_label("ポイント", exact=True).fill("2.5")
     expect(total).to_contain_text("合計(目安): 8.5 pt")
-    shot(page, f"estimate-editor-{size}")
+    shot(page, f"estimate-editor-{size}", panel)
     added.get_by_role("button", name="この項目を削除").click()
     expect(rows).to_have_count(count)
     expect(total).to_contain_text("合計(目安): 6 pt")
@@ -94,7 +97,7 @@ def test_the_estimate_editor_keeps_notes_totals_as_typed_and_adds_and_removes_ro
     expect(lines).to_contain_text(re.compile(rf"画像の差し替え{tag}\s*トップのメイン画像"))
     expect(lines).to_contain_text(re.compile(rf"画像の差し替え{tag}\s*会社概要の写真"))
     expect(_panel(page).locator(".estimate__total")).to_contain_text("6 pt")
-    shot(page, f"estimate-saved-{size}")
+    shot(page, f"estimate-saved-{size}", _panel(page))
 
     # The client sends it back: the panel no longer speaks of points spent at completion.
     other = _open(open_page, size)
@@ -107,7 +110,7 @@ def test_the_estimate_editor_keeps_notes_totals_as_typed_and_adds_and_removes_ro
     effect = _panel(other).locator(".estimate__effect")
     expect(effect).to_contain_text("差し戻した見積のポイントは消費されません")
     expect(effect).not_to_contain_text("完了時に")
-    shot(other, f"estimate-returned-{size}")
+    shot(other, f"estimate-returned-{size}", _panel(other))
 
 
 def test_without_javascript_the_estimate_editor_posts_its_fixed_rows_with_notes(live_server, open_page):
@@ -151,7 +154,7 @@ def test_a_menu_category_is_chosen_or_added_on_purpose(live_server, open_page, s
     form.get_by_label("新しい分類の名前").fill(f"ページ{tag}")
     form.get_by_label("作業名").fill(f"ページ追加{tag}")
     form.get_by_label("ポイント", exact=True).fill("5")
-    shot(page, f"menu-new-category-{size}")
+    shot(page, f"menu-new-category-{size}", form)
     form.get_by_role("button", name="追加する").click()
     expect(page.get_by_role("status")).to_have_text("ポイント表に追加しました。")
     expect(page.get_by_role("heading", level=3, name=f"画像{tag}")).to_have_count(1)
@@ -196,7 +199,7 @@ def test_the_statement_month_is_picked_with_selects_and_never_in_the_future(live
     rows = page.get_by_role("region", name="ポイント履歴").get_by_role("row")
     expect(rows.nth(1)).to_contain_text("チャージ")  # newest first, as the ポイント履歴
     expect(rows.nth(2)).to_contain_text(f"{pointrules.month_label(this_month)}分の付与")
-    shot(page, f"statement-{size}")
+    shot(page, f"statement-{size}", page.locator("main"))
     picker = page.get_by_role("group", name="表示する月")
     picker.get_by_label("年").select_option(label=f"{int(before[:4])}年")
     picker.get_by_label("月", exact=True).select_option(label=f"{int(before[5:])}月")
@@ -212,4 +215,4 @@ def test_the_statement_month_is_picked_with_selects_and_never_in_the_future(live
     else:
         page.goto(f"{live_server.url}/points/statement?month={pointrules.next_month(this_month)}")
     expect(page.get_by_role("alert")).to_contain_text("先の月の明細はまだありません")
-    shot(page, f"statement-future-{size}")
+    shot(page, f"statement-future-{size}", page.locator("main"))
