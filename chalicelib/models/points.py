@@ -160,6 +160,7 @@ class LedgerEntry(Item, discriminator="LedgerEntry"):
 class EstimateLine(MapAttribute):
     name = UnicodeAttribute()
     menu_item_id = UnicodeAttribute(default="")
+    note = UnicodeAttribute(default="")  # which one it is ("トップのメイン画像"), menu items too
     quantity = NumberAttribute()
     unit_tenths = NumberAttribute()
 

@@ -25,6 +25,7 @@ from chalicelib.services.ledger import estimate_text
 from chalicelib.services.menu import NAME_MAX
 
 REASON_MAX = 2000
+NOTE_MAX = 100
 ESTIMATE_LINES_MAX = 30
 # Mail events of estimates (see notifications.recipients: the agency's go to the requester and
 # 依頼関係者, the client's answer to the 担当者).
@@ -39,10 +40,12 @@ class LineInput:
     quantity: str = ""
     name: str = ""
     points: str = ""
+    note: str = ""  # optional, on any row: which one it is (two 画像の差し替え told apart)
 
     @property
     def empty(self) -> bool:
-        return not (self.menu_item_id or self.name.strip() or self.points.strip() or self.quantity.strip())
+        return not (self.menu_item_id or self.name.strip() or self.points.strip() or self.quantity.strip()
+                    or self.note.strip())
 
 
 def estimate_of(request_id: str) -> Estimate | None:
@@ -61,7 +64,9 @@ def _parse_lines(errors: dict, rows: list[LineInput]) -> list[r.Line]:
         if row.empty:
             continue
         quantity = v.quantity(errors, f"qty_{index}", row.quantity)
-        if quantity is None:
+        note = v.text(errors, f"note_{index}", row.note, maximum=NOTE_MAX, single_line=True, required=False,
+                      markup="points.markup")
+        if quantity is None or f"note_{index}" in errors:
             continue
         if row.menu_item_id:
             item = menu_items.get(row.menu_item_id)
@@ -75,13 +80,13 @@ def _parse_lines(errors: dict, rows: list[LineInput]) -> list[r.Line]:
             if errors.keys() & {f"name_{index}", f"points_{index}"}:
                 continue
             lines.append(r.Line(name=item.name, quantity=quantity, unit_tenths=int(item.points_tenths),
-                                menu_item_id=item.item_id))
+                                menu_item_id=item.item_id, note=note))
         else:
             name = v.text(errors, f"name_{index}", row.name, maximum=NAME_MAX, single_line=True,
                           markup="points.markup")
             points = v.points(errors, f"points_{index}", row.points)
             if f"name_{index}" not in errors and points is not None:
-                lines.append(r.Line(name=name, quantity=quantity, unit_tenths=r.to_tenths(points)))
+                lines.append(r.Line(name=name, quantity=quantity, unit_tenths=r.to_tenths(points), note=note))
     if not lines and not errors:
         errors["lines"] = t("estimate.empty")
     elif len(lines) > ESTIMATE_LINES_MAX:
@@ -125,7 +130,7 @@ def save_estimate(actor: User, request_id: str, rows: list[LineInput], *, versio
     estimate = Estimate(*Estimate.keys(request.request_id), request_id=request.request_id,
                         company_id=request.company_id,
                         lines=[EstimateLine(name=line.name, menu_item_id=line.menu_item_id, quantity=line.quantity,
-                                            unit_tenths=line.unit_tenths) for line in lines],
+                                            unit_tenths=line.unit_tenths, note=line.note) for line in lines],
                         multiplier=str(multiplier.multiplier), urgency_label=multiplier.label,
                         subtotal_tenths=totals.subtotal_tenths, total_tenths=totals.total_tenths, state=PENDING,
                         version=current_version + 1, updated_at=now)
@@ -147,7 +152,8 @@ def save_estimate(actor: User, request_id: str, rows: list[LineInput], *, versio
 
 def _lines_text(estimate: Estimate) -> str:
     """The estimate as the mail shows it."""
-    rows = [t("estimate.mail_line", name=line.name, quantity=int(line.quantity),
+    rows = [t("estimate.mail_line", name=f"{line.name}({line.note})" if line.note else line.name,
+              quantity=int(line.quantity),
               points=r.format_points(int(line.quantity) * int(line.unit_tenths)))
             for line in estimate.lines]
     if Decimal(estimate.multiplier) != 1:

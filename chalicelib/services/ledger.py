@@ -147,9 +147,9 @@ def settle(company_id: str, *, now: datetime | None = None, contract: Contract |
     for posting in r.due_postings(terms_of(contract), posted=set(balance.posted or set()), today=today_jst(now)):
         if posting.kind == r.GRANT:
             note = (t("ledger.grant_term") if posting.key.startswith("GRANT#TERM#")
-                    else t("ledger.grant_month", month=posting.month))
+                    else t("ledger.grant_month", month=r.month_label(posting.month)))
         else:
-            note = t("ledger.expiry", month=posting.month)
+            note = t("ledger.expiry", month=r.month_label(posting.month))
         balance = _post(company_id, kind=posting.kind, tenths=posting.tenths, month=posting.month, note=note,
                         actor_name=t("ledger.automatic"), posting_key=posting.key, now=now).balance
     return balance

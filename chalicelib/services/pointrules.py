@@ -143,6 +143,13 @@ def format_points(tenths: int | float) -> str:
     return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.1f}"
 
 
+def csv_points(tenths: int | float) -> int | Decimal:
+    """Points as a CSV cell, written as the screen writes them ("10", "2.5", "-4": no ".0") but
+    without the thousands separator, so a spreadsheet still reads a number."""
+    value = from_tenths(tenths)
+    return int(value) if value == value.to_integral_value() else value
+
+
 def round_up_half(points: Decimal) -> Decimal:
     return (points / HALF).to_integral_value(rounding=ROUND_CEILING) * HALF
 
@@ -153,6 +160,7 @@ class Line:
     quantity: int
     unit_tenths: int
     menu_item_id: str = ""  # "" for a free-form item
+    note: str = ""          # tells two lines of one item apart
 
     @property
     def line_tenths(self) -> int:
@@ -214,6 +222,24 @@ def is_month(text: str) -> bool:
     ``<input type="month">`` and the pages' links, never typed, so no other width is read."""
     found = _MONTH.fullmatch(text or "")
     return bool(found) and 1 <= int(found["month"]) <= 12 and int(found["year"]) >= 2000
+
+
+def month_label(month: str) -> str:
+    """``YYYY-MM`` as people read it: "2026年12月"."""
+    return f"{int(month[:4])}年{int(month[5:7])}月"
+
+
+# Notes of grants and expiries were once stored with the bare month ("2026-12 分の付与"); the
+# screens and the CSV read them as months are written everywhere else.
+_OLD_MONTH_NOTE = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2}) 分")
+
+
+def readable_note(note: str) -> str:
+    """A ledger entry's note as shown: a leading ``YYYY-MM 分`` becomes "2026年12月分"."""
+    found = _OLD_MONTH_NOTE.match(note or "")
+    if not found or not is_month(f"{found['year']}-{found['month']}"):
+        return note or ""
+    return month_label(f"{found['year']}-{found['month']}") + "分" + note[found.end():]
 
 
 @dataclass(frozen=True)

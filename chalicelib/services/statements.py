@@ -94,14 +94,19 @@ def statement(actor: User, company_id: str | None, month: str, *, now: datetime 
     errors: dict[str, str] = {}
     if v.month(errors, "month", month) is None:
         raise Invalid(errors)
+    if month > r.month_of(today_jst(now)):
+        # Nothing is posted ahead of its month: a future month would read as an empty statement.
+        raise Invalid({"month": t("statement.future")})
     contract = Contract.current(company_id)
     ledger.settle(company_id, now=now, contract=contract)
-    entries = LedgerEntry.of_month(company_id, month)
+    oldest_first = LedgerEntry.of_month(company_id, month)
     totals: dict[str, int] = {}
-    for entry in entries:
+    for entry in oldest_first:
         totals[entry.entry_kind] = totals.get(entry.entry_kind, 0) + int(entry.delta_tenths)
-    opening = int(entries[0].balance_after_tenths) - int(entries[0].delta_tenths) if entries else None
-    closing = int(entries[-1].balance_after_tenths) if entries else None
+    opening = int(oldest_first[0].balance_after_tenths) - int(oldest_first[0].delta_tenths) if oldest_first else None
+    closing = int(oldest_first[-1].balance_after_tenths) if oldest_first else None
+    # Listed newest first, in the order of the ポイント履歴 (LedgerEntry.latest), on screen and in CSV.
+    entries = oldest_first[::-1]
     if opening is None:
         # No entries this month: the balance did not move; the latest earlier entry tells it.
         earlier = LedgerEntry.last_before(company_id, month)
@@ -111,10 +116,12 @@ def statement(actor: User, company_id: str | None, month: str, *, now: datetime 
 
 
 def statement_csv(view: Statement) -> bytes:
+    """The statement as CSV: the entries as the screen lists them, points as it writes them."""
     rows = [[format_jst(e.at), ENTRY_LABELS[e.entry_kind], f"#{int(e.request_number)}" if e.request_number else "",
-             e.request_title or "", e.note, r.from_tenths(e.delta_tenths), r.from_tenths(e.balance_after_tenths)]
+             e.request_title or "", r.readable_note(e.note), r.csv_points(e.delta_tenths),
+             r.csv_points(e.balance_after_tenths)]
             for e in view.entries]
-    rows.append([t("statement.total"), t("statement.usage"), "", "", "", r.from_tenths(view.usage_tenths), ""])
+    rows.append([t("statement.total"), t("statement.usage"), "", "", "", r.csv_points(view.usage_tenths), ""])
     if view.amount is not None:
         rows.append([t("statement.amount"), "", "", "", t("statement.unit_price", price=int(view.contract.unit_price)),
                      view.amount, ""])

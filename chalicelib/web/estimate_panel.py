@@ -20,7 +20,8 @@ def context(me: SignedIn, view, typed: dict) -> dict:
     request = view.request
     estimate = view.estimate
     context = dict(estimate=estimate, charged=view.charged, estimate_rows=[], menu_categories=[], urgency=None,
-                   estimate_open=False,
+                   estimate_open=False, empty_row=estimates.LineInput(), rows_max=ESTIMATE_ROWS_MAX,
+                   lines_max=estimates.ESTIMATE_LINES_MAX,
                    points_summary=None, can_estimate=permissions.can(me.user, permissions.ESTIMATE_EDIT),
                    can_answer=permissions.can(me.user, permissions.ESTIMATE_ANSWER), **labels())
     if context["can_estimate"]:
@@ -29,7 +30,7 @@ def context(me: SignedIn, view, typed: dict) -> dict:
         offered = {item.item_id for category in context["menu_categories"] for item in category.items}
         context["estimate_rows"] = _rows(estimate, typed, offered)
     # A refused estimate form is shown open, with what was typed.
-    context["estimate_open"] = any(name.startswith("menu_") for name in typed)
+    context["estimate_open"] = _row_count(typed) > 0
     if context["can_answer"] and estimate is not None:
         context["points_summary"] = statements.summary(me.user, request.company_id)
     return context
@@ -46,12 +47,13 @@ def _rows(estimate, typed: dict, offered: set[str]) -> list[estimates.LineInput]
         from_menu = line.menu_item_id in offered
         rows.append(estimates.LineInput(menu_item_id=line.menu_item_id if from_menu else "",
                                      quantity=str(int(line.quantity)), name="" if from_menu else line.name,
-                                     points="" if from_menu else r.format_points(line.unit_tenths).replace(",", "")))
+                                     points="" if from_menu else r.format_points(line.unit_tenths).replace(",", ""),
+                                     note=line.note or ""))
     return rows + [estimates.LineInput() for _ in range(max(3, 5 - len(rows)))]
 
 
 ESTIMATE_ROWS_MAX = 40
-ROW_FIELDS = ("menu", "qty", "name", "points")
+ROW_FIELDS = ("menu", "qty", "name", "points", "note")
 
 
 def _row_count(fields: dict) -> int:
@@ -64,7 +66,8 @@ def _row_count(fields: dict) -> int:
 def _typed_rows(fields: dict) -> list[estimates.LineInput]:
     # Row numbers are kept (empty rows too), so a refusal names the row the user typed in.
     return [estimates.LineInput(menu_item_id=fields.get(f"menu_{i}", ""), quantity=fields.get(f"qty_{i}", ""),
-                                name=fields.get(f"name_{i}", ""), points=fields.get(f"points_{i}", ""))
+                                name=fields.get(f"name_{i}", ""), points=fields.get(f"points_{i}", ""),
+                                note=fields.get(f"note_{i}", ""))
             for i in range(_row_count(fields))]
 
 

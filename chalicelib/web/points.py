@@ -20,7 +20,7 @@ from chalicelib.web.responses import page, redirect
 bp = Blueprint(__name__)
 
 MENU_NOTICES = {"added": "menu.added", "updated": "menu.updated"}
-MENU_FIELDS = ("category", "name", "points", "description")
+MENU_FIELDS = ("category", "new_category", "name", "points", "description")
 
 
 def _query(name: str) -> str:
@@ -39,8 +39,10 @@ def labels() -> dict:
 def _menu_page(me: SignedIn, *, status: int = 200, errors: dict | None = None, menu_form=None, editing=None):
     can_edit = permissions.can(me.user, permissions.POINTS_MENU_EDIT)
     notice = MENU_NOTICES.get(_query("notice"))
-    return page("points/menu.html", status=status, categories=point_menu.menu(me.user, include_stopped=can_edit),
-                can_edit=can_edit, errors=errors or {}, menu_form=menu_form or point_menu.MenuForm(), editing=editing,
+    categories = point_menu.menu(me.user, include_stopped=can_edit)
+    return page("points/menu.html", status=status, categories=categories,
+                category_names=sorted({category.name for category in categories}),
+                NEW_CATEGORY=point_menu.NEW_CATEGORY, can_edit=can_edit, errors=errors or {}, menu_form=menu_form or point_menu.MenuForm(), editing=editing,
                 notice=t(notice) if notice else None, **labels())
 
 
@@ -99,17 +101,39 @@ def balance(me: SignedIn):
 # 月次明細.
 
 def _month() -> str:
+    """The month asked for: ``month=YYYY-MM`` (the pages' links), or the form's two selects
+    (``year``, ``month_number``), which work in every browser, unlike <input type=month>
+    (Safari and Firefox show a plain text box). Whatever comes is checked by the service."""
+    year, number = _query("year"), _query("month_number")
+    if year or number:
+        return f"{year}-{number.zfill(2)}" if number.isascii() and number.isdigit() and len(number) <= 2 \
+            else f"{year}-{number}"
     return _query("month") or r.month_of(ledger.today_jst())
+
+
+def _month_choices(month: str) -> dict:
+    """The selects' options: the years up to this one (and the shown month's), months 1-12."""
+    this_month = r.month_of(ledger.today_jst())
+    this_year = int(this_month[:4])
+    years = list(range(max(2000, this_year - 9), this_year + 1))
+    shown = month if r.is_month(month) and month <= this_month else this_month
+    if int(shown[:4]) not in years:
+        years.insert(0, int(shown[:4]))
+    return dict(years=years, shown_year=int(shown[:4]), shown_number=int(shown[5:]), this_month=this_month,
+                month_label=r.month_label)
 
 
 def statement_page(me: SignedIn, company_id: str | None, base: str):
     month = _month()
+    choices = _month_choices(month)
+    following = r.next_month(month) if r.is_month(month) else None
     return submit(lambda: statements.statement(me.user, company_id, month),
                   done=lambda view: page("points/statement.html", view=view, month=month, errors={}, base=base,
-                                         previous=r.previous_month(month), following=r.next_month(month),
-                                         **labels()),
+                                         previous=r.previous_month(month),
+                                         following=following if following <= choices["this_month"] else None,
+                                         **choices, **labels()),
                   refuse=lambda status, errors: page("points/statement.html", status=status, view=None, month=month,
-                                                     errors=errors, base=base, **labels()),
+                                                     errors=errors, base=base, **choices, **labels()),
                   conflict=False)
 
 

@@ -38,7 +38,7 @@ def test_estimate_returned_revised_approved_and_charged(live_server, open_page):
     client = make_client(company, role=CLIENT_ADMIN, name="承認 花子")
     staff = make_user(role=AGENCY_STAFF, name="見積 太郎")
     admin = make_user(name="管理 一郎")
-    item = menu.add_menu_item(admin, menu.MenuForm(category="テキスト・画像", name=f"画像の差し替え{suffix}",
+    item = menu.add_menu_item(admin, menu.MenuForm(new_category="テキスト・画像", name=f"画像の差し替え{suffix}",
                                                        points="2", description="1枚の画像を差し替えます"))
     contracts.save_contract(admin, company.company_id, contracts.ContractForm(
         kind=pointrules.PREPAID_MONTHLY, points="10", carry_over=True, approval_required=True,

@@ -132,7 +132,7 @@ def world(aws):
         estimates.save_estimate(people["agency_staff"], people[f"request_{label}"].request_id,
                              [estimates.LineInput(name="見積の項目", points="1")], version=0)
     people["client_admin"], people["client_member"] = people["client_admin_a"], people["client_member_a"]
-    people["menu_item"] = menu.add_menu_item(agency_admin, menu.MenuForm(category="分類", name="作業", points="1"))
+    people["menu_item"] = menu.add_menu_item(agency_admin, menu.MenuForm(new_category="分類", name="作業", points="1"))
     return {"people": people, "company_a": company_a, "company_b": company_b}
 
 

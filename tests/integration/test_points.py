@@ -53,7 +53,7 @@ def admin(aws):
 
 @pytest.fixture
 def menu_item(admin):
-    return menu.add_menu_item(admin, menu.MenuForm(category="テキスト", name="文言の変更", points="1",
+    return menu.add_menu_item(admin, menu.MenuForm(new_category="テキスト", name="文言の変更", points="1",
                                                        description="1か所の文言を差し替えます"))
 
 
@@ -93,11 +93,11 @@ def test_the_menu_is_shared_with_every_client_and_edited_by_the_agency_admin(cli
     assert "作業を追加" not in page  # clients read it only
     staff_web = signed_in(client, admin)
     staff_web.get("/points/menu")
-    refused = staff_web.post("/points/menu", {"category": "画像", "name": "", "points": "1.25", "description": ""})
+    refused = staff_web.post("/points/menu", {"category": "", "new_category": "画像", "name": "", "points": "1.25", "description": ""})
     body = staff_web.text(refused)
     assert refused.status_code == 400
     assert "入力してください。" in body and "小数は第1位まで" in body and 'value="画像"' in body  # typed input kept
-    added = staff_web.post("/points/menu", {"category": "画像", "name": "画像の差し替え", "points": "2", "description": ""})
+    added = staff_web.post("/points/menu", {"category": "", "new_category": "画像", "name": "画像の差し替え", "points": "2", "description": ""})
     assert added.status_code == 303
     assert "画像の差し替え" in web.text(web.get("/points/menu"))
 
@@ -418,8 +418,8 @@ def test_the_statement_and_its_csv(client, admin, staff, company, client_admin):
     assert response.body.startswith(b"\xef\xbb\xbf") and b"\r\n" in response.body
     rows = list(csv.reader(io.StringIO(response.body[3:].decode("utf-8"))))
     assert rows[0] == ["日時", "種類", "依頼番号", "件名", "内容", "ポイント", "残りポイント"]
-    assert [row[1] for row in rows[1:3]] == ["付与", "消費"]
-    assert rows[2][3] == "'=HYPERLINK(\"http://evil\")" and rows[2][5] == "-2.5" and rows[2][6] == "7.5"
+    assert [row[1] for row in rows[1:3]] == ["消費", "付与"]  # newest first, as the ポイント履歴
+    assert rows[1][3] == "'=HYPERLINK(\"http://evil\")" and rows[1][5] == "-2.5" and rows[1][6] == "7.5"
     assert rows[-1][:2] == ["合計", "利用ポイント"] and rows[-1][5] == "2.5"
     bad = web.get("/points/statement?month=2026-13")
     assert bad.status_code == 400 and "月を正しく指定してください" in web.text(bad)

@@ -46,9 +46,14 @@ class _Forms(HTMLParser):
         self._textarea: Field | None = None
         self._select: Field | None = None
         self._first_option: str | None = None
+        self._inert = 0  # inside <template>: content a script clones, never submitted as it is
 
     def handle_starttag(self, tag, attrs):
         attributes = {name: value or "" for name, value in attrs}
+        if tag == "template":
+            self._inert += 1
+        if self._inert:
+            return
         if tag == "form":
             self._form = Form(action=attributes.get("action", ""), method=attributes.get("method", "get").lower())
             self.forms.append(self._form)
@@ -82,6 +87,10 @@ class _Forms(HTMLParser):
             self._textarea.value += data
 
     def handle_endtag(self, tag):
+        if tag == "template":
+            self._inert = max(0, self._inert - 1)
+        elif self._inert:
+            return
         if tag == "textarea":
             self._textarea = None
         elif tag == "select":

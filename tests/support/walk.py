@@ -45,7 +45,7 @@ def build_world() -> dict:
         member, requests.RequestForm(title="セキュリティの件名", body="内容", upload_ids=[upload(member, "画面.png", PNG, "image/png")]))
     file = listings.view_request(member, request.request_id).files[0]
     # A menu item, a contract and an estimate, so the points pages show every form they can have.
-    item = menu.add_menu_item(agency_admin, menu.MenuForm(category="テキスト", name="文言の変更", points="1"))
+    item = menu.add_menu_item(agency_admin, menu.MenuForm(new_category="テキスト", name="文言の変更", points="1"))
     contracts.save_contract(agency_admin, company.company_id, contracts.ContractForm(
         points="10", carry_over=True, starts_on=ledger.today_jst().isoformat()))
     estimates.save_estimate(people["agency_staff"], request.request_id,
