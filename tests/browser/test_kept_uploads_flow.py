@@ -86,7 +86,7 @@ def test_markup_in_the_body_keeps_the_file_and_the_memo_and_the_next_submit_file
 
     body = page.get_by_label("依頼内容")
     expect(body).to_have_attribute("aria-invalid", "true")
-    expect(page.get_by_text(t("request.markup"))).to_be_visible()
+    expect(page.locator("#body-error")).to_have_text(t("request.markup"))
     expect_kept(page, [TEXT_FILE, MEMO_FILE])
     expect(uploads(page)).to_contain_text("ピン1個")
     shoot(page, "new-request-refused-markup")
@@ -110,7 +110,7 @@ def test_a_past_due_date_keeps_the_uploads_one_can_be_taken_off_and_a_new_memo_g
     page.get_by_role("button", name="依頼を登録する").click()
 
     expect(page.get_by_label("公開希望日")).to_have_attribute("aria-invalid", "true")
-    expect(page.get_by_text(t("request.due_past"))).to_be_visible()
+    expect(page.locator("#due_date-error")).to_have_text(t("request.due_past"))
     expect_kept(page, [TEXT_FILE, MEMO_FILE])
     uploads(page).get_by_role("button", name=f"外す: {TEXT_FILE}").click()
     expect_kept(page, [MEMO_FILE])

@@ -112,7 +112,8 @@ def test_markup_in_the_request_is_refused_and_everything_typed_is_kept(page, liv
     expect(heading(page, "新規依頼の登録")).to_be_visible()
     expect(page.get_by_role("alert")).to_contain_text("入力内容を確認してください。")
     body = page.get_by_label("依頼内容")
-    expect(page.get_by_text(MARKUP_MESSAGE)).to_be_visible()
+    expect(page.locator("#body-error")).to_have_text(MARKUP_MESSAGE)
+    expect(page.get_by_role("alert").get_by_role("link", name=re.compile("^依頼内容"))).to_be_visible()
     expect(body).to_have_attribute("aria-invalid", "true")
     expect(body).to_have_accessible_description(re.compile(re.escape(MARKUP_MESSAGE)))
     # Everything typed is still there.
