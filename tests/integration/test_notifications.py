@@ -218,7 +218,11 @@ def test_the_outbox_is_written_with_the_change_and_only_with_it(world, scheduled
         [*all_staff(), world["participant"].email])
 
 
-def test_duplicate_and_concurrent_deliveries_send_one_mail_per_recipient(world, scheduled):
+def test_duplicate_and_concurrent_deliveries_send_each_notification_once(world, scheduled):
+    """Four senders at once, a redelivered event and two more runs: each recipient is told each
+    event exactly once. Senders racing may each claim one of a recipient's two notifications, so
+    the 依頼関係者 gets the 新規依頼 and the comment in one mail or in two, never twice (that they
+    go as one when a single sender finds them is pinned in test_mail_events.py)."""
     request = file_request(world)
     requests.add_comment(world["staff"], request.request_id, "同時に送られても一通だけ。")
     stale = [item for group in mail_of(request.request_id) for item in group]  # copies read before sending
@@ -242,11 +246,12 @@ def test_duplicate_and_concurrent_deliveries_send_one_mail_per_recipient(world, 
     notifications.deliver_due(now=utcnow() + timedelta(hours=1))
 
     mails = mails_about(request)
-    expected = sorted([*all_staff(), world["participant"].email,  # 新規依頼 (and the comment: one mail)
-                       world["requester"].email])                  # the comment
-    assert recipients_of(mails) == expected
-    both = next(m for m in mails if world["participant"].email in m["to"])
-    assert "新しい依頼" in both["text"] and "同時に送られても一通だけ。" in both["text"]
+    participant = [m for m in mails if world["participant"].email in m["to"]]
+    assert 1 <= len(participant) <= 2
+    told = "".join(m["text"] for m in participant)
+    assert told.count("新しい依頼") == 1 and told.count("同時に送られても一通だけ。") == 1
+    others = [m for m in mails if world["participant"].email not in m["to"]]
+    assert recipients_of(others) == sorted([*all_staff(), world["requester"].email])  # 新規依頼; the comment
     assert all(n.status == SENT for n in mail_of(request.request_id)[1])
 
 
