@@ -25,6 +25,15 @@ from chalicelib.models.requests import INBOX, company_requests_partition
 from tests.support.accounts import signed_in
 from tests.support.factories import make_client, make_company
 from tests.support.hostile import CLASSES, VALUES, one_of_each_class
+from tests.support.walk import build_world
+
+
+@pytest.fixture(scope="module")
+def world(aws):
+    """A world of this file's own: the walk posts hundreds of comments and changes, which would make
+    every later page of the shared request (its thread, its mail list) slower for the rest of the suite."""
+    return build_world()
+
 
 JSON_TYPE = "application/json"
 WEB = Path(__file__).resolve().parents[2] / "chalicelib" / "web"  # the code whose query reads are walked

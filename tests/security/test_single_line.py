@@ -9,12 +9,22 @@ no page shown afterwards holds the character next to the text that carried it.
 """
 from __future__ import annotations
 
+import pytest
+
 import html as markup
 import uuid
 from urllib.parse import urlsplit
 
 from tests.support.pages import field_values, forms
-from tests.support.walk import SIGNED_IN_ROLES, agency_settings_kept, get_pages, submit
+from tests.support.walk import SIGNED_IN_ROLES, agency_settings_kept, build_world, get_pages, submit
+
+
+@pytest.fixture(scope="module")
+def world(aws):
+    """A world of this file's own: the walk posts hundreds of comments and changes, which would make
+    every later page of the shared request (its thread, its mail list) slower for the rest of the suite."""
+    return build_world()
+
 
 # Each value carries a marker (so a page showing it can be found) and the pairs of characters
 # that must never be shown together once stored: a visible character next to the hostile one.
