@@ -125,7 +125,9 @@ def test_taken_id_answers_are_limited_per_account(agency_admin, company):
     TAKEN_ID_ANSWERS_PER_HOUR answers that an ID is taken, the account is told to try later, for
     any ID (so the answer says nothing), and nothing is created; other accounts are not affected."""
     prober, other = make_client(company, role=CLIENT_ADMIN), make_client(company, role=CLIENT_ADMIN)
-    now = datetime.now(timezone.utc)
+    # The answers are counted per clock hour: the minute the test steps forward stays in one hour
+    # (at 03:59 a wall-clock start would count the later answers in a new hour).
+    now = datetime.now(timezone.utc).replace(minute=10, second=0, microsecond=0)
     for _ in range(throttle.TAKEN_ID_ANSWERS_PER_HOUR):
         with pytest.raises(Invalid) as refused:
             accounts.register_account(prober, accounts.AccountForm(**_valid_form(agency_admin.user_id)),
