@@ -25,9 +25,12 @@ $(NODE_STAMP): package.json package-lock.json
 run: $(STAMP)
 	$(BIN)/python -m localdev.server
 
-## Unit, integration (emulator over HTTP) and browser tests.
+# pytest-xdist: one worker per core, each with its own embedded emulator; a file stays on one
+# worker (loadfile), so a module's shared world is built once.
+TEST_WORKERS ?= auto
+## Unit, integration (emulator over HTTP) and browser tests, on every core (TEST_WORKERS=0: one process).
 test: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## Figures measured in one run (own emulator, Chromium, Lighthouse), printed and written to docs/figures.md.
 bench: $(STAMP) $(NODE_STAMP)

@@ -71,12 +71,15 @@ def _build(folder: Path) -> Path:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "IRAI_"))}
     env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true",
                AWS_DEFAULT_REGION="ap-northeast-1")
+    from tests.support import chalice_cache
+
     cache = ROOT / ".chalice" / "deployments"
-    before = set(cache.glob("*.zip"))
-    subprocess.run(["make", "--no-print-directory", "package", f"DIST={folder / 'dist'}",
-                    f"MERGE={folder / 'merge.json'}"], cwd=ROOT, env=env, check=True, capture_output=True)
-    for added in set(cache.glob("*.zip")) - before:  # chalice's build cache; ~18 MB per code change
-        added.unlink(missing_ok=True)
+    with chalice_cache.exclusive():
+        before = set(cache.glob("*.zip"))
+        subprocess.run(["make", "--no-print-directory", "package", f"DIST={folder / 'dist'}",
+                        f"MERGE={folder / 'merge.json'}"], cwd=ROOT, env=env, check=True, capture_output=True)
+        for added in set(cache.glob("*.zip")) - before:  # chalice's build cache; ~18 MB per code change
+            added.unlink(missing_ok=True)
     return folder / "dist" / "deployment.zip"
 
 

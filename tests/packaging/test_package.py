@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from localdev.provision import load_template
+from tests.support import chalice_cache
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -91,20 +92,21 @@ def package(tmp_path_factory) -> Package:
     work = tmp_path_factory.mktemp("lambda-package")
     out = work / "dist"
     cache_dir = ROOT / ".chalice" / "deployments"
-    before = set(cache_dir.glob("*.zip")) if cache_dir.is_dir() else set()
-    try:
-        # What `make package` does: merge infra/template.yaml, package, add bytecode, cfn-lint.
-        result = subprocess.run(
-            ["make", "--no-print-directory", "package", f"DIST={out}", f"MERGE={work / 'merge.json'}"],
-            cwd=ROOT, env=offline_env(), capture_output=True, text=True, timeout=BUILD_TIMEOUT,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"`chalice package` took longer than {BUILD_TIMEOUT}s; is the package index "
-                    "(PyPI) reachable? pip downloads the Lambda's dependencies during the build.")
-    zip_path = out / "deployment.zip"
-    deploy_zip = Path(_chalice_deploy_zip())
-    deploy_zip_names = zipfile.ZipFile(deploy_zip).namelist() if deploy_zip.is_file() else []
-    _prune_chalice_cache(cache_dir, before)
+    with chalice_cache.exclusive():  # the cold-start bench test builds too, maybe in another worker
+        before = set(cache_dir.glob("*.zip")) if cache_dir.is_dir() else set()
+        try:
+            # What `make package` does: merge infra/template.yaml, package, add bytecode, cfn-lint.
+            result = subprocess.run(
+                ["make", "--no-print-directory", "package", f"DIST={out}", f"MERGE={work / 'merge.json'}"],
+                cwd=ROOT, env=offline_env(), capture_output=True, text=True, timeout=BUILD_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"`chalice package` took longer than {BUILD_TIMEOUT}s; is the package index "
+                        "(PyPI) reachable? pip downloads the Lambda's dependencies during the build.")
+        zip_path = out / "deployment.zip"
+        deploy_zip = Path(_chalice_deploy_zip())
+        deploy_zip_names = zipfile.ZipFile(deploy_zip).namelist() if deploy_zip.is_file() else []
+        _prune_chalice_cache(cache_dir, before)
     if result.returncode != 0:
         pytest.fail(_build_failure(result))
     # chalice only warns (exit 0) when it could not get a Lambda-compatible build of a dependency.

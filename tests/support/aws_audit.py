@@ -24,6 +24,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 import botocore.session
+import pytest
 
 from tests.support.paths import ROOT
 # The Lambda's code. ops/ commands run with an operator's credentials, not the function's role
@@ -340,7 +341,35 @@ def report(session, found: list[str], summary: str) -> None:
             reporter.write_line("  " + line, red=True)
 
 
+# --- with pytest-xdist: each worker records its own share; the controller checks the whole ---------
+
+def is_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _to_wire(operation: Operation) -> list:
+    names = operation.session
+    return [operation.service, operation.name, operation.params_json, operation.presigned,
+            None if names is None else [names.table, names.bucket, names.mail_from, names.configuration_set]]
+
+
+def _from_wire(row: list) -> Operation:
+    service, name, params_json, presigned, names = row
+    return Operation(service, name, params_json, presigned, None if names is None else Names(*names))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """A worker has finished: its operations join the controller's, as if recorded here."""
+    rows = getattr(node, "workeroutput", {}).get("irai_aws_operations", [])
+    with RECORDER.lock:
+        RECORDER.operations.update(_from_wire(row) for row in rows)
+
+
 def pytest_sessionfinish(session, exitstatus):
+    if is_worker(session.config):
+        session.config.workeroutput["irai_aws_operations"] = [_to_wire(o) for o in RECORDER.operations]
+        return
     kinds = sorted({" ".join(filter(None, (o.service, o.name, o.detail))) for o in RECORDER.operations})
     report(session, problems(session),
            f"AWS operations by the app ({len(kinds)} kinds: {', '.join(kinds)}); IAM policy check")

@@ -19,6 +19,7 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 import bcrypt
+import pytest
 
 from tests.support import aws_audit
 
@@ -85,20 +86,47 @@ def pytest_configure(config):
     _state.update(path=path, handler=handler)
 
 
-def problems(session) -> list[str]:
+def local_check() -> dict:
+    """This process's log searched for this process's secrets (a password typed in one pytest-xdist
+    worker can only be logged by that worker), with what the full-run check needs to know."""
     _state["handler"].flush()
     lines = [json.loads(line) for line in _state["path"].read_text(encoding="utf-8").splitlines()]
     # Searched as the values read back, so JSON escaping cannot hide a match.
     text = "\n".join(str(value) for entry in lines for value in entry.values())
-    found = findings(text, _passwords, aws_audit.RECORDER.raw_mails)
+    return {"findings": findings(text, _passwords, aws_audit.RECORDER.raw_mails),
+            "passwords": len(_passwords), "mails": len(aws_audit.RECORDER.raw_mails),
+            "requests_logged": any(bool(e.get("route") and e.get("request_id")) for e in lines),
+            "paths": [str(_state["path"])]}
+
+
+def merged(checks: list[dict]) -> dict:
+    return {"findings": sorted({f for c in checks for f in c["findings"]}),
+            "passwords": sum(c["passwords"] for c in checks), "mails": sum(c["mails"] for c in checks),
+            "requests_logged": any(c["requests_logged"] for c in checks),
+            "paths": [p for c in checks for p in c["paths"]]}
+
+
+def problems(session, check: dict) -> list[str]:
+    found = list(check["findings"])
     if aws_audit._full_run(session):
-        if not any(e.get("route") and e.get("request_id") for e in lines):
+        if not check["requests_logged"]:
             found.append("a full run logged no request with its request ids")
-        if not (_passwords and aws_audit.RECORDER.raw_mails):
+        if not (check["passwords"] and check["mails"]):
             found.append("a full run saw no password or no mail, so the log check checked nothing")
     return found
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    check = getattr(node, "workeroutput", {}).get("irai_log_check")
+    if check is not None:
+        _state.setdefault("workers", []).append(check)
+
+
 def pytest_sessionfinish(session, exitstatus):
-    aws_audit.report(session, problems(session), f"Log check ({_state['path']}, {len(_passwords)} passwords, "
-                                                 f"{len(aws_audit.RECORDER.raw_mails)} mails)")
+    if aws_audit.is_worker(session.config):
+        session.config.workeroutput["irai_log_check"] = local_check()
+        return
+    check = merged([local_check(), *_state.get("workers", [])])
+    aws_audit.report(session, problems(session, check),
+                     f"Log check ({', '.join(check['paths'])}, {check['passwords']} passwords, {check['mails']} mails)")
