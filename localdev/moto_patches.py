@@ -59,6 +59,99 @@ def _import_rest_api_without_description() -> None:
     APIGatewayBackend.import_rest_api = import_rest_api
 
 
+def _put_rest_api_accepts_swagger_2() -> None:
+    """moto's ``put_rest_api`` (under ImportRestApi and PutRestApi) refuses every Swagger 2.0
+    document ("Only OpenAPI 3.x.x are currently supported"); API Gateway imports both, and
+    Chalice sends Swagger 2.0. The parts moto reads (paths, methods, responses, integrations)
+    have the same shape in both, so the document is handed on as OpenAPI 3."""
+    from moto.apigateway.models import APIGatewayBackend
+
+    if "put_rest_api" in ORIGINALS:
+        return
+    moto_put = ORIGINALS["put_rest_api"] = APIGatewayBackend.put_rest_api
+
+    def put_rest_api(self, function_id: str, api_doc: dict[str, Any], fail_on_warnings: bool, mode: str = "merge"):
+        if str(api_doc.get("swagger", "")).startswith("2."):
+            api_doc = {**{k: v for k, v in api_doc.items() if k != "swagger"}, "openapi": "3.0.1"}
+            fail_on_warnings = False  # moto would validate it against OpenAPI 3's schema
+        return moto_put(self, function_id, api_doc, fail_on_warnings, mode)
+
+    APIGatewayBackend.put_rest_api = put_rest_api
+
+
+# --------------------------------------------------------------------------- ignored properties
+
+# Properties of infra/template.yaml that moto's CloudFormation drops when it creates the resource.
+IGNORED_TABLE_PROPERTIES = ("TimeToLiveSpecification", "PointInTimeRecoverySpecification")
+IGNORED_BUCKET_PROPERTIES = ("PublicAccessBlockConfiguration", "OwnershipControls", "CorsConfiguration",
+                             "LifecycleConfiguration")
+
+
+def _table_and_bucket_properties() -> None:
+    """moto's CloudFormation creates an AWS::DynamoDB::Table without its TimeToLiveSpecification
+    and PointInTimeRecoverySpecification, and hands SSESpecification on unchanged, so that
+    ``SSEEnabled`` (CloudFormation's name) is not read (moto's table reads the API's ``Enabled``);
+    it creates an AWS::S3::Bucket with only its encryption and tags (no public access block,
+    ownership controls, CORS or lifecycle). After moto's own creation, these apply the dropped
+    properties through moto's backends, in the shapes its HTTP handlers give them."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.table import Table
+    from moto.s3.models import FakeBucket, s3_backends
+
+    if "table_properties" in ORIGINALS:
+        return
+    moto_table = ORIGINALS["table_properties"] = Table.create_from_cloudformation_json.__func__
+    moto_bucket = ORIGINALS["bucket_properties"] = FakeBucket.create_from_cloudformation_json.__func__
+
+    def create_table(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json["Properties"]
+        sse = properties.get("SSESpecification")
+        if sse and "SSEEnabled" in sse:
+            properties = {**properties, "SSESpecification": {"Enabled": sse["SSEEnabled"],
+                                                             **{k: v for k, v in sse.items() if k != "SSEEnabled"}}}
+        table = moto_table(cls, resource_name, {**cloudformation_json, "Properties": properties}, account_id,
+                           region_name, **kwargs)
+        backend = dynamodb_backends[account_id][region_name]
+        if "TimeToLiveSpecification" in properties:
+            backend.update_time_to_live(table.name, properties["TimeToLiveSpecification"])
+        if "PointInTimeRecoverySpecification" in properties:
+            backend.update_continuous_backups(table.name, properties["PointInTimeRecoverySpecification"])
+        return table
+
+    def create_bucket(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        bucket = moto_bucket(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        properties = cloudformation_json.get("Properties", {})
+        backend = s3_backends[account_id][region_name] if region_name in s3_backends[account_id] else \
+            s3_backends[account_id]["global"]
+        text = {True: "true", False: "false"}
+        if "PublicAccessBlockConfiguration" in properties:
+            backend.put_public_access_block(bucket.name, {
+                k: text.get(v, v) for k, v in properties["PublicAccessBlockConfiguration"].items()})
+        for rule in properties.get("OwnershipControls", {}).get("Rules", []):
+            backend.put_bucket_ownership_controls(bucket.name, rule["ObjectOwnership"])
+        if "CorsConfiguration" in properties:
+            backend.put_bucket_cors(bucket.name, [
+                {"AllowedOrigin": rule["AllowedOrigins"], "AllowedMethod": rule["AllowedMethods"],
+                 "AllowedHeader": rule.get("AllowedHeaders", []), "MaxAgeSeconds": str(rule.get("MaxAge", 0)),
+                 **({"ID": rule["Id"]} if "Id" in rule else {})}
+                for rule in properties["CorsConfiguration"]["CorsRules"]])
+        if "LifecycleConfiguration" in properties:
+            rules = []
+            for rule in properties["LifecycleConfiguration"]["Rules"]:
+                api = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+                if "ExpirationInDays" in rule:
+                    api["Expiration"] = {"Days": str(rule["ExpirationInDays"])}
+                if "AbortIncompleteMultipartUpload" in rule:
+                    api["AbortIncompleteMultipartUpload"] = {
+                        "DaysAfterInitiation": str(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])}
+                rules.append(api)
+            backend.put_bucket_lifecycle_configuration(bucket.name, rules)
+        return bucket
+
+    Table.create_from_cloudformation_json = classmethod(create_table)
+    FakeBucket.create_from_cloudformation_json = classmethod(create_bucket)
+
+
 # --------------------------------------------------------------------------- SES in CloudFormation
 
 def _ses_cloudformation_models() -> None:
@@ -208,4 +301,6 @@ def moto_model_types() -> set[str]:
 def apply() -> None:
     """Install every patch (idempotent)."""
     _import_rest_api_without_description()
+    _put_rest_api_accepts_swagger_2()
+    _table_and_bucket_properties()
     _ses_cloudformation_models()
