@@ -152,6 +152,30 @@ def _table_and_bucket_properties() -> None:
     FakeBucket.create_from_cloudformation_json = classmethod(create_bucket)
 
 
+def _role_policies_as_json() -> None:
+    """moto's CloudFormation hands an AWS::IAM::Role's inline ``Policies[].PolicyDocument`` (a
+    mapping in the template) to the role as it is, and GetRolePolicy then answers Python's
+    ``str()`` of it instead of the JSON document IAM answers. The document is passed on as JSON,
+    as PutRolePolicy passes it."""
+    import json
+
+    from moto.iam.models import Role
+
+    if "role_policies" in ORIGINALS:
+        return
+    moto_role = ORIGINALS["role_policies"] = Role.create_from_cloudformation_json.__func__
+
+    def create_role(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = dict(cloudformation_json["Properties"])
+        properties["Policies"] = [
+            {**policy, "PolicyDocument": policy["PolicyDocument"] if isinstance(policy["PolicyDocument"], str)
+             else json.dumps(policy["PolicyDocument"])} for policy in properties.get("Policies", [])]
+        return moto_role(cls, resource_name, {**cloudformation_json, "Properties": properties}, account_id,
+                         region_name, **kwargs)
+
+    Role.create_from_cloudformation_json = classmethod(create_role)
+
+
 # --------------------------------------------------------------------------- SES in CloudFormation
 
 def _ses_cloudformation_models() -> None:
@@ -303,4 +327,5 @@ def apply() -> None:
     _import_rest_api_without_description()
     _put_rest_api_accepts_swagger_2()
     _table_and_bucket_properties()
+    _role_policies_as_json()
     _ses_cloudformation_models()
