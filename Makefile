@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # also runs tests/js (node --test), from tests/unit/test_js.py, so it is part of the pytest run.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test bench reset package deploy lint clean
+.PHONY: run test bench reset package deploy deploy-rehearsal lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed" if sys.version_info < (3, 11) else 0)'
@@ -65,6 +65,13 @@ STAGE ?= prod
 deploy: package
 	$(BIN)/chalice deploy --stage $(STAGE)
 	$(BIN)/python -m ops.gateway_404 --stage $(STAGE)
+
+# The README's deploy steps on a fresh in-process emulator (localdev/rehearsal.py), in a copy of
+# the project: only 127.0.0.1 is contacted as AWS, with dummy keys. `make test` runs it too
+# (tests/packaging/test_deploy_rehearsal.py). pip must reach PyPI, as for `make package`.
+## Rehearse the README's deployment from an empty account against the emulator, and check the result.
+deploy-rehearsal: $(STAMP)
+	$(BIN)/python -m localdev.rehearsal
 
 ## cfn-lint the infra template, and the packaged SAM template when dist/ has one.
 lint: $(STAMP)
