@@ -214,6 +214,10 @@ class Rehearsal:
     def dkim_tokens(self) -> None:
         tokens = self.client("sesv2").get_email_identity(EmailIdentity=MAIL_DOMAIN)["DkimAttributes"].get("Tokens")
         print(f"    DKIM tokens: {tokens}")
+        if not tokens:
+            self.report.skip("the three DKIM tokens to publish", "moto's GetEmailIdentity has no DKIM tokens")
+        else:
+            self.report.equal("the three DKIM tokens to publish", len(tokens), 3)
 
     def subscribe_alarms(self) -> None:
         arn = self.output(INFRA_STACK, "AlarmTopicArn")
@@ -683,7 +687,6 @@ def rehearse(project: Path, endpoint_url: str, region: str) -> Report:
                  committed)
 
     rehearse_one_stack(r)
-    report.ran = r.ran  # type: ignore[attr-defined]
     return report
 
 

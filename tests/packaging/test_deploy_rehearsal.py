@@ -18,6 +18,7 @@ REHEARSAL_TIMEOUT = 1200
 # What the emulator cannot check: printed by name, never counted. A check that moves out of this
 # list (moto learnt it) or into it (a check lost) must be a decision, so the list is pinned.
 NOT_REHEARSED = {
+    "the three DKIM tokens to publish",
     "aws sesv2 put-account-details",
     "aws sesv2 create-email-identity --email-identity you@agency.co.jp",
     "aws acm request-certificate",
