@@ -30,7 +30,7 @@ run: $(STAMP)
 TEST_WORKERS ?= auto
 ## Unit, integration (emulator over HTTP) and browser tests, on every core (TEST_WORKERS=0: one process).
 test: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=30
 
 ## Figures measured in one run (own emulator, Chromium, Lighthouse), printed and written to docs/figures.md.
 bench: $(STAMP) $(NODE_STAMP)

@@ -19,6 +19,23 @@ TEST_BCRYPT_ROUNDS = "4"  # production uses 12; tests stay fast through configur
 pytest_plugins = ["tests.support.aws_audit", "tests.support.log_audit"]
 
 
+# Under pytest-xdist (`make test`, --dist loadfile) a file is the unit of work, handed to whichever
+# worker is free in collection order. The long walks (security, browser) and the package builds go
+# first, so that no worker is left alone with one of them at the end while the other is idle.
+FIRST = ("security", "browser", "packaging", "integration", "js", "unit")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Order the files by folder as FIRST says; the order within a folder and a file is kept."""
+    root = Path(__file__).resolve().parent
+
+    def folder(item) -> int:
+        parts = Path(str(item.path)).resolve().relative_to(root).parts
+        return FIRST.index(parts[0]) if len(parts) > 1 and parts[0] in FIRST else len(FIRST)
+
+    items.sort(key=folder)
+
+
 def pytest_addoption(parser):
     parser.addoption("--aws-backend", choices=("moto", "localstack"), default="moto",
                      help="emulator behind the integration tests (LocalStack needs Docker)")
