@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # also runs tests/js (node --test), from tests/unit/test_js.py, so it is part of the pytest run.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test bench reset package deploy deploy-rehearsal lint clean
+.PHONY: run test bench screenshots reset package deploy deploy-rehearsal lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed" if sys.version_info < (3, 11) else 0)'
@@ -35,6 +35,15 @@ test: $(STAMP) $(NODE_STAMP)
 ## Figures measured in one run (own emulator, Chromium, Lighthouse), printed and written to docs/figures.md.
 bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bench
+
+## Every page at 1280x800 and 390x844 for each role (and signed out), as PNGs in build/screenshots/
+## (git-ignored): the page-size walk of tests/browser/test_every_page_sizes.py, saving each page before
+## it checks it, so a page the walk fails on is saved too (and the target fails with the walk).
+screenshots: $(STAMP) $(NODE_STAMP)
+	rm -rf build/screenshots
+	IRAI_SCREENSHOTS=$(CURDIR)/build/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/browser/test_every_page_sizes.py -k every_page; status=$$?; \
+		echo "Screenshots: build/screenshots/ ($$(ls build/screenshots 2>/dev/null | wc -l) files)"; exit $$status
 
 ## Forget all local data (table items, files, mailbox).
 reset:

@@ -1,5 +1,6 @@
 // Lighthouse on several pages with one Chromium: `node bench/lighthouse.mjs < job.json`.
-// job: {"chromePath": "...", "chromeFlags": [...], "pages": [{"name", "url", "headers"}]}.
+// job: {"chromePath": "...", "chromeFlags": [...], "preset": "desktop" | "mobile",
+//       "pages": [{"name", "url", "headers"}]}.
 // Prints {"<name>": {"performance", "accessibility", "metrics": {...}, "failed": [audit ids]}}.
 // Called by bench/lighthouse.py (the bench and the browser test tier), not by the app.
 import {readFileSync} from 'node:fs';
@@ -13,6 +14,7 @@ const RETRIED = new Set(['NO_NAVSTART', 'NO_FCP', 'NO_LCP', 'NO_TRACING_STARTED'
 const ATTEMPTS = 3;
 
 const job = JSON.parse(readFileSync(0, 'utf8'));
+if (!['desktop', 'mobile'].includes(job.preset)) throw new Error(`unknown preset ${job.preset}`);
 const chrome = await chromeLauncher.launch({chromePath: job.chromePath, chromeFlags: job.chromeFlags});
 const results = {};
 try {
@@ -56,9 +58,11 @@ async function audit(page) {
     extraHeaders: page.headers || {},
     disableStorageReset: false,
   }, {
-    ...desktopConfig,
+    // Lighthouse's default configuration is its mobile preset (a Moto G Power-sized screen, slow
+    // 4G and a 4x CPU slowdown, all simulated); desktopConfig is its desktop preset.
+    ...(job.preset === 'mobile' ? {extends: 'lighthouse:default'} : desktopConfig),
     settings: {
-      ...desktopConfig.settings,
+      ...(job.preset === 'mobile' ? {} : desktopConfig.settings),
       // Cookies too: a cookie an earlier page set (the login page's CSRF cookie) would make
       // Chromium send its own Cookie header instead of the session cookie in extraHeaders.
       clearStorageTypes: [...constants.defaultSettings.clearStorageTypes, 'cookies'],

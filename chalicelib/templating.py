@@ -11,6 +11,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from datetime import date, datetime
+
 from chalicelib.clock import JST, format_jst  # noqa: F401  (templating.JST: pages and tests format with it)
 
 # In the repo and in the Lambda package alike, templates/ and static/ sit beside chalicelib/
@@ -71,6 +73,56 @@ def linkify(text: str) -> Markup:
     return Markup("").join(parts).replace("\n", Markup("<br>\n"))
 
 
+# One way to write a date, and a moment, on every page and in every mail (issue 17): the
+# templates' filters `date` and `jst` take no pattern, so no template can invent another.
+DATE_FORMAT = "%Y/%m/%d"
+DATETIME_FORMAT = DATE_FORMAT + " %H:%M"
+
+
+def format_moment(moment: datetime | None) -> str:
+    """The `jst` filter: a moment in Japan's time, "2026/12/02 14:05" ("" for none)."""
+    return format_jst(moment, DATETIME_FORMAT)
+
+
+def format_date(day: date | datetime | str | None) -> str:
+    """The `date` filter: a day, "2026/12/02" ("" for none). A stored "YYYY-MM-DD" is read as the
+    day it names; a moment is the day it is in Japan."""
+    if day is None or day == "":
+        return ""
+    if isinstance(day, datetime):
+        return format_jst(day, DATE_FORMAT)
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    return day.strftime(DATE_FORMAT)
+
+
+_CELL = re.compile(r"<td(?=[\s>])([^>]*)>")
+_COLSPAN = re.compile(r"""\bcolspan\s*=\s*["']?(\d+)""")
+
+
+def label_cells(row: str, columns: list[tuple[str, str]]) -> Markup:
+    """A table row's HTML with each ``<td>`` given its column's header as ``data-label``, the label
+    a collapsed table (cards, on phones) shows beside the value. ``columns`` are the table's
+    (label, kind) pairs (templates/_table.html); a "hidden" column (links) gets no label.
+
+    The rows come from our own templates (``_table.html`` callers), one ``<td>`` per column or
+    spanning ``colspan`` columns, never a table inside a cell."""
+    labels = ["" if kind == "hidden" else label for label, kind in columns]
+    column = 0
+
+    def label(match: re.Match) -> str:
+        nonlocal column
+        attributes = match.group(1)
+        text = labels[column] if column < len(labels) else ""
+        span = _COLSPAN.search(attributes)
+        column += int(span.group(1)) if span else 1
+        if not text or "data-label" in attributes:
+            return match.group(0)
+        return Markup('<td data-label="{0}"{1}>').format(text, Markup(attributes))
+
+    return Markup(_CELL.sub(label, str(row)))
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -83,8 +135,10 @@ def environment() -> Environment:
         # ("requiredaria-describedby=...") wherever an {% if %} starts a line.
     )
     env.globals["static_url"] = static_url
-    env.filters["jst"] = format_jst
+    env.filters["jst"] = format_moment
+    env.filters["date"] = format_date
     env.filters["linkify"] = linkify
+    env.filters["label_cells"] = label_cells
     return env
 
 

@@ -135,7 +135,7 @@ def notification_message(told: list[tuple[Notification, MailEvent]], *, request:
         following=any(n.relation == "participant" for n, _ in told),
         request=request,
         status_label=LABELS[request.status],
-        due_date=(request.due_date or "").replace("-", "/"),  # as the pages show it: 2026/12/04
+        due_date=request.due_date or "",  # ISO; the templates write it as every date (|date)
         recipient=recipient,
         request_url=f"{config.site_url()}/requests/{request.request_id}",
         preferences_url=f"{config.site_url()}/account/mail",

@@ -208,8 +208,8 @@ def test_client_list_shows_each_companys_contract_balance_and_open_requests(clie
 
     page = signed_in(client, admin).text(signed_in(client, admin).get("/clients"))
     cells = lambda name: [plain(c).strip() for c in re.findall(  # noqa: E731
-        r"<td(?: class=\"num\"[^>]*)?>(?:(?!</tr>).)*?</td>",
-        re.search(rf"<tr>\s*<td><a[^>]*>{name}</a>.*?</tr>", page, re.S).group(0), re.S)]
+        r"<td\b[^>]*>(?:(?!</tr>).)*?</td>",
+        re.search(rf"<tr>\s*<td[^>]*><a[^>]*>{name}</a>.*?</tr>", page, re.S).group(0), re.S)]
     contract_cells = cells("契約のある会社")
     assert contract_cells[1] == contracts.describe(Contract.current(company.company_id))
     assert contract_cells[1].startswith("前払い(月ごと)") and "毎月 12 pt" in contract_cells[1]
@@ -218,6 +218,7 @@ def test_client_list_shows_each_companys_contract_balance_and_open_requests(clie
     assert bare.company_id in page
     for heading in ("クライアント", "契約", "残りポイント", "進行中の依頼", "登録日"):
         assert f">{heading}<" in page
+        assert f'<td data-label="{heading}"' in page  # the label each cell shows in the phone's cards
 
 
 def test_open_request_count_follows_every_move_in_and_out_of_the_open_statuses(client_admin, staff, admin, company):
