@@ -19,6 +19,9 @@ CLIENT_ADMIN = "client_admin"
 CLIENT_MEMBER = "client_member"
 ROLES = (AGENCY_ADMIN, AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER)
 ADMIN_ROLES = (AGENCY_ADMIN, CLIENT_ADMIN)
+# Agency accounts read when all of them are needed (the 担当者 select, who is told of a new
+# request): an agency has tens, deactivated ones included; a few query pages at most.
+AGENCY_ACCOUNTS_MAX = 1000
 
 
 class User(Item, discriminator="User"):

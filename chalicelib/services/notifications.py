@@ -59,7 +59,7 @@ from chalicelib.models.notifications import (
     outbox_keys,
 )
 from chalicelib.models.requests import Request
-from chalicelib.models.users import User
+from chalicelib.models.users import AGENCY_ACCOUNTS_MAX, User
 from chalicelib.services import mail, permissions
 from chalicelib.services.pointrules import POSTPAID
 from chalicelib.clock import utcnow
@@ -78,7 +78,6 @@ LEASE = timedelta(minutes=5)  # longer than the Lambda timeout, so a live sender
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 BATCH = 50  # outbox items one scheduled run takes at most; the next run takes the rest
-AGENCY_ACCOUNTS_MAX = 1000  # agency accounts read when all of them may be told (a few pages at most)
 RUN_SECONDS = 20  # a scheduled run takes no new item after this, well inside the Lambda timeout
 
 

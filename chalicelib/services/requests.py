@@ -18,7 +18,7 @@ from chalicelib.models.base import TransactionFailed, transact
 from chalicelib.models.companies import Company
 from chalicelib.models.ids import is_id
 from chalicelib.models.requests import OpenCount, Request, Seen, ThreadEntry
-from chalicelib.models.users import User
+from chalicelib.models.users import AGENCY_ACCOUNTS_MAX, User
 from chalicelib.services import (agency, attachments, ledger, listings, notifications, permissions, policy, submissions,
                                  workflow)
 from chalicelib.services import validation as v
@@ -492,6 +492,8 @@ def _assignee(user_id: str) -> User | None:
 
 
 def staff_choices() -> list[User]:
-    return [u for u in User.members(None) if u.active]
+    """Every active agency account, for the 担当者 select: none may be left out of it, so the read
+    is bounded only by AGENCY_ACCOUNTS_MAX (deactivated accounts stay in the partition)."""
+    return [u for u in User.members(None, limit=AGENCY_ACCOUNTS_MAX) if u.active]
 
 

@@ -262,7 +262,10 @@ def test_open_requests_of_a_company_older_than_the_count_are_counted_once(client
 
 def test_menu_is_not_needed_for_estimates_to_be_awaited(client, client_admin, staff, admin):
     """A 見積 made of menu items waits for 承認 like a free-form one."""
-    item = menu.add_menu_item(admin, menu.MenuForm(category="テキスト", name="文言の変更", points="1",
+    # A category of its own, added on purpose (the form's 「新しい分類を追加」): the test must not rely
+    # on another file having added 「テキスト」 to this worker's ポイント表 first.
+    item = menu.add_menu_item(admin, menu.MenuForm(category=menu.NEW_CATEGORY, new_category="見積テスト用",
+                                                   name="文言の変更", points="1",
                                                        description="1か所の文言を差し替えます"))
     created = make_request(client_admin, title="メニューで見積った依頼")
     estimates.save_estimate(staff, created.request_id, [estimates.LineInput(menu_item_id=item.item_id, quantity="2")],
