@@ -174,3 +174,15 @@ def test_the_forced_password_change_offers_no_way_around_it(client, world):
     page = read(agent.text(agent.get("/password")))
     assert page.heading == "パスワード変更"
     assert page.menu == [] and page.crumbs == []
+
+
+def test_the_company_page_leads_with_its_open_requests_and_accounts(client, world):
+    """What the agency does most on a company's page comes first: its open requests (each a link
+    to the request) and its accounts; the contract and the points after them."""
+    agent = signed_in(client, world["people"]["agency_staff"])
+    html = agent.text(agent.get(f"/clients/{world['company'].company_id}"))
+    order = [html.find(f'<h2 id="{name}-title"') for name in ("open", "accounts", "balance", "contract")]
+    assert -1 not in order and order == sorted(order), order
+    request = world["request"]
+    opened = html[order[0]:order[1]]
+    assert f'href="/requests/{request.request_id}"' in opened and request.title in opened
