@@ -164,6 +164,8 @@ def _pdf_pages(pdf: bytes, name: str) -> list[str]:
 
     SHOTS.mkdir(exist_ok=True)
     (SHOTS / f"{name}.pdf").write_bytes(pdf)
+    for stale in SHOTS.glob(f"{name}-*.png"):
+        stale.unlink()
     if shutil.which("pdftoppm"):
         subprocess.run(["pdftoppm", "-r", "60", "-png", str(SHOTS / f"{name}.pdf"), str(SHOTS / name)], check=True)
     reader = PdfReader(io.BytesIO(pdf))
