@@ -32,11 +32,6 @@ class Navigation:
     menu: list[Link] = field(default_factory=list)    # empty: no menu (signed out, forced password change)
     trail: list[Link] = field(default_factory=list)   # ancestors, then the page itself; empty on a top page
 
-    @property
-    def back(self) -> Link | None:
-        """The page one level up, for a form's 「…に戻る」 link."""
-        return self.trail[-2] if len(self.trail) >= 2 else None
-
 
 # The side's menus: (label key, href, the permission that opens it; None: every signed-in role).
 AGENCY_MENU = (("nav.inbox", "/", permissions.INBOX_VIEW),
@@ -127,8 +122,9 @@ def _password(v: Values, viewer) -> list[Link]:
     return [] if v.get("forced") else _own(t("nav.password"))
 
 
-def _settings(v: Values, viewer, agency) -> list[Link]:
-    return _own(t("nav.settings") if agency.complete else t("nav.settings_first"))
+def _settings(v: Values, viewer) -> list[Link]:
+    # Until the agency's details are saved, the page is headed as the first step it is.
+    return _own(t("nav.settings") if v["agency"].complete else t("nav.settings_first"))
 
 
 def _confirm(v: Values, viewer) -> list[Link]:
@@ -157,19 +153,16 @@ TRAILS: dict[str, _Trail] = {
     "requests/show.html": lambda v, viewer: [_home(), Link(_request(v["request"]).label, "")],
     "requests/comment.html": lambda v, viewer: [_home(), _request(v["request"]), Link(t("nav.comment"), "")],
     "staff/list.html": lambda v, viewer: _own(t("nav.staff_list")),
+    "settings/form.html": _settings,
     "settings/urgency.html": lambda v, viewer: [_home(), Link(t("nav.settings"), "/settings"),
                                                 Link(t("nav.urgency"), "")],
 }
 
 
-def trail(template: str, values: Values, viewer, agency) -> list[Link]:
+def trail(template: str, values: Values, viewer) -> list[Link]:
     """The page's breadcrumb trail (empty for a top page, an error page or one not in the table)."""
-    if template == "settings/form.html":
-        return _settings(values, viewer, agency)
     build = TRAILS.get(template)
-    if build is None:
-        return []
-    if viewer is None and not template.startswith("auth/"):
+    if build is None or (viewer is None and not template.startswith("auth/")):
         return []
     return build(values, viewer)
 
@@ -191,7 +184,7 @@ def for_page(template: str, values: Values, signed_in, agency, route: str) -> Na
     """The menu and the trail of the page ``template`` rendered with ``values`` at ``route`` (the
     route's pattern, e.g. /clients/{company_id}), for the signed-in account (or None)."""
     viewer = signed_in.user if signed_in is not None else None
-    links = trail(template, values, viewer, agency)
+    links = trail(template, {**values, "agency": agency}, viewer)
     if viewer is None or viewer.must_change_password:
         return Navigation(menu=[], trail=links if viewer is None else [])
     return Navigation(menu=menu(viewer, route, links), trail=links)

@@ -186,3 +186,21 @@ def test_the_company_page_leads_with_its_open_requests_and_accounts(client, worl
     request = world["request"]
     opened = html[order[0]:order[1]]
     assert f'href="/requests/{request.request_id}"' in opened and request.title in opened
+
+
+def test_a_confirmation_page_has_its_trail_and_says_where_its_link_leads(client, world):
+    """Without JavaScript, 取り下げる answers with a page (web/confirmations.py): it sits below the
+    request, and its way back names the request instead of a bare 「戻る」."""
+    import re
+
+    from tests.support.factories import make_request
+    asker = world["people"]["client_admin"]
+    created = make_request(asker, title="確認ページの件名")
+    agent = signed_in(client, asker)
+    path = f"/requests/{created.request_id}"
+    revision = re.search(r'name="revision" value="(\d+)"', agent.text(agent.get(path))).group(1)
+    page = read(agent.text(agent.post(f"{path}/withdraw", {"revision": revision})))
+    label = f"#{created.number} 確認ページの件名"
+    assert [(c["text"], c["href"]) for c in page.crumbs] == [("管理画面", "/"), (label, path), (page.heading, None)]
+    assert page.heading == "この依頼を取り下げますか?"
+    assert f"{label}に戻る" in page.links and "戻る" not in page.links
