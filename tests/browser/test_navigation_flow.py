@@ -64,11 +64,26 @@ def _name_is_whole(page: Page, name: str) -> None:
     }""")
 
 
+def _toggle_state(page: Page) -> list[tuple[str, bool]]:
+    """How Chromium tells assistive technology about 「メニュー」: (role, expanded) of each node so
+    named. A <summary> is a disclosure button (DisclosureTriangle), expanded or not."""
+    session = page.context.new_cdp_session(page)
+    try:
+        nodes = session.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        session.detach()
+    return [(node["role"]["value"], next((p["value"]["value"] for p in node.get("properties", [])
+                                          if p["name"] == "expanded"), False))
+            for node in nodes if not node.get("ignored") and node.get("name", {}).get("value") == "メニュー"
+            and node["role"]["value"] not in ("StaticText", "InlineTextBox")]
+
+
 def test_the_agency_menu_is_a_bar_on_a_desktop_and_the_trail_leads_back(live_server, open_page):
     tag, company, client, admin = _world()
     page = open_page(viewport=DESKTOP, java_script_enabled=False)
     log_in(page, live_server.url, admin.user_id)
     expect(page.get_by_text("メニュー", exact=True)).to_be_hidden()
+    assert _toggle_state(page) == []  # no button on a wide screen: the menu is always there
     menu = _menu(page)
     expect(menu.get_by_role("link")).to_have_text(["受信箱", "クライアント管理", "ポイント", "担当者", "設定"])
     expect(menu.get_by_role("link", name="受信箱")).to_have_attribute("aria-current", "page")
@@ -113,7 +128,9 @@ def test_the_client_menu_is_a_button_on_a_phone_and_the_whole_name_shows(live_se
     toggle = page.get_by_text("メニュー", exact=True)
     box = toggle.bounding_box()
     assert box["width"] >= 24 and box["height"] >= 24
+    assert _toggle_state(page) == [("DisclosureTriangle", False)]
     toggle.click()
+    assert _toggle_state(page) == [("DisclosureTriangle", True)]
     expect(links).to_have_text(["管理画面", "依頼一覧", "ポイント", "アカウント管理"])
     expect(_menu(page).get_by_role("link", name="管理画面")).to_have_attribute("aria-current", "page")
     for index in range(links.count()):
