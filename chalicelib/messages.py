@@ -318,3 +318,35 @@ JA.update({
     "account.last_admin_agency": "有効な管理者はこのアカウントだけのため、管理者から外したり無効にしたりできません。先に別の担当者を管理者にしてください。",
     "account.role_inactive": "無効のアカウントは管理者にできません。先に有効にしてください。",
 })
+
+
+# --- navigation (issue 17): the side's menus and the pages' titles in breadcrumb trails -----------
+# (web/navigation.py). Each title is what the page's <h1> reads.
+JA.update({
+    "nav.menu": "メニュー",
+    "nav.inbox": "受信箱",
+    "nav.home": "管理画面",
+    "nav.requests": "依頼一覧",
+    "nav.clients": "クライアント管理",
+    "nav.client_new": "新規クライアント登録",
+    "nav.points": "ポイント",
+    "nav.points_overview": "ポイント利用状況",
+    "nav.points_balance": "残りポイント",
+    "nav.points_menu": "ポイント表",
+    "nav.statement": "月次明細",
+    "nav.staff": "担当者",
+    "nav.staff_list": "担当者アカウント",
+    "nav.settings": "設定",
+    "nav.settings_first": "はじめに制作会社の情報を設定してください",
+    "nav.urgency": "特急料金・休業日",
+    "nav.accounts": "アカウント管理",
+    "nav.account_detail": "アカウント詳細",
+    "nav.mail": "メール通知設定",
+    "nav.password": "パスワード変更",
+    "nav.login": "ログイン",
+    "nav.reset": "パスワードの再設定",
+    "nav.request_new": "新規依頼の登録",
+    "nav.status_list": "{status}の依頼",
+    "nav.comment": "コメント入力",
+    "nav.back_to": "{page}に戻る",
+})

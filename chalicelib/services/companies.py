@@ -57,6 +57,15 @@ def company_page(actor: User, company_id: str) -> CompanyPage:
     return CompanyPage(company=company, accounts=User.members(company_id))
 
 
+def company(actor: User, company_id: str) -> Company:
+    """One company (its name for a page's breadcrumb trail): one read, the same rule as its page."""
+    permissions.authorize(actor, permissions.COMPANY_VIEW, company_id=company_id)
+    found = Company.find(company_id)
+    if found is None:
+        raise NotFound()
+    return found
+
+
 def own_company(actor: User) -> Company:
     """The company of a client account (for page headings)."""
     company = Company.find(actor.company_id) if actor.company_id else None

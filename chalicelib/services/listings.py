@@ -138,7 +138,18 @@ def client_dashboard(actor: User) -> list[tuple[str, list[ListedRequest]]]:
     A fixed number of calls whatever the data: one query per open status and one batch read.
     """
     permissions.authorize(actor, permissions.REQUEST_VIEW, company_id=actor.company_id)
-    partition = company_requests_partition(actor.company_id)
+    return _open_groups(actor, actor.company_id)
+
+
+def company_open_requests(actor: User, company_id: str) -> list[ListedRequest]:
+    """A company's open requests for its page on the agency side, by status (新規 first), with
+    what changed since ``actor`` looked: the client dashboard's fixed calls, whatever the data."""
+    permissions.authorize(actor, permissions.INBOX_VIEW, agency_target=True)
+    return [item for _, listed in _open_groups(actor, company_id) for item in listed]
+
+
+def _open_groups(actor: User, company_id: str) -> list[tuple[str, list[ListedRequest]]]:
+    partition = company_requests_partition(company_id)
     groups = []
     for status in workflow.OPEN:
         prefix = workflow.STATUS_ORDER[status] + "#"

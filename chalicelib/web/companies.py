@@ -10,7 +10,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.messages import t
-from chalicelib.services import companies, contracts, ledger, listings, permissions, statements
+from chalicelib.services import companies, contracts, ledger, listings, permissions, statements, workflow
 from chalicelib.services import pointrules as r
 from chalicelib.services.auth import SignedIn
 from chalicelib.web import accounts as accounts_web
@@ -95,6 +95,7 @@ def company_page(me: SignedIn, company_id: str, *, status: int = 200, errors: di
                 can_create=permissions.can(me.user, permissions.ACCOUNT_CREATE),
                 can_edit_contract=permissions.can(me.user, permissions.CONTRACT_EDIT),
                 summary=summary, ledger=ledger.ledger(me.user, company_id, limit=10),
+                listed=listings.company_open_requests(me.user, company_id), W=workflow, labels=workflow.LABELS,
                 history=contracts.contract_history(me.user, company_id), contract_form=contract_form,
                 typed=(typed or {}).get("fields", {}), errors=errors or {}, month=summary.month, **points_web.labels())
 

@@ -27,7 +27,8 @@ class Confirmation:
     lines: list[str]         # what will happen
     button: str              # 「はい、取り下げる」
     action: str              # the route the form posts to
-    back: str                # where 「戻る」 leads without JavaScript
+    back: str                # where the page's 「…に戻る」 leads without JavaScript
+    back_label: str          # that page's title: the link reads 「<back_label>に戻る」
     facts: list[tuple[str, str]] = dataclass_field(default_factory=list)  # shown as a list: 件名, 合計
     final: bool = False      # cannot simply be taken back: the confirm button is drawn as a warning
 
@@ -51,7 +52,8 @@ def ask(confirmation: Confirmation, *, keep: tuple[str, ...]):
 def withdraw(request) -> Confirmation:
     path = f"/requests/{request.request_id}"
     return Confirmation(key="withdraw", title=t("confirm.withdraw.title"), lines=[t("confirm.withdraw.effect")],
-                        button=t("confirm.withdraw.button"), action=f"{path}/withdraw", back=path, final=True,
+                        button=t("confirm.withdraw.button"), action=f"{path}/withdraw", back=path,
+                        back_label=f"#{request.number} {request.title}", final=True,
                         facts=[(t("confirm.request"), f"#{request.number} {request.title}")])
 
 
@@ -70,12 +72,14 @@ def approve(request, estimate, summary) -> Confirmation:
     return Confirmation(key="approve", title=t("confirm.approve.title"),
                         lines=[t("confirm.approve.effect", points=r.format_points(total))],
                         button=t("confirm.approve.button"), action=f"{path}/estimate/approve",
-                        back=f"{path}#estimate-title", facts=facts)
+                        back=f"{path}#estimate-title",
+                        back_label=f"#{request.number} {request.title}", facts=facts)
 
 
 def deactivate(account) -> Confirmation:
     path = f"/accounts/{account.user_id}"
     return Confirmation(key="deactivate", title=t("confirm.deactivate.title", name=account.name),
                         lines=[t("confirm.deactivate.effect")], button=t("confirm.deactivate.button"),
-                        action=f"{path}/deactivate", back=path, final=True,
+                        action=f"{path}/deactivate", back=path,
+                        back_label=t("nav.account_detail"), final=True,
                         facts=[(t("confirm.account"), f"{account.name}({account.user_id})")])

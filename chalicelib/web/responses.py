@@ -10,7 +10,7 @@ from chalicelib import templating
 from chalicelib.adapters import config
 from chalicelib.messages import t
 from chalicelib.services import agency as agency_settings
-from chalicelib.web import context
+from chalicelib.web import context, navigation
 
 HTML = "text/html; charset=utf-8"
 # Reserved and unreserved URL characters, and "%" so existing escapes are kept.
@@ -40,11 +40,14 @@ def _pending_cookies() -> list[str]:
 def page(template: str, *, status: int = 200, cookies: list[str] | None = None, **values: object) -> Response:
     """Render a page inside the common frame (agency, signed-in user, CSRF token)."""
     values.setdefault("notice", None)
+    agency, me = agency_settings.settings(), context.signed_in()
     body = templating.render(
         template,
-        agency=agency_settings.settings(),
-        me=context.signed_in(),
+        agency=agency,
+        me=me,
         csrf_token=csrf_token(),
+        # The side's menu and the breadcrumb trail, from one table (web/navigation.py).
+        navigation=navigation.for_page(template, values, me, agency, context.request().path),
         t=t,
         **values,
     )

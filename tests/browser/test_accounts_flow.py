@@ -72,7 +72,7 @@ def test_client_admin_registers_a_colleague_who_gets_the_guidance_mail(page, ope
 
     log_in(page, live_server.url, admin.user_id, lands_on=None)
     expect(heading(page, "管理画面")).to_be_visible()
-    page.get_by_role("link", name="アカウント管理").click()
+    page.get_by_role("main").get_by_role("link", name="アカウント管理").click()  # the 管理画面's button
     expect(heading(page, "アカウント管理")).to_be_visible()
     page.get_by_role("navigation", name="アカウント管理メニュー").get_by_role("link", name="アカウント一覧").click()
     expect(heading(page, re.compile("^アカウント一覧"), level=2)).to_be_visible()
@@ -96,7 +96,7 @@ def test_client_admin_registers_a_colleague_who_gets_the_guidance_mail(page, ope
     expect(detail(page, "状態")).to_contain_text("初回ログイン前")
 
     # Back in the list, the new colleague is there.
-    page.get_by_role("link", name="アカウント一覧へ戻る").click()
+    page.get_by_role("navigation", name="パンくずリスト").get_by_role("link", name="アカウント管理").click()
     row = page.get_by_role("row").filter(has_text=user_id)
     expect(row).to_contain_text(name)
     expect(row).to_contain_text("初回ログイン前")
@@ -192,7 +192,7 @@ def test_agency_registers_a_client_company_and_its_first_account_is_the_client_a
     assert "ログインのご案内" in mail_to(f"{first_id}@example.com")["subject"]
 
     # The next account of the same company is a member.
-    page.get_by_role("link", name="会社ページへ戻る").click()
+    page.get_by_role("navigation", name="パンくずリスト").get_by_role("link", name=company_name).click()
     expect(heading(page, company_name)).to_be_visible()
     expect(page.get_by_role("row").filter(has_text=first_id)).to_contain_text("クライアント管理者")
     page.get_by_role("link", name="新規アカウント登録").click()

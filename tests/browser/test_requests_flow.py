@@ -86,7 +86,7 @@ def test_new_request_from_the_dashboard_to_the_progress_screen(page, live_server
     assert "募集要項を差し替えてください。\n参考: " + url in body.locator(".thread__text").inner_text()
 
     # The dashboard lists it under 新規.
-    page.get_by_role("link", name="管理画面へ戻る").click()
+    page.get_by_role("navigation", name="パンくずリスト").get_by_role("link", name="管理画面").click()
     expect(heading(page, "管理画面")).to_be_visible()
     group = page.get_by_role("region", name=re.compile("^新規"))
     expect(listed(group, title)).to_have_count(1)
@@ -349,7 +349,7 @@ def test_dashboard_marks_what_the_agency_answered_until_the_client_opens_it(page
     listed(page, answered.title).get_by_role("link").click()
     expect(heading(page, f"#1 {answered.title}")).to_be_visible()
     expect(thread(page)).to_contain_text(f"明日公開します。{tag}")
-    page.get_by_role("link", name="管理画面へ戻る").click()
+    page.get_by_role("navigation", name="パンくずリスト").get_by_role("link", name="管理画面").click()
     expect(heading(page, "管理画面")).to_be_visible()
     expect(listed(page, answered.title)).to_have_count(1)
     expect(listed(page, answered.title)).not_to_contain_text("更新あり")
