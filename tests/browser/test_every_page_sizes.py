@@ -52,9 +52,11 @@ CHECKS = r"""(name) => {
     const text = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().replace(/\s+/g, ' ');
     return text ? `${s} "${text.slice(0, 30)}"` : s;
   };
-  // Rendered and not visually hidden (the 1px clip of .visually-hidden, a skip link off screen).
+  // Rendered and not visually hidden (the 1px clip of .visually-hidden, a skip link off screen,
+  // the content of a closed <details> such as the phone's menu, which keeps its boxes in layout).
   const shown = (el) => {
     if (!el.getClientRects().length) return false;
+    if (!el.checkVisibility({ contentVisibilityAuto: true, visibilityProperty: true })) return false;
     const style = getComputedStyle(el);
     if (style.visibility === 'hidden') return false;
     const r = el.getBoundingClientRect();
