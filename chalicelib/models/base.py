@@ -81,6 +81,17 @@ class Item(Model):
         raise NotImplementedError("each item type computes its own keys")
 
     @classmethod
+    def _get_connection(cls):
+        """One connection, so one botocore client and one pool of HTTP connections, for every item
+        type. PynamoDB keeps a connection per model class, created on the class's first call: a
+        dozen botocore clients per process (each tens of milliseconds to build on a cold start,
+        each with its own TLS connections), and a call counter registered on one client missed the
+        calls of the others. Every type lives in the same table with the same keys and indexes."""
+        if cls is Item:
+            return super()._get_connection()
+        return Item._get_connection()
+
+    @classmethod
     def find(cls, *parts: str):
         """The item whose keys ``cls.keys(*parts)`` computes, or None (strongly consistent read)."""
         try:

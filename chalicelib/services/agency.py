@@ -13,8 +13,10 @@ from chalicelib.models.users import User
 
 
 def settings() -> AgencySettings:
-    """The stored settings, or the defaults while the agency has saved none."""
-    return AgencySettings.load()
+    """The stored settings, or the defaults while the agency has saved none: this container's copy,
+    at most ``KEPT_SECONDS`` old (a signed-in request refreshes it in its session's batch read, at no
+    extra call; see services.auth.resume). What decides a write reads ``AgencySettings.load()``."""
+    return AgencySettings.kept()
 
 
 def who_to_ask(user: User, agency: AgencySettings | None = None) -> str:
