@@ -100,6 +100,29 @@ class Item(Model):
             return None
 
 
+BATCH_GET_LIMIT = 100  # keys DynamoDB takes in one BatchGetItem
+
+
+def batch_read(wanted: list[tuple[type, tuple[str, str]]], *, consistent_read: bool = True) -> list:
+    """Items of several types in one BatchGetItem (one per BATCH_GET_LIMIT keys): ``wanted`` pairs
+    a class with the keys of the item asked of it; the answer holds the items found, each an
+    instance of the class its key was asked for. By key, not by the stored ``type``: an item first
+    written by an update (a balance, a counter) has none, and ``Item.batch_get`` would return it
+    as a bare Item."""
+    classes = {keys: cls for cls, keys in wanted}
+    pending = [{"PK": {"S": pk}, "SK": {"S": sk}} for pk, sk in classes]
+    found = []
+    connection = Item._get_connection()
+    while pending:
+        page, pending = pending[:BATCH_GET_LIMIT], pending[BATCH_GET_LIMIT:]
+        while page:
+            data = connection.batch_get_item(page, consistent_read=consistent_read)
+            for raw in data.get("Responses", {}).get(Item.Meta.table_name, []):
+                found.append(classes[(raw["PK"]["S"], raw["SK"]["S"])].from_raw_data(raw))
+            page = data.get("UnprocessedKeys", {}).get(Item.Meta.table_name, {}).get("Keys") or []
+    return found
+
+
 GSI1_PK = "GSI1PK"
 
 

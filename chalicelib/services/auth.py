@@ -14,7 +14,7 @@ from pynamodb.exceptions import DeleteError, PutError, PynamoDBException, Update
 from chalicelib.adapters import afterwards, config
 from chalicelib.messages import t
 from chalicelib.models.agency import AgencySettings
-from chalicelib.models.base import Item, is_condition_failure
+from chalicelib.models.base import batch_read, is_condition_failure
 from chalicelib.adapters.ses import SendFailed
 from chalicelib.models.security import RESET_DONE, RESET_FAILED, PasswordReset, ResetMailRequest
 from chalicelib.models.sessions import Session
@@ -150,13 +150,13 @@ def _session_and_user(token: str) -> tuple[Session | None, User | None]:
     BatchGetItem, with the agency's settings when this container's copy is due (pages show them;
     services.agency.settings): the call a signed-in page spends before its own work."""
     _, separator, user_id = token.partition(TOKEN_SEPARATOR)
-    keys = [Session.keys(_hash_token(token))]
+    wanted = [(Session, Session.keys(_hash_token(token)))]
     if separator and user_id:
-        keys.append(User.keys(user_id))
+        wanted.append((User, User.keys(user_id)))
     refresh = AgencySettings.stale()
     if refresh:
-        keys.append(AgencySettings.KEYS)
-    found = {type(item): item for item in Item.batch_get(keys, consistent_read=True)}
+        wanted.append((AgencySettings, AgencySettings.KEYS))
+    found = {type(item): item for item in batch_read(wanted)}
     if refresh:
         AgencySettings.keep(found.get(AgencySettings))
     return found.get(Session), found.get(User)
