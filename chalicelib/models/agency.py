@@ -1,13 +1,10 @@
-"""The agency's own settings: one item, kept per warm container (see ``AgencySettings.kept``)."""
+"""The agency's own settings: one item, kept per warm container (``KEPT``)."""
 from __future__ import annotations
-
-import threading
-import time
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
 
 from chalicelib.messages import t
-from chalicelib.models.base import Item
+from chalicelib.models.base import Item, Kept
 
 DEFAULT_AGENCY_NAME = t("agency.default_name")
 DEFAULT_REOPEN_DAYS = 14  # how long a client may reopen its own 完了 request
@@ -45,56 +42,6 @@ class AgencySettings(Item, discriminator="AgencySettings"):
         except cls.DoesNotExist:
             return cls(*cls.KEYS)
 
-    # --- the copy kept per container -------------------------------------------------------------
-    # (value, monotonic time it was read); a list so that one assignment replaces both at once.
-    _kept: list = [None, float("-inf")]
-    _kept_lock = threading.Lock()
 
-    @classmethod
-    def stale(cls, *, at: float | None = None) -> bool:
-        """True when the kept copy is missing or older than KEPT_SECONDS: the next reader reads it."""
-        at = time.monotonic() if at is None else at
-        value, read_at = cls._kept
-        return value is None or at - read_at >= KEPT_SECONDS
-
-    @classmethod
-    def keep(cls, stored: "AgencySettings | None", *, at: float | None = None) -> "AgencySettings":
-        """Keep what was just read (None: no item, so the defaults), e.g. in the session's batch read."""
-        value = stored if stored is not None else cls(*cls.KEYS)
-        with cls._kept_lock:
-            cls._kept = [value, time.monotonic() if at is None else at]
-        return value
-
-    @classmethod
-    def kept(cls) -> "AgencySettings":
-        """The settings as pages show them: this container's copy, read again once it is
-        KEPT_SECONDS old. Writers (and the first-start check) read ``load()``, never this."""
-        value, _ = cls._kept
-        if value is None or cls.stale():
-            return cls.keep(cls.load())
-        return value
-
-    @classmethod
-    def forget(cls) -> None:
-        with cls._kept_lock:
-            cls._kept = [None, float("-inf")]
-
-    # Every write through the model (the settings page, the first start, a test) forgets this
-    # container's copy, so the writer's own next page shows what it saved.
-    def save(self, *args, **kwargs):
-        try:
-            return super().save(*args, **kwargs)
-        finally:
-            self.forget()
-
-    def update(self, *args, **kwargs):
-        try:
-            return super().update(*args, **kwargs)
-        finally:
-            self.forget()
-
-    def delete(self, *args, **kwargs):
-        try:
-            return super().delete(*args, **kwargs)
-        finally:
-            self.forget()
+# The settings as pages show them (services.agency.settings): writers read AgencySettings.load().
+KEPT = Kept("agency settings", AgencySettings.load, types=(AgencySettings,), seconds=KEPT_SECONDS)

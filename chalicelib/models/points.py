@@ -24,7 +24,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 
-from chalicelib.models.base import Item
+from chalicelib.models.base import Item, Kept
 from chalicelib.models.ids import new_id
 
 MENU = "MENU"
@@ -51,6 +51,11 @@ class MenuItem(Item, discriminator="MenuItem"):
     @classmethod
     def all(cls) -> list["MenuItem"]:
         return list(cls.query(MENU, cls.sk.startswith("ITEM#"), consistent_read=True))
+
+
+# The ポイント表 as pages show it (the request page's 見積 form, /points/menu), kept per container;
+# saving an estimate reads MenuItem.all() itself.
+MENU_KEPT = Kept("menu", MenuItem.all, types=(MenuItem,), seconds=60.0)
 
 
 class Contract(Item, discriminator="Contract"):

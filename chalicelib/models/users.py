@@ -11,7 +11,7 @@ from pynamodb.attributes import (
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib.models.base import Item, is_condition_failure
+from chalicelib.models.base import Item, Kept, is_condition_failure
 
 AGENCY_ADMIN = "agency_admin"
 AGENCY_STAFF = "agency_staff"
@@ -173,3 +173,8 @@ def email_partition(email: str) -> str:
     case and surrounding space: mail systems treat ``Tanaka@Example.jp`` and ``tanaka@example.jp``
     as one mailbox, and a person typing theirs into the reset form cannot know how it was stored."""
     return f"EMAIL#{email.strip().lower()}"
+
+
+# The agency's accounts as the 担当者 choices show them (the inbox filter, the request page), kept
+# per container: any account written here forgets it.
+STAFF_KEPT = Kept("agency staff", lambda: User.members(None), types=(User,), seconds=60.0)

@@ -13,6 +13,7 @@ from pynamodb.exceptions import DeleteError, PutError, PynamoDBException, Update
 
 from chalicelib.adapters import afterwards, config
 from chalicelib.messages import t
+from chalicelib.models import agency as agency_model
 from chalicelib.models.agency import AgencySettings
 from chalicelib.models.base import batch_read, is_condition_failure
 from chalicelib.adapters.ses import SendFailed
@@ -153,12 +154,12 @@ def _session_and_user(token: str) -> tuple[Session | None, User | None]:
     wanted = [(Session, Session.keys(_hash_token(token)))]
     if separator and user_id:
         wanted.append((User, User.keys(user_id)))
-    refresh = AgencySettings.stale()
+    refresh = agency_model.KEPT.stale()
     if refresh:
         wanted.append((AgencySettings, AgencySettings.KEYS))
     found = {type(item): item for item in batch_read(wanted)}
     if refresh:
-        AgencySettings.keep(found.get(AgencySettings))
+        agency_model.KEPT.keep(found.get(AgencySettings) or AgencySettings(*AgencySettings.KEYS))
     return found.get(Session), found.get(User)
 
 

@@ -8,7 +8,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from chalicelib.messages import t
 from chalicelib.models.base import is_condition_failure
 from chalicelib.models.agency import AgencySettings
-from chalicelib.models.companies import Company
+from chalicelib.models.companies import CHOICES_KEPT, Company
 from chalicelib.models.users import User
 from chalicelib.services import permissions
 from chalicelib.services import validation as v
@@ -22,6 +22,12 @@ PAGE_SIZE = 50
 def list_companies(actor: User, *, after: str | None = None, limit: int = PAGE_SIZE) -> tuple[list[Company], str | None]:
     permissions.authorize(actor, permissions.COMPANY_LIST, agency_target=True)
     return Company.page(limit=limit, after=after)
+
+
+def company_choices(actor: User) -> list[Company]:
+    """The companies the inbox filter offers, newest first (this container's copy, at most a minute old)."""
+    permissions.authorize(actor, permissions.COMPANY_LIST, agency_target=True)
+    return CHOICES_KEPT.get()
 
 
 def create_company(actor: User, *, name: str) -> Company:

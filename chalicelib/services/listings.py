@@ -65,8 +65,18 @@ def view_request(actor: User, request_id: str, *, now: datetime | None = None) -
     permissions.authorize(actor, permissions.REQUEST_VIEW, company_id=request.company_id)
     if not actor.is_agency:
         entries = [entry for entry in entries if not entry.internal]
-    people = users_by_id([request.requester_id, *request.participant_ids])
-    Seen.mark(actor.user_id, request.request_id, now or utcnow())
+    # The people and the reader's seen mark in one batch; the mark is written only when something
+    # happened since it (the lists compare the request's activity with it, nothing else reads it).
+    wanted = [(User, User.keys(user_id)) for user_id in dict.fromkeys([request.requester_id, *request.participant_ids])]
+    wanted.append((Seen, Seen.keys(actor.user_id, request.request_id)))
+    people, seen = {}, None
+    for item in batch_read(wanted):
+        if isinstance(item, Seen):
+            seen = item
+        else:
+            people[item.user_id] = item
+    if seen is None or request.last_activity_at > seen.seen_at:
+        Seen.mark(actor.user_id, request.request_id, now or utcnow())
     by_entry: dict[str, list[Attachment]] = {}
     for file in files:
         if file.entry_id:
@@ -310,7 +320,7 @@ def company_rows(actor: User, *, after: str | None = None,
     """クライアント管理: the companies, newest first, a page at a time, each with its contract,
     balance and open requests.
 
-    One query and two batch reads whatever the data, plus, once for a company, what its first
+    One query and one batch read whatever the data, plus, once for a company, what its first
     listing needs: the settlement of a grant or expiry that fell due since anyone looked (as
     the points overview does), and the count of its open requests from before they were kept.
     """
@@ -319,8 +329,10 @@ def company_rows(actor: User, *, after: str | None = None,
     if not companies:
         return [], cursor
     ids = [company.company_id for company in companies]
-    balances = {b.company_id: b for b in Balance.batch_get([Balance.keys(i) for i in ids])}
-    counts = {c.company_id: c for c in OpenCount.batch_get([OpenCount.keys(i) for i in ids])}
+    # Both in one batch: COMPANY_PAGE_SIZE balances and as many counts are DynamoDB's 100 keys.
+    found = batch_read([(Balance, Balance.keys(i)) for i in ids] + [(OpenCount, OpenCount.keys(i)) for i in ids])
+    balances = {b.company_id: b for b in found if isinstance(b, Balance)}
+    counts = {c.company_id: c for c in found if isinstance(c, OpenCount)}
     today = ledger.today_jst(utcnow())
     rows = []
     for company_id, company in zip(ids, companies):

@@ -18,7 +18,7 @@ from chalicelib.models.base import TransactionFailed, transact
 from chalicelib.models.companies import Company
 from chalicelib.models.ids import is_id
 from chalicelib.models.requests import OpenCount, Request, Seen, ThreadEntry
-from chalicelib.models.users import User
+from chalicelib.models.users import STAFF_KEPT, User
 from chalicelib.services import (agency, attachments, ledger, listings, notifications, permissions, policy, submissions,
                                  workflow)
 from chalicelib.services import validation as v
@@ -492,6 +492,7 @@ def _assignee(user_id: str) -> User | None:
 
 
 def staff_choices() -> list[User]:
-    return [u for u in User.members(None) if u.active]
+    """The active agency accounts one may assign (this container's copy, at most a minute old)."""
+    return [u for u in STAFF_KEPT.get() if u.active]
 
 

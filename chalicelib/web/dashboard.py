@@ -30,6 +30,6 @@ def dashboard(me: SignedIn):
     filters = listings.InboxFilter(company_id=query.get("company", ""), status=query.get("status", "open"),
                                    assignee_id=query.get("assignee", ""), keyword=query.get("q", "")[:100])
     listed, cursor = listings.inbox(me.user, filters, after=query.get("after") or None)
-    company_list, _ = companies.list_companies(me.user, limit=200)
+    company_list = companies.company_choices(me.user)
     return page("dashboard/agency.html", listed=listed, cursor=cursor, filters=filters,
                 companies=company_list, staff=requests.staff_choices(), **common)
