@@ -189,6 +189,22 @@ def batch_read(wanted: list[tuple[type, tuple[str, str]]], *, consistent_read: b
     return found
 
 
+def partition_read(pk: str, classify) -> list:
+    """Every item of partition ``pk`` (one query per MB), each an instance of ``classify(sort_key)``
+    (None: left out). By key, for the reason batch_read gives."""
+    found, start = [], None
+    connection = Item._get_connection()
+    while True:
+        data = connection.query(pk, consistent_read=True, exclusive_start_key=start)
+        for raw in data.get("Items", []):
+            cls = classify(raw["SK"]["S"])
+            if cls is not None:
+                found.append(cls.from_raw_data(raw))
+        start = data.get("LastEvaluatedKey")
+        if not start:
+            return found
+
+
 GSI1_PK = "GSI1PK"
 
 

@@ -201,20 +201,21 @@ def client_home(actor: User, *, now: datetime | None = None) -> ClientHome:
     that may not answer, a 見積 already charged) is not asked of it.
 
     Calls: the group queries (one per open status), then one batch read of everything they make
-    known, together: the reader's seen marks of the listed requests, the 見積 of those that have
-    one (a request is stamped ``estimated_at`` with its first 見積), and the company's balance,
-    which carries the contract's terms and the newest ledger entries. DynamoDB takes 100 keys a
-    batch: up to 19 listed requests with a 見積 at the groups' full 80, one batch; more, two. Only
-    if some 見積 await an answer, one more batch of their charge marks.
+    known, together: the reader's seen marks of the listed requests, the 見積 and charge marks of
+    those that have one (a request is stamped ``estimated_at`` with its first 見積), and the
+    company's balance, which carries the contract's terms and the newest ledger entries. DynamoDB
+    takes 100 keys a batch: up to 9 listed requests with a 見積 at the groups' full 80, one batch;
+    more, two.
     """
     groups = _open_groups(actor)
     requests = [r for _, listed in groups for r in listed]
     company_id = actor.company_id
     wanted = [(Seen, Seen.keys(actor.user_id, r.request_id)) for r in requests]
     if permissions.can(actor, permissions.ESTIMATE_ANSWER):
-        wanted += [(Estimate, Estimate.keys(r.request_id)) for r in requests if r.estimated_at is not None]
+        estimated = [r.request_id for r in requests if r.estimated_at is not None]
+        wanted += [(Estimate, Estimate.keys(i)) for i in estimated] + [(ChargeMark, ChargeMark.keys(i)) for i in estimated]
     wanted.append((Balance, Balance.keys(company_id)))
-    seen, estimates, balance = {}, {}, None
+    seen, estimates, balance, charged = {}, {}, None, set()
     for item in batch_read(wanted):
         if isinstance(item, Seen):
             seen[item.request_id] = item.seen_at
@@ -223,12 +224,11 @@ def client_home(actor: User, *, now: datetime | None = None) -> ClientHome:
                 estimates[item.request_id] = item
         elif isinstance(item, Balance):
             balance = item
+        elif isinstance(item, ChargeMark):
+            charged.add(item.request_id)
     points = statements.summary(actor, company_id, now=now, balance=balance or Balance(
         *Balance.keys(company_id), company_id=company_id, tenths=0, version=0))
     groups = _grouped(actor, groups, seen)
-    charged = set()
-    if estimates:
-        charged = {mark.request_id for mark in ChargeMark.batch_get([ChargeMark.keys(i) for i in estimates])}
     answer = [Awaited(request=r, action=ANSWER_ESTIMATE, estimate=estimates[r.request_id]) for r in requests
               if r.request_id in estimates and policy.may(actor, policy.ESTIMATE_ANSWER, r, estimate=estimates[r.request_id],
                                                            charged=r.request_id in charged)]

@@ -52,23 +52,24 @@ class Summary:
 
 
 def summary(actor: User, company_id: str | None, *, now: datetime | None = None,
-            balance: Balance | None = None) -> Summary:
+            balance: Balance | None = None, contract=ledger.UNREAD) -> Summary:
     """残りポイント (or the month's usage) and the contract of a company, settled first.
 
-    Without ``balance``: the current contract and the balance, two reads (the contract page edits
-    that contract). With the balance already read (the 管理画面 reads it in its batch), none: the
-    contract is the balance's copy of its terms (contracts.from_copy)."""
+    One read, the balance, unless the caller passes it (the 管理画面 reads it in its batch): the
+    contract is then the balance's copy of its terms (contracts.from_copy), enough to show it. A
+    caller that needs the contract itself (the contract page's form) passes it too."""
     if company_id is None:
         raise NotFound()
     permissions.authorize(actor, permissions.POINTS_VIEW, company_id=company_id)
     now = now or utcnow()
     month = r.month_of(today_jst(now))
-    if balance is None:
-        contract = Contract.current(company_id)
-        return Summary(contract=contract, balance=ledger.settle(company_id, now=now, contract=contract), month=month)
-    contract = contracts.from_copy(balance)
+    balance = balance or Balance.load(company_id)
+    copied = contract is ledger.UNREAD
+    if copied:
+        contract = contracts.from_copy(balance)
     settled = ledger.settle(company_id, now=now, contract=contract, balance=balance)
-    return Summary(contract=contract, balance=settled, month=month, text=settled.contract_text or None)
+    return Summary(contract=contract, balance=settled, month=month,
+                   text=(settled.contract_text or None) if copied else None)
 
 
 def recent_entries(actor: User, summary_: Summary) -> list:
