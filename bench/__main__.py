@@ -27,8 +27,18 @@ SECTIONS = [
 ]
 
 
+# Sections other work adds (search's own bench module) join the run when their module exists.
+OPTIONAL = ["bench.search"]
+
+
+def _sections() -> list[str]:
+    here = Path(__file__).resolve().parent
+    extra = [name for name in OPTIONAL if (here / (name.rsplit(".", 1)[-1] + ".py")).exists()]
+    return SECTIONS[:2] + extra + SECTIONS[2:]
+
+
 def main(names: list[str]) -> int:
-    chosen = [name for name in SECTIONS if not names or name.rsplit(".", 1)[-1] in names]
+    chosen = [name for name in _sections() if not names or name.rsplit(".", 1)[-1] in names]
     started = datetime.now(timezone.utc)
     sections, failed = [], []
     for name in chosen:
