@@ -162,9 +162,15 @@ def run() -> str:
     lines += ["", f"Goal (issue 18): with bytecode at most {GOAL:.2f}× the minimal app; the bench fails past "
                   f"{GOAL * GOAL_MARGIN:.2f}×."]
     section = "\n".join(lines) + "\n"
-    if ratio > GOAL * GOAL_MARGIN:
+    return section + (f"\n**FAILED**: cold start {ratio:.2f}× the minimal app.\n" if ratio > GOAL * GOAL_MARGIN else "")
+
+
+def bench_run() -> str:
+    """What `make bench` runs: the section, and a failure when the goal is missed by more than 25 %."""
+    section = run()
+    if "**FAILED**" in section:
         from bench.world import Failed
-        raise Failed(section + f"\n**FAILED**: cold start {ratio:.2f}× the minimal app.\n")
+        raise Failed(section)
     return section
 
 
