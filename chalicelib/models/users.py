@@ -178,3 +178,14 @@ def email_partition(email: str) -> str:
 # The agency's accounts as the 担当者 choices show them (the inbox filter, the request page), kept
 # per container: any account written here forgets it.
 STAFF_KEPT = Kept("agency staff", lambda: User.members(None), types=(User,), seconds=60.0)
+
+_MEMBERS_KEPT: dict[str, Kept] = {}
+
+
+def company_members(company_id: str) -> list[User]:
+    """A client company's accounts as pages offer them (依頼関係者), kept per container like STAFF_KEPT."""
+    kept = _MEMBERS_KEPT.get(company_id)
+    if kept is None:
+        kept = _MEMBERS_KEPT.setdefault(company_id, Kept(f"members of {company_id}", lambda: User.members(company_id),
+                                                         types=(User,), seconds=60.0))
+    return kept.get()
