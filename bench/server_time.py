@@ -13,6 +13,8 @@ from bench import world as w
 
 ROUNDS = 100
 WARMUP = 5
+GOALS = {"dashboard": 10.0, "request": 8.0}  # p50 ÷ the baseline's p50 (issue 18)
+GOAL_MARGIN = 1.25
 
 
 def run() -> str:
@@ -39,12 +41,15 @@ def run() -> str:
             if round_number >= WARMUP:
                 times[name].append(took)
     reference = w.median(times["baseline: minimal Chalice app, one GetItem"])
-    rows = []
+    rows, missed = [], []
     for name, samples in times.items():
         p50, p99 = w.percentile(samples, 0.50), w.percentile(samples, 0.99)
+        goal = GOALS.get(name)
         rows.append([name, f"{p50 * 1000:.1f}", f"{p99 * 1000:.1f}", f"{p50 / reference:.1f}×",
-                     f"{p99 / reference:.1f}×"])
-    return "\n".join([
+                     f"{p99 / reference:.1f}×", f"≤ {goal:.0f}×" if goal else ""])
+        if goal and p50 / reference > goal * GOAL_MARGIN:
+            missed.append(f"{name} {p50 / reference:.1f}× (goal {goal:.0f}×)")
+    section = "\n".join([
         "## Server time per page",
         "",
         f"{ROUNDS} GETs of each page (after {WARMUP} warm-up rounds), one at a time over loopback HTTP,",
@@ -53,5 +58,10 @@ def run() -> str:
         "Most of a page's time is its DynamoDB calls (see above) to the emulator, whose index queries walk the",
         "whole in-memory table: in AWS a query costs a few milliseconds whatever the table holds.",
         "",
-        w.table(["page", "p50 ms", "p99 ms", "p50 / baseline", "p99 / baseline"], rows),
+        w.table(["page", "p50 ms", "p99 ms", "p50 / baseline", "p99 / baseline", "goal (p50)"], rows),
+        "",
+        f"Goals are issue 18's; the bench fails when one is missed by more than {GOAL_MARGIN - 1:.0%}.",
     ])
+    if missed:
+        raise w.Failed(section + "\n\n**FAILED**: " + "; ".join(missed) + ".")
+    return section

@@ -26,6 +26,14 @@ BCRYPT_ROUNDS = "4"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+def require_flat(section: str, what: str, counts: dict[int, int]) -> None:
+    """Fail ``section`` unless ``counts`` (calls by data size) are equal at every size: the hook a
+    section whose cost must not grow with the data (search among 10 and 10,000 requests) calls."""
+    if len(set(counts.values())) > 1:
+        sizes = ", ".join(f"{count} at {size:,}" for size, count in sorted(counts.items()))
+        raise Failed(section + f"\n\n**FAILED**: {what} grows with the data ({sizes}).")
+
+
 class Failed(Exception):
     """A section found a broken invariant; ``section`` is its Markdown, printed before exiting 1."""
 

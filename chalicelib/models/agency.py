@@ -1,13 +1,18 @@
-"""The agency's own settings: one item."""
+"""The agency's own settings: one item, kept per warm container (``KEPT``)."""
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
 
 from chalicelib.messages import t
-from chalicelib.models.base import Item
+from chalicelib.models.base import Item, Kept
 
 DEFAULT_AGENCY_NAME = t("agency.default_name")
 DEFAULT_REOPEN_DAYS = 14  # how long a client may reopen its own 完了 request
+
+# How old the copy of the settings a warm container keeps may be before it is read again: the
+# staleness bound of a change made in another container (the container that saves them forgets its
+# copy at once). Every page shows the agency's name and phone number; they change a few times a year.
+KEPT_SECONDS = 60.0
 
 
 class AgencySettings(Item, discriminator="AgencySettings"):
@@ -36,3 +41,7 @@ class AgencySettings(Item, discriminator="AgencySettings"):
             return cls.get(*cls.KEYS)
         except cls.DoesNotExist:
             return cls(*cls.KEYS)
+
+
+# The settings as pages show them (services.agency.settings): writers read AgencySettings.load().
+KEPT = Kept("agency settings", AgencySettings.load, types=(AgencySettings,), seconds=KEPT_SECONDS)

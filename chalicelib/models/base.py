@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import threading
 import time
 import uuid
 
@@ -80,6 +81,37 @@ class Item(Model):
     def keys(*parts: str) -> tuple[str, str]:
         raise NotImplementedError("each item type computes its own keys")
 
+    # Every write through a model, or in a transaction (``Writes``), tells the copies this
+    # container keeps of that type (``Kept``) to forget themselves: the writer's next read is fresh.
+    def save(self, *args, **kwargs):
+        try:
+            return super().save(*args, **kwargs)
+        finally:
+            Kept.written(type(self))
+
+    def update(self, *args, **kwargs):
+        try:
+            return super().update(*args, **kwargs)
+        finally:
+            Kept.written(type(self))
+
+    def delete(self, *args, **kwargs):
+        try:
+            return super().delete(*args, **kwargs)
+        finally:
+            Kept.written(type(self))
+
+    @classmethod
+    def _get_connection(cls):
+        """One connection, so one botocore client and one pool of HTTP connections, for every item
+        type. PynamoDB keeps a connection per model class, created on the class's first call: a
+        dozen botocore clients per process (each tens of milliseconds to build on a cold start,
+        each with its own TLS connections), and a call counter registered on one client missed the
+        calls of the others. Every type lives in the same table with the same keys and indexes."""
+        if cls is Item:
+            return super()._get_connection()
+        return Item._get_connection()
+
     @classmethod
     def find(cls, *parts: str):
         """The item whose keys ``cls.keys(*parts)`` computes, or None (strongly consistent read)."""
@@ -87,6 +119,90 @@ class Item(Model):
             return cls.get(*cls.keys(*parts), consistent_read=True)
         except cls.DoesNotExist:
             return None
+
+
+class Kept:
+    """A value read rarely changed data makes, kept per warm container (a Lambda instance, the
+    local server) for at most ``seconds``: the staleness bound of a change made in another
+    container. This container forgets it as soon as it writes an item of one of ``types`` (see
+    ``Item.save``, ``Writes``), so whoever changes the data sees the change on their next page.
+
+    ``get()`` reads through ``read`` when the copy is missing or old; ``stale()`` and ``keep()`` let
+    a caller refresh it inside a batch read it makes anyway (services.auth.resume).
+    """
+
+    _all: list["Kept"] = []
+    _lock = threading.Lock()
+
+    def __init__(self, name: str, read, *, types: tuple, seconds: float):
+        self.name, self._read, self.types, self.seconds = name, read, types, seconds
+        self._value = (None, float("-inf"))  # (value, monotonic time it was read): replaced at once
+        Kept._all.append(self)
+
+    def stale(self) -> bool:
+        value, read_at = self._value
+        return value is None or time.monotonic() - read_at >= self.seconds
+
+    def keep(self, value):
+        self._value = (value, time.monotonic())
+        return value
+
+    def get(self):
+        value, _ = self._value
+        return self.keep(self._read()) if value is None or self.stale() else value
+
+    def forget(self) -> None:
+        self._value = (None, float("-inf"))
+
+    @classmethod
+    def written(cls, model_cls: type) -> None:
+        for kept in cls._all:
+            if issubclass(model_cls, kept.types):
+                kept.forget()
+
+    @classmethod
+    def forget_all(cls) -> None:
+        for kept in cls._all:
+            kept.forget()
+
+
+BATCH_GET_LIMIT = 100  # keys DynamoDB takes in one BatchGetItem
+
+
+def batch_read(wanted: list[tuple[type, tuple[str, str]]], *, consistent_read: bool = True) -> list:
+    """Items of several types in one BatchGetItem (one per BATCH_GET_LIMIT keys): ``wanted`` pairs
+    a class with the keys of the item asked of it; the answer holds the items found, each an
+    instance of the class its key was asked for. By key, not by the stored ``type``: an item first
+    written by an update (a balance, a counter) has none, and ``Item.batch_get`` would return it
+    as a bare Item."""
+    classes = {keys: cls for cls, keys in wanted}
+    pending = [{"PK": {"S": pk}, "SK": {"S": sk}} for pk, sk in classes]
+    found = []
+    connection = Item._get_connection()
+    while pending:
+        page, pending = pending[:BATCH_GET_LIMIT], pending[BATCH_GET_LIMIT:]
+        while page:
+            data = connection.batch_get_item(page, consistent_read=consistent_read)
+            for raw in data.get("Responses", {}).get(Item.Meta.table_name, []):
+                found.append(classes[(raw["PK"]["S"], raw["SK"]["S"])].from_raw_data(raw))
+            page = data.get("UnprocessedKeys", {}).get(Item.Meta.table_name, {}).get("Keys") or []
+    return found
+
+
+def partition_read(pk: str, classify) -> list:
+    """Every item of partition ``pk`` (one query per MB), each an instance of ``classify(sort_key)``
+    (None: left out). By key, for the reason batch_read gives."""
+    found, start = [], None
+    connection = Item._get_connection()
+    while True:
+        data = connection.query(pk, consistent_read=True, exclusive_start_key=start)
+        for raw in data.get("Items", []):
+            cls = classify(raw["SK"]["S"])
+            if cls is not None:
+                found.append(cls.from_raw_data(raw))
+        start = data.get("LastEvaluatedKey")
+        if not start:
+            return found
 
 
 GSI1_PK = "GSI1PK"
@@ -148,6 +264,7 @@ class Writes:
     def __init__(self, write: TransactWrite):
         self._write = write
         self._labels: dict[str, list[str | None]] = {group: [] for group in self._ORDER}
+        self.types: set[type] = set()  # of the items written, for the copies kept of them (Kept)
 
     def condition_check(self, model_cls, hash_key, range_key=None, *, condition, label: str | None = None) -> None:
         self._write.condition_check(model_cls, hash_key, range_key, condition=condition)
@@ -156,14 +273,17 @@ class Writes:
     def delete(self, item, *, condition=None, label: str | None = None) -> None:
         self._write.delete(item, condition=condition)
         self._labels["delete"].append(label)
+        self.types.add(type(item))
 
     def save(self, item, *, condition=None, label: str | None = None) -> None:
         self._write.save(item, condition=condition)
         self._labels["put"].append(label)
+        self.types.add(type(item))
 
     def update(self, item, actions: list, *, condition=None, label: str | None = None) -> None:
         self._write.update(item, actions=actions, condition=condition)
         self._labels["update"].append(label)
+        self.types.add(type(item))
 
     @property
     def labels(self) -> list[str | None]:
@@ -205,6 +325,7 @@ def transact(build, *, attempts: int = 6) -> None:
     raise TransactionFailed for the caller to map by label.
     """
     for attempt in range(attempts):
+        writes = None
         try:
             with transaction() as write:
                 writes = Writes(write)
@@ -218,6 +339,9 @@ def transact(build, *, attempts: int = 6) -> None:
             if not conflict or "ConditionalCheckFailed" in reasons or attempt == attempts - 1:
                 raise TransactionFailed(error, writes.labels) from error
             time.sleep(random.uniform(0, 0.02 * 2 ** attempt))
+        finally:
+            for model_cls in (writes.types if writes is not None else ()):
+                Kept.written(model_cls)
 
 
 # Errors that say nothing about the data, only that DynamoDB could not answer now; botocore has

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from chalicelib.models.base import GSI1_PK, Item, decode_cursor, encode_cursor
+from chalicelib.models.base import GSI1_PK, Item, Kept, decode_cursor, encode_cursor
 from chalicelib.models.ids import new_id
 
 _LIST_KEY = "COMPANIES"
@@ -44,3 +44,9 @@ class Company(Item, discriminator="Company"):
         counter = cls(*cls.keys(company_id))
         counter.update(actions=[cls.request_counter.add(1)], condition=cls.pk.exists())
         return int(counter.request_counter)
+
+
+CHOICES_SIZE = 200  # companies the inbox's company filter offers
+# The inbox's company filter, kept per container; creating a company (or taking a request number)
+# here forgets it.
+CHOICES_KEPT = Kept("company choices", lambda: Company.page(limit=CHOICES_SIZE)[0], types=(Company,), seconds=60.0)

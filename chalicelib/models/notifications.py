@@ -122,6 +122,14 @@ def of_request(request_id: str) -> tuple[list[MailEvent], list[Notification]]:
     return events, notifications
 
 
+def newest_of_request(request_id: str, *, limit: int) -> list[Notification]:
+    """The newest ``limit`` notifications of a request, oldest first (one query). Their sort keys
+    start with the event's ID (a ULID, "0"... for centuries), which sorts before the events' "EVENT#"."""
+    found = list(Item.query(f"MAIL#{request_id}", Item.sk < "EVENT#", scan_index_forward=False, limit=limit,
+                            consistent_read=True))
+    return [item for item in reversed(found) if isinstance(item, Notification)]
+
+
 def due(now: datetime, *, limit: int) -> list[MailEvent | Notification]:
     """Outbox items whose next attempt (or expired claim) is due by ``now``, oldest first."""
     return list(Item.gsi1.query(OUTBOX, Item.gsi1sk <= f"{_stamp(now)}#~", limit=limit))

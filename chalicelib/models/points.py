@@ -24,7 +24,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 
-from chalicelib.models.base import Item
+from chalicelib.models.base import Item, Kept
 from chalicelib.models.ids import new_id
 
 MENU = "MENU"
@@ -51,6 +51,11 @@ class MenuItem(Item, discriminator="MenuItem"):
     @classmethod
     def all(cls) -> list["MenuItem"]:
         return list(cls.query(MENU, cls.sk.startswith("ITEM#"), consistent_read=True))
+
+
+# The ポイント表 as pages show it (the request page's 見積 form, /points/menu), kept per container;
+# saving an estimate reads MenuItem.all() itself.
+MENU_KEPT = Kept("menu", MenuItem.all, types=(MenuItem,), seconds=60.0)
 
 
 class Contract(Item, discriminator="Contract"):
@@ -89,6 +94,28 @@ class Contract(Item, discriminator="Contract"):
         return versions[0] if versions else None
 
 
+RECENT_ENTRIES = 5  # the newest ledger entries the balance carries: the 管理画面's ポイント履歴 (最近の動き)
+
+
+class RecentEntry(MapAttribute):
+    """A copy of one ledger entry on the balance, with what the ポイント履歴 table shows of it."""
+
+    entry_id = UnicodeAttribute()
+    entry_kind = UnicodeAttribute()
+    delta_tenths = NumberAttribute()
+    balance_after_tenths = NumberAttribute()
+    request_id = UnicodeAttribute(null=True)
+    request_number = NumberAttribute(null=True)
+    request_title = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(default="")
+    actor_name = UnicodeAttribute(default="")
+    at = UTCDateTimeAttribute()
+
+    @classmethod
+    def of(cls, entry: "LedgerEntry") -> "RecentEntry":
+        return cls(**{name: getattr(entry, name) for name in cls.get_attributes()})
+
+
 class Balance(Item, discriminator="Balance"):
     company_id = UnicodeAttribute()
     tenths = NumberAttribute(default=0)
@@ -103,10 +130,21 @@ class Balance(Item, discriminator="Balance"):
     contract_carry_over = BooleanAttribute(default=False)
     contract_starts_on = UnicodeAttribute(null=True)
     contract_ends_on = UnicodeAttribute(null=True)
+    contract_unit_price = NumberAttribute(null=True)  # postpaid: yen per point (absent on copies made before it)
+    # The newest RECENT_ENTRIES ledger entries, newest first, written with each entry in its
+    # transaction: the 管理画面 shows them without a query. Absent on a balance last written before
+    # the copy existed (then the entries are queried, and the next entry writes the copy).
+    recent = ListAttribute(of=RecentEntry, null=True)
 
     @staticmethod
     def keys(company_id: str) -> tuple[str, str]:
         return f"COMPANY#{company_id}", "BALANCE"
+
+    def recent_entries(self) -> "list[RecentEntry] | None":
+        """The newest entries, newest first; None when this balance does not carry them (query)."""
+        if self.recent is not None:
+            return list(self.recent)
+        return [] if not int(self.version or 0) else None  # version 0: never an entry
 
     @classmethod
     def load(cls, company_id: str) -> "Balance":

@@ -11,7 +11,7 @@ from pynamodb.attributes import (
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib.models.base import Item, is_condition_failure
+from chalicelib.models.base import Item, Kept, is_condition_failure
 
 AGENCY_ADMIN = "agency_admin"
 AGENCY_STAFF = "agency_staff"
@@ -176,3 +176,20 @@ def email_partition(email: str) -> str:
     case and surrounding space: mail systems treat ``Tanaka@Example.jp`` and ``tanaka@example.jp``
     as one mailbox, and a person typing theirs into the reset form cannot know how it was stored."""
     return f"EMAIL#{email.strip().lower()}"
+
+
+# The agency's accounts as the 担当者 choices show them (the inbox filter, the request page), kept
+# per container: any account written here forgets it.
+# Every agency account, so the 担当者 select never leaves one out (deactivated ones stay in the partition).
+STAFF_KEPT = Kept("agency staff", lambda: User.members(None, limit=AGENCY_ACCOUNTS_MAX), types=(User,), seconds=60.0)
+
+_MEMBERS_KEPT: dict[str, Kept] = {}
+
+
+def company_members(company_id: str) -> list[User]:
+    """A client company's accounts as pages offer them (依頼関係者), kept per container like STAFF_KEPT."""
+    kept = _MEMBERS_KEPT.get(company_id)
+    if kept is None:
+        kept = _MEMBERS_KEPT.setdefault(company_id, Kept(f"members of {company_id}", lambda: User.members(company_id),
+                                                         types=(User,), seconds=60.0))
+    return kept.get()

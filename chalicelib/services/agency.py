@@ -7,14 +7,17 @@ only through services (the import contract in .importlinter). Changing them is
 from __future__ import annotations
 
 from chalicelib.messages import t
+from chalicelib.models import agency as agency_model
 from chalicelib.models.agency import AgencySettings
 from chalicelib.models.companies import Company
 from chalicelib.models.users import User
 
 
 def settings() -> AgencySettings:
-    """The stored settings, or the defaults while the agency has saved none."""
-    return AgencySettings.load()
+    """The stored settings, or the defaults while the agency has saved none: this container's copy,
+    at most ``KEPT_SECONDS`` old (a signed-in request refreshes it in its session's batch read, at no
+    extra call; see services.auth.resume). What decides a write reads ``AgencySettings.load()``."""
+    return agency_model.KEPT.get()
 
 
 def who_to_ask(user: User, agency: AgencySettings | None = None) -> str:

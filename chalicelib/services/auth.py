@@ -13,7 +13,9 @@ from pynamodb.exceptions import DeleteError, PutError, PynamoDBException, Update
 
 from chalicelib.adapters import afterwards, config
 from chalicelib.messages import t
-from chalicelib.models.base import is_condition_failure
+from chalicelib.models import agency as agency_model
+from chalicelib.models.agency import AgencySettings
+from chalicelib.models.base import batch_read, is_condition_failure
 from chalicelib.adapters.ses import SendFailed
 from chalicelib.models.security import RESET_DONE, RESET_FAILED, PasswordReset, ResetMailRequest
 from chalicelib.models.sessions import Session
@@ -95,8 +97,14 @@ def _consume_temporary_password(user: User) -> None:
         raise
 
 
+# A session token is 256 random bits, then TOKEN_SEPARATOR and the account's user ID: the ID is not
+# a secret (the hash of the whole token is the session's key, and the session names its account),
+# it lets resume() read the session and the account in one BatchGetItem instead of one after the other.
+TOKEN_SEPARATOR = "."
+
+
 def _open_session(user: User, now: datetime) -> SignedIn:
-    token = secrets.token_urlsafe(32)  # 256 bits
+    token = secrets.token_urlsafe(32) + TOKEN_SEPARATOR + user.user_id  # 256 random bits (urlsafe: no ".")
     absolute = now + timedelta(hours=config.session_absolute_hours())
     session = Session.new(
         token_hash=_hash_token(token),
@@ -120,14 +128,15 @@ def resume(token: str, *, now: datetime | None = None) -> SignedIn | None:
     if not token or len(token) > 128:
         return None
     now = now or utcnow()
-    session = Session.find(_hash_token(token))
+    session, user = _session_and_user(token)
     if session is None:
         return None
     idle_limit = session.last_seen_at + timedelta(minutes=config.session_idle_minutes())
     if now >= session.absolute_expires_at or now >= idle_limit:
         session.delete()
         return None
-    user = User.find(session.user_id)
+    if user is None or user.user_id.lower() != session.user_id.lower():
+        user = User.find(session.user_id)  # a token from before the ID was part of it
     if user is None or not user.active or user.session_epoch != session.session_epoch:
         session.delete()
         return None
@@ -135,6 +144,23 @@ def resume(token: str, *, now: datetime | None = None) -> SignedIn | None:
         new_expiry = min(session.absolute_expires_at, now + timedelta(minutes=config.session_idle_minutes()))
         session.update(actions=[Session.last_seen_at.set(now), Session.expires_at.set(int(new_expiry.timestamp()))])
     return SignedIn(session=session, user=user)
+
+
+def _session_and_user(token: str) -> tuple[Session | None, User | None]:
+    """The session of ``token`` and the account the token names, in one strongly consistent
+    BatchGetItem, with the agency's settings when this container's copy is due (pages show them;
+    services.agency.settings): the call a signed-in page spends before its own work."""
+    _, separator, user_id = token.partition(TOKEN_SEPARATOR)
+    wanted = [(Session, Session.keys(_hash_token(token)))]
+    if separator and user_id:
+        wanted.append((User, User.keys(user_id)))
+    refresh = agency_model.KEPT.stale()
+    if refresh:
+        wanted.append((AgencySettings, AgencySettings.KEYS))
+    found = {type(item): item for item in batch_read(wanted)}
+    if refresh:
+        agency_model.KEPT.keep(found.get(AgencySettings) or AgencySettings(*AgencySettings.KEYS))
+    return found.get(Session), found.get(User)
 
 
 def logout(signed_in: SignedIn) -> None:

@@ -1,14 +1,16 @@
 """Client companies (クライアント管理) and the agency's own settings."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.messages import t
-from chalicelib.models.base import is_condition_failure
+from chalicelib.models.base import is_condition_failure, partition_read
 from chalicelib.models.agency import AgencySettings
-from chalicelib.models.companies import Company
+from chalicelib.models.companies import CHOICES_KEPT, Company
+from chalicelib.models.ids import is_id
+from chalicelib.models.points import Balance, Contract
 from chalicelib.models.users import User
 from chalicelib.services import permissions
 from chalicelib.services import validation as v
@@ -22,6 +24,12 @@ PAGE_SIZE = 50
 def list_companies(actor: User, *, after: str | None = None, limit: int = PAGE_SIZE) -> tuple[list[Company], str | None]:
     permissions.authorize(actor, permissions.COMPANY_LIST, agency_target=True)
     return Company.page(limit=limit, after=after)
+
+
+def company_choices(actor: User) -> list[Company]:
+    """The companies the inbox filter offers, newest first (this container's copy, at most a minute old)."""
+    permissions.authorize(actor, permissions.COMPANY_LIST, agency_target=True)
+    return CHOICES_KEPT.get()
 
 
 def create_company(actor: User, *, name: str) -> Company:
@@ -46,15 +54,33 @@ def create_company(actor: User, *, name: str) -> Company:
 class CompanyPage:
     company: Company
     accounts: list[User]
+    balance: Balance | None = None
+    contracts: list[Contract] = field(default_factory=list)  # versions, newest (the current one) first
 
 
 def company_page(actor: User, company_id: str) -> CompanyPage:
-    """The company and its accounts. A client asking for any company but its own gets NotFound."""
+    """The company and its accounts, with its balance and contract versions (newest first): two
+    queries, the company's partition (which holds all of those) and its accounts. A client asking
+    for any company but its own gets NotFound."""
     permissions.authorize(actor, permissions.COMPANY_VIEW, company_id=company_id)
-    company = Company.find(company_id)
+    if not is_id(company_id):
+        raise NotFound()
+    items = partition_read(Company.keys(company_id)[0], _company_item_class)
+    company = next((item for item in items if isinstance(item, Company)), None)
     if company is None:
         raise NotFound()
-    return CompanyPage(company=company, accounts=User.members(company_id))
+    balance = next((item for item in items if isinstance(item, Balance)), None) or Balance(
+        *Balance.keys(company_id), company_id=company_id, tenths=0, version=0)
+    history = sorted((item for item in items if isinstance(item, Contract)), key=lambda c: c.sk, reverse=True)
+    return CompanyPage(company=company, accounts=User.members(company_id), balance=balance, contracts=history)
+
+
+def _company_item_class(sort_key: str):
+    if sort_key == Company.keys("x")[1]:
+        return Company
+    if sort_key == Balance.keys("x")[1]:
+        return Balance
+    return Contract if sort_key.startswith("CONTRACT#") else None
 
 
 def company(actor: User, company_id: str) -> Company:

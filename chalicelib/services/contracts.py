@@ -80,6 +80,7 @@ def save_contract(actor: User, company_id: str, form: ContractForm, *, now: date
              Balance.contract_text.set(describe(contract)),
              Balance.contract_points_tenths.set(int(contract.points_tenths)),
              Balance.contract_carry_over.set(contract.carry_over), Balance.contract_starts_on.set(contract.starts_on),
+             Balance.contract_unit_price.set(int(contract.unit_price or 0)),
              Balance.contract_ends_on.set(contract.ends_on) if contract.ends_on else Balance.contract_ends_on.remove()]
 
     def write(tx):
@@ -90,6 +91,21 @@ def save_contract(actor: User, company_id: str, form: ContractForm, *, now: date
     transact(write)
     ledger.settle(company_id, now=now, contract=contract)
     return contract
+
+
+def from_copy(balance: Balance) -> Contract | None:
+    """The current contract as the balance's copy of its terms has it, without a read (None: the
+    company has none). Only what summaries need is copied (not 見積承認が必要 nor the note): the copy
+    is for showing the contract, the contract page and the status checks read ``Contract.current``.
+    A postpaid copy made before the unit price was copied reads the contract."""
+    if not balance.contract_kind or not balance.contract_starts_on:
+        return None
+    if balance.contract_kind == r.POSTPAID and balance.contract_unit_price is None:
+        return Contract.current(balance.company_id)
+    return Contract(*Contract.keys(balance.company_id, "COPY"), company_id=balance.company_id, version_id="",
+                    contract_type=balance.contract_kind, points_tenths=int(balance.contract_points_tenths or 0),
+                    carry_over=bool(balance.contract_carry_over), unit_price=int(balance.contract_unit_price or 0),
+                    starts_on=balance.contract_starts_on, ends_on=balance.contract_ends_on)
 
 
 def describe(contract: Contract | None) -> str:

@@ -26,7 +26,8 @@ from chalicelib.messages import ENTRY_LABELS, t  # noqa: F401  (ledger.ENTRY_LAB
 from chalicelib.models.base import TransactionFailed, transact
 from chalicelib.models.companies import Company
 from chalicelib.models.ids import is_id
-from chalicelib.models.points import PENDING, RETURNED, Balance, ChargeMark, Contract, Estimate, LedgerEntry
+from chalicelib.models.points import (PENDING, RECENT_ENTRIES, RETURNED, Balance, ChargeMark, Contract, Estimate,
+                                      LedgerEntry, RecentEntry)
 from chalicelib.models.requests import Request
 from chalicelib.models.users import User
 from chalicelib.services import permissions, workflow
@@ -83,11 +84,18 @@ def _counts_as_usage(kind: str, balance: Balance) -> bool:
     return kind == r.CHARGE or (kind == r.ADJUSTMENT and balance.contract_kind == r.POSTPAID)
 
 
-def _balance_write(tx, balance: Balance, delta: int, *, month: str, charge: bool, posting_key: str | None) -> None:
-    """The balance's new value, conditioned on the version that was read (label ``balance``).
-    ``charge``: the delta also counts as the month's usage."""
+def _balance_write(tx, balance: Balance, delta: int, *, month: str, charge: bool, posting_key: str | None,
+                   entry: LedgerEntry | None) -> None:
+    """The balance's new value, conditioned on the version that was read (label ``balance``), with
+    ``entry`` at the head of its copy of the newest entries. ``charge``: the delta also counts as
+    the month's usage."""
     actions = [Balance.tenths.set(int(balance.tenths) + delta), Balance.version.set(int(balance.version) + 1),
                Balance.company_id.set(balance.company_id)]
+    if entry is not None:
+        earlier = balance.recent_entries()
+        if earlier is None:  # a balance from before the copy: start it from the ledger (once)
+            earlier = [RecentEntry.of(e) for e in LedgerEntry.latest(balance.company_id, limit=RECENT_ENTRIES)]
+        actions.append(Balance.recent.set([RecentEntry.of(entry)] + earlier[:RECENT_ENTRIES - 1]))
     if posting_key:
         actions.append(Balance.posted.add({posting_key}))
     if charge:
@@ -118,7 +126,7 @@ def _post(company_id: str, *, kind: str, tenths: int | None, month: str, note: s
             if entry is not None:
                 tx.save(entry, label="entry")
             _balance_write(tx, balance, delta, month=month, charge=_counts_as_usage(kind, balance),
-                           posting_key=posting_key)
+                           posting_key=posting_key, entry=entry)
 
         try:
             transact(write)
@@ -137,12 +145,16 @@ def _request_fields(request: Request | None) -> dict:
     return dict(request_id=request.request_id, request_number=int(request.number), request_title=request.title)
 
 
-def settle(company_id: str, *, now: datetime | None = None, contract: Contract | None = None,
+UNREAD = object()  # settle's contract when the caller has not read it (None: it read that there is none)
+
+
+def settle(company_id: str, *, now: datetime | None = None, contract=UNREAD,
            balance: Balance | None = None) -> Balance:
     """Make the grants and expiries the current contract has made due (each once). Costs nothing
-    beyond the reads when nothing is due."""
+    beyond the reads when nothing is due, and no read of what the caller passes (``contract``
+    None: the company has none)."""
     now = now or utcnow()
-    contract = contract or Contract.current(company_id)
+    contract = Contract.current(company_id) if contract is UNREAD else contract
     balance = balance or Balance.load(company_id)
     for posting in r.due_postings(terms_of(contract), posted=set(balance.posted or set()), today=today_jst(now)):
         if posting.kind == r.GRANT:
@@ -218,7 +230,7 @@ class ChargePlan:
         tx.save(self.entry, label="charge_entry")
         tx.save(self.mark, condition=ChargeMark.pk.does_not_exist(), label="charge_mark")
         _balance_write(tx, self.balance, int(self.entry.delta_tenths), month=self.month, charge=True,
-                       posting_key=None)
+                       posting_key=None, entry=self.entry)
 
     @staticmethod
     def lost_race(error: TransactionFailed) -> bool:

@@ -13,13 +13,13 @@ from chalicelib.clock import utcnow
 from chalicelib.errors import NotFound
 from chalicelib.messages import CHANGE_KIND_LABELS
 from chalicelib.models.attachments import Attachment
-from chalicelib.models.base import decode_cursor, encode_cursor
+from chalicelib.models.base import batch_read, decode_cursor, encode_cursor
 from chalicelib.models.companies import Company
 from chalicelib.models.ids import is_id
 from chalicelib.models.points import PENDING, Balance, ChargeMark, Estimate
 from chalicelib.models.requests import INBOX, OpenCount, Request, Seen, ThreadEntry, company_requests_partition, request_items
 from chalicelib.models.users import User
-from chalicelib.services import ledger, permissions, policy, workflow
+from chalicelib.services import ledger, permissions, policy, statements, workflow
 from chalicelib.services import pointrules
 
 GROUP_SIZE = 20     # requests per status group on the client's dashboard
@@ -65,8 +65,18 @@ def view_request(actor: User, request_id: str, *, now: datetime | None = None) -
     permissions.authorize(actor, permissions.REQUEST_VIEW, company_id=request.company_id)
     if not actor.is_agency:
         entries = [entry for entry in entries if not entry.internal]
-    people = users_by_id([request.requester_id, *request.participant_ids])
-    Seen.mark(actor.user_id, request.request_id, now or utcnow())
+    # The people and the reader's seen mark in one batch; the mark is written only when something
+    # happened since it (the lists compare the request's activity with it, nothing else reads it).
+    wanted = [(User, User.keys(user_id)) for user_id in dict.fromkeys([request.requester_id, *request.participant_ids])]
+    wanted.append((Seen, Seen.keys(actor.user_id, request.request_id)))
+    people, seen = {}, None
+    for item in batch_read(wanted):
+        if isinstance(item, Seen):
+            seen = item
+        else:
+            people[item.user_id] = item
+    if seen is None or request.last_activity_at > seen.seen_at:
+        Seen.mark(actor.user_id, request.request_id, now or utcnow())
     by_entry: dict[str, list[Attachment]] = {}
     for file in files:
         if file.entry_id:
@@ -118,12 +128,14 @@ def changed_kinds(request: Request, seen_at: datetime | None) -> tuple[str, ...]
     return tuple(kinds)
 
 
-def _with_seen(actor: User, requests: list[Request]) -> list[ListedRequest]:
-    """The requests with what changed since ``actor`` last opened each: one batch read."""
+def _with_seen(actor: User, requests: list[Request], seen: dict[str, datetime] | None = None) -> list[ListedRequest]:
+    """The requests with what changed since ``actor`` last opened each: one batch read, unless the
+    caller read the marks already (``seen``: request ID -> seen_at)."""
     if not requests:
         return []
-    keys = [Seen.keys(actor.user_id, r.request_id) for r in requests]
-    seen = {s.request_id: s.seen_at for s in Seen.batch_get(keys)}
+    if seen is None:
+        keys = [Seen.keys(actor.user_id, r.request_id) for r in requests]
+        seen = {s.request_id: s.seen_at for s in Seen.batch_get(keys)}
     listed = []
     for r in requests:
         seen_at = seen.get(r.request_id)
@@ -137,6 +149,13 @@ def client_dashboard(actor: User) -> list[tuple[str, list[ListedRequest]]]:
 
     A fixed number of calls whatever the data: one query per open status and one batch read.
     """
+    return _grouped(actor, _open_groups(actor))
+
+
+def _open_groups(actor: User) -> list[tuple[str, list[Request]]]:
+    """The newest GROUP_SIZE requests of each open status: one query per status (the groups are
+    ranges of one index partition, but one query over all of them would read a long group through
+    before reaching the next)."""
     permissions.authorize(actor, permissions.REQUEST_VIEW, company_id=actor.company_id)
     return _open_groups(actor, actor.company_id)
 
@@ -155,7 +174,12 @@ def _open_groups(actor: User, company_id: str) -> list[tuple[str, list[ListedReq
         prefix = workflow.STATUS_ORDER[status] + "#"
         groups.append((status, list(Request.gsi1.query(partition, Request.gsi1sk.startswith(prefix),
                                                        scan_index_forward=False, limit=GROUP_SIZE))))
-    listed = _with_seen(actor, [r for _, requests in groups for r in requests])
+    return groups
+
+
+def _grouped(actor: User, groups: list[tuple[str, list[Request]]],
+             seen: dict[str, datetime] | None = None) -> list[tuple[str, list[ListedRequest]]]:
+    listed = _with_seen(actor, [r for _, requests in groups for r in requests], seen)
     by_id = {item.request.request_id: item for item in listed}
     return [(status, [by_id[r.request_id] for r in requests]) for status, requests in groups]
 
@@ -174,35 +198,56 @@ class Awaited:
 
 @dataclass
 class ClientHome:
-    """The client's 管理画面: what waits for it (ご対応のお願い), then the open requests by status."""
+    """The client's 管理画面: what waits for it (ご対応のお願い), the open requests by status, and
+    the points panel (残りポイント and the newest ledger entries)."""
     awaited: list[Awaited]
     groups: list[tuple[str, list[ListedRequest]]]
+    summary: "statements.Summary | None" = None
+    ledger: list = field(default_factory=list)
 
 
-def client_home(actor: User) -> ClientHome:
+def client_home(actor: User, *, now: datetime | None = None) -> ClientHome:
     """The dashboard's groups and, among their requests, what ``actor`` may act on now: 見積 to
     answer (newest first), then requests to confirm. What policy would refuse ``actor`` (a role
     that may not answer, a 見積 already charged) is not asked of it.
 
-    Beyond client_dashboard's calls, one batch read of the 見積 (and, only if some await an
-    answer, one of their charge marks), whatever the data.
+    Calls: the group queries (one per open status), then one batch read of everything they make
+    known, together: the reader's seen marks of the listed requests, the 見積 and charge marks of
+    those that have one (a request is stamped ``estimated_at`` with its first 見積), and the
+    company's balance, which carries the contract's terms and the newest ledger entries. DynamoDB
+    takes 100 keys a batch: up to 9 listed requests with a 見積 at the groups' full 80, one batch;
+    more, two.
     """
-    groups = client_dashboard(actor)
-    requests = [item.request for _, listed in groups for item in listed]
-    estimates = {}
-    if requests and permissions.can(actor, permissions.ESTIMATE_ANSWER):
-        estimates = {e.request_id: e for e in Estimate.batch_get([Estimate.keys(r.request_id) for r in requests])
-                     if e.state == PENDING}
-    charged = set()
-    if estimates:
-        charged = {mark.request_id for mark in ChargeMark.batch_get([ChargeMark.keys(i) for i in estimates])}
+    groups = _open_groups(actor)
+    requests = [r for _, listed in groups for r in listed]
+    company_id = actor.company_id
+    wanted = [(Seen, Seen.keys(actor.user_id, r.request_id)) for r in requests]
+    if permissions.can(actor, permissions.ESTIMATE_ANSWER):
+        estimated = [r.request_id for r in requests if r.estimated_at is not None]
+        wanted += [(Estimate, Estimate.keys(i)) for i in estimated] + [(ChargeMark, ChargeMark.keys(i)) for i in estimated]
+    wanted.append((Balance, Balance.keys(company_id)))
+    seen, estimates, balance, charged = {}, {}, None, set()
+    for item in batch_read(wanted):
+        if isinstance(item, Seen):
+            seen[item.request_id] = item.seen_at
+        elif isinstance(item, Estimate):
+            if item.state == PENDING:
+                estimates[item.request_id] = item
+        elif isinstance(item, Balance):
+            balance = item
+        elif isinstance(item, ChargeMark):
+            charged.add(item.request_id)
+    points = statements.summary(actor, company_id, now=now, balance=balance or Balance(
+        *Balance.keys(company_id), company_id=company_id, tenths=0, version=0))
+    groups = _grouped(actor, groups, seen)
     answer = [Awaited(request=r, action=ANSWER_ESTIMATE, estimate=estimates[r.request_id]) for r in requests
               if r.request_id in estimates and policy.may(actor, policy.ESTIMATE_ANSWER, r, estimate=estimates[r.request_id],
                                                            charged=r.request_id in charged)]
     answer.sort(key=lambda item: item.estimate.updated_at, reverse=True)
     confirm = [Awaited(request=item.request, action=CONFIRM) for status, listed in groups if status == workflow.WAITING
                for item in listed if policy.may(actor, policy.CONFIRM, item.request)]
-    return ClientHome(awaited=answer + confirm, groups=groups)
+    return ClientHome(awaited=answer + confirm, groups=groups, summary=points,
+                      ledger=statements.recent_entries(actor, points))
 
 
 def client_list(actor: User, status: str, *, after: str | None = None) -> tuple[list[ListedRequest], str | None]:
@@ -286,7 +331,7 @@ def company_rows(actor: User, *, after: str | None = None,
     """クライアント管理: the companies, newest first, a page at a time, each with its contract,
     balance and open requests.
 
-    One query and two batch reads whatever the data, plus, once for a company, what its first
+    One query and one batch read whatever the data, plus, once for a company, what its first
     listing needs: the settlement of a grant or expiry that fell due since anyone looked (as
     the points overview does), and the count of its open requests from before they were kept.
     """
@@ -295,8 +340,10 @@ def company_rows(actor: User, *, after: str | None = None,
     if not companies:
         return [], cursor
     ids = [company.company_id for company in companies]
-    balances = {b.company_id: b for b in Balance.batch_get([Balance.keys(i) for i in ids])}
-    counts = {c.company_id: c for c in OpenCount.batch_get([OpenCount.keys(i) for i in ids])}
+    # Both in one batch: COMPANY_PAGE_SIZE balances and as many counts are DynamoDB's 100 keys.
+    found = batch_read([(Balance, Balance.keys(i)) for i in ids] + [(OpenCount, OpenCount.keys(i)) for i in ids])
+    balances = {b.company_id: b for b in found if isinstance(b, Balance)}
+    counts = {c.company_id: c for c in found if isinstance(c, OpenCount)}
     today = ledger.today_jst(utcnow())
     rows = []
     for company_id, company in zip(ids, companies):

@@ -13,7 +13,7 @@ from chalicelib.clock import utcnow
 from chalicelib.errors import Invalid, NotFound
 from chalicelib.messages import t
 from chalicelib.models.ids import is_id
-from chalicelib.models.points import MenuItem
+from chalicelib.models.points import MENU_KEPT, MenuItem
 from chalicelib.models.users import User
 from chalicelib.services import permissions
 from chalicelib.services import pointrules as r
@@ -49,7 +49,7 @@ def menu(actor: User, *, include_stopped: bool = False) -> list[MenuCategory]:
     """The ポイント表 by category (one query). Every signed-in account may read it; stopped items
     only the agency, which may start them again."""
     permissions.authorize(actor, permissions.POINTS_MENU_VIEW, company_id=actor.company_id)
-    items = [item for item in MenuItem.all() if item.active or (include_stopped and actor.is_agency)]
+    items = [item for item in MENU_KEPT.get() if item.active or (include_stopped and actor.is_agency)]
     categories: dict[str, list[MenuItem]] = {}
     for item in sorted(items, key=lambda i: (i.category, i.points_tenths, i.name)):
         categories.setdefault(item.category, []).append(item)

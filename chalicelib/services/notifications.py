@@ -403,10 +403,14 @@ def _failed(n: Notification, now: datetime, code: str, *, permanent: bool) -> st
 
 # What the agency sees and does.
 
+MAIL_SHOWN = 100  # notifications the request page lists (the newest), whatever the request has had
+
+
 def of_request(actor: User, request: Request) -> list[Notification]:
-    """Who was told what about a request, for the agency (one query)."""
+    """Who was told what about a request, for the agency, oldest first: the newest MAIL_SHOWN
+    notifications (one query of a bounded page; a long-lived request does not make its page dearer)."""
     permissions.authorize(actor, permissions.REQUEST_MANAGE, company_id=request.company_id)
-    return outbox.of_request(request.request_id)[1]
+    return outbox.newest_of_request(request.request_id, limit=MAIL_SHOWN)
 
 
 def resend(actor: User, request_id: str, event_id: str, recipient_id: str, *, now: datetime | None = None) -> Notification:

@@ -18,7 +18,7 @@ from chalicelib.models.base import TransactionFailed, transact
 from chalicelib.models.companies import Company
 from chalicelib.models.ids import is_id
 from chalicelib.models.requests import OpenCount, Request, Seen, ThreadEntry
-from chalicelib.models.users import AGENCY_ACCOUNTS_MAX, User
+from chalicelib.models.users import STAFF_KEPT, User, company_members
 from chalicelib.services import (agency, attachments, ledger, listings, notifications, permissions, policy, submissions,
                                  workflow)
 from chalicelib.services import validation as v
@@ -58,11 +58,14 @@ class RequestForm:
     submission_id: str = ""  # the form's one-time key: sending it again files nothing twice
 
 
-def participant_choices(actor: User) -> list[User]:
-    """依頼関係者 a client can pick: the other active accounts of its company."""
+def participant_choices(actor: User, *, fresh: bool = False) -> list[User]:
+    """依頼関係者 a client can pick: the other active accounts of its company. Pages show this
+    container's copy of the company's accounts (at most a minute old, forgotten when an account is
+    written here); checking a submitted choice reads them (``fresh``)."""
     if actor.company_id is None:
         return []
-    return [u for u in User.members(actor.company_id) if u.active and u.user_id != actor.user_id]
+    members = User.members(actor.company_id) if fresh else company_members(actor.company_id)
+    return [u for u in members if u.active and u.user_id != actor.user_id]
 
 
 def _checked_participants(errors: dict, chosen: list[str], choices: list[User]) -> list[str]:
@@ -89,7 +92,7 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
     title = _text(errors, "title", form.title, maximum=TITLE_MAX, single_line=True)
     body = _text(errors, "body", form.body, maximum=BODY_MAX)
     due = _due_date(errors, form.due_date, today_in_japan())
-    participants = _checked_participants(errors, form.participant_ids, participant_choices(actor))
+    participants = _checked_participants(errors, form.participant_ids, participant_choices(actor, fresh=True))
     uploads = []
     if not errors:
         try:
@@ -492,8 +495,7 @@ def _assignee(user_id: str) -> User | None:
 
 
 def staff_choices() -> list[User]:
-    """Every active agency account, for the 担当者 select: none may be left out of it, so the read
-    is bounded only by AGENCY_ACCOUNTS_MAX (deactivated accounts stay in the partition)."""
-    return [u for u in User.members(None, limit=AGENCY_ACCOUNTS_MAX) if u.active]
+    """The active agency accounts one may assign (this container's copy, at most a minute old)."""
+    return [u for u in STAFF_KEPT.get() if u.active]
 
 

@@ -9,7 +9,7 @@ from chalicelib.clock import format_jst, utcnow
 from chalicelib.errors import Invalid, NotFound
 from chalicelib.messages import ENTRY_LABELS, STATEMENT_CSV_HEADER, t
 from chalicelib.models.companies import Company
-from chalicelib.models.points import Balance, Contract, LedgerEntry
+from chalicelib.models.points import RECENT_ENTRIES, Balance, Contract, LedgerEntry
 from chalicelib.models.users import User
 from chalicelib.services import contracts, ledger, permissions
 from chalicelib.services import pointrules as r
@@ -24,6 +24,7 @@ class Summary:
     contract: Contract | None
     balance: Balance
     month: str
+    text: str | None = None  # the contract in one line as the balance's copy has it (else described here)
 
     @property
     def kind(self) -> str | None:
@@ -45,18 +46,38 @@ class Summary:
 
     @property
     def description(self) -> str:
+        if self.contract is not None and self.text:
+            return self.text
         return contracts.describe(self.contract)
 
 
-def summary(actor: User, company_id: str | None, *, now: datetime | None = None) -> Summary:
-    """残りポイント (or the month's usage) and the contract of a company, settled first."""
+def summary(actor: User, company_id: str | None, *, now: datetime | None = None,
+            balance: Balance | None = None, contract=ledger.UNREAD) -> Summary:
+    """残りポイント (or the month's usage) and the contract of a company, settled first.
+
+    One read, the balance, unless the caller passes it (the 管理画面 reads it in its batch): the
+    contract is then the balance's copy of its terms (contracts.from_copy), enough to show it. A
+    caller that needs the contract itself (the contract page's form) passes it too."""
     if company_id is None:
         raise NotFound()
     permissions.authorize(actor, permissions.POINTS_VIEW, company_id=company_id)
     now = now or utcnow()
-    contract = Contract.current(company_id)
-    balance = ledger.settle(company_id, now=now, contract=contract)
-    return Summary(contract=contract, balance=balance, month=r.month_of(today_jst(now)))
+    month = r.month_of(today_jst(now))
+    balance = balance or Balance.load(company_id)
+    copied = contract is ledger.UNREAD
+    if copied:
+        contract = contracts.from_copy(balance)
+    settled = ledger.settle(company_id, now=now, contract=contract, balance=balance)
+    return Summary(contract=contract, balance=settled, month=month,
+                   text=(settled.contract_text or None) if copied else None)
+
+
+def recent_entries(actor: User, summary_: Summary) -> list:
+    """The newest ledger entries (最近の動き) of a summary's company: the balance's copy, or one
+    query for a balance written before it carried one."""
+    permissions.authorize(actor, permissions.POINTS_VIEW, company_id=summary_.balance.company_id)
+    kept = summary_.balance.recent_entries()
+    return kept if kept is not None else LedgerEntry.latest(summary_.balance.company_id, limit=RECENT_ENTRIES)
 
 
 @dataclass

@@ -82,7 +82,8 @@ def company_page(me: SignedIn, company_id: str, *, status: int = 200, errors: di
                  typed: dict | None = None):
     """クライアント詳細: the accounts, and the contract, balance, ledger and the forms to change them."""
     view = companies.company_page(me.user, company_id)
-    summary = statements.summary(me.user, company_id)
+    summary = statements.summary(me.user, company_id, balance=view.balance,
+                                 contract=view.contracts[0] if view.contracts else None)
     notice = COMPANY_NOTICES.get((bp.current_request.query_params or {}).get("notice", ""))
     current = summary.contract
     contract_form = typed.get("contract") if typed and "contract" in typed else (
@@ -96,7 +97,7 @@ def company_page(me: SignedIn, company_id: str, *, status: int = 200, errors: di
                 can_edit_contract=permissions.can(me.user, permissions.CONTRACT_EDIT),
                 summary=summary, ledger=ledger.ledger(me.user, company_id, limit=10),
                 listed=listings.company_open_requests(me.user, company_id), W=workflow, labels=workflow.LABELS,
-                history=contracts.contract_history(me.user, company_id), contract_form=contract_form,
+                history=view.contracts, contract_form=contract_form,
                 typed=(typed or {}).get("fields", {}), errors=errors or {}, month=summary.month, **points_web.labels())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.messages import t
-from chalicelib.services import companies, ledger, listings, permissions, requests, statements, workflow
+from chalicelib.services import companies, listings, permissions, requests, workflow
 from chalicelib.web import points as points_web
 from chalicelib.services.auth import SignedIn
 from chalicelib.web.guards import signed_in_page
@@ -26,11 +26,10 @@ def dashboard(me: SignedIn):
     if not me.user.is_agency:
         home = listings.client_home(me.user)
         return page("dashboard/index.html", groups=home.groups, awaited=home.awaited, L=listings,
-                    summary=statements.summary(me.user, me.user.company_id),
-                    ledger=ledger.ledger(me.user, me.user.company_id, limit=5), **points_web.labels(), **common)
+                    summary=home.summary, ledger=home.ledger, **points_web.labels(), **common)
     filters = listings.InboxFilter(company_id=query.get("company", ""), status=query.get("status", "open"),
                                    assignee_id=query.get("assignee", ""), keyword=query.get("q", "")[:100])
     listed, cursor = listings.inbox(me.user, filters, after=query.get("after") or None)
-    company_list, _ = companies.list_companies(me.user, limit=200)
+    company_list = companies.company_choices(me.user)
     return page("dashboard/agency.html", listed=listed, cursor=cursor, filters=filters,
                 companies=company_list, staff=requests.staff_choices(), **common)
