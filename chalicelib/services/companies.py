@@ -84,9 +84,11 @@ def _company_item_class(sort_key: str):
 
 
 def company(actor: User, company_id: str) -> Company:
-    """One company (its name for a page's breadcrumb trail): one read, the same rule as its page."""
+    """One company (its name for a page's breadcrumb trail), the same rule as its page: from this
+    container's copy of the newest companies when it holds it (no call), else one read."""
     permissions.authorize(actor, permissions.COMPANY_VIEW, company_id=company_id)
-    found = Company.find(company_id)
+    kept = {c.company_id: c for c in CHOICES_KEPT.get()} if actor.is_agency else {}
+    found = kept.get(company_id) or Company.find(company_id)
     if found is None:
         raise NotFound()
     return found
