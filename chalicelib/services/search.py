@@ -131,6 +131,11 @@ def request_filed(request: Request) -> None:
     reindex(request, [], [request.title, request.body])
 
 
+def requests_filed(requests: Iterable[Request]) -> None:
+    """Index the 件名 and 依頼内容 of many requests at once (requests written in bulk, e.g. by the bench)."""
+    index.write([posting for request in requests for posting in _postings(request, terms(request.title, request.body))], [])
+
+
 def comment_added(request: Request, entry: ThreadEntry) -> None:
     """A new comment: index the terms it adds (a 社内メモ adds none). The terms the request's
     件名 and 依頼内容 already hold are not written again; other comments' may be, harmlessly."""
