@@ -136,6 +136,11 @@ def requests_filed(requests: Iterable[Request]) -> None:
     index.write([posting for request in requests for posting in _postings(request, terms(request.title, request.body))], [])
 
 
+def requests_removed(requests: Iterable[Request]) -> None:
+    """Remove the 件名 and 依頼内容 postings of many requests at once (the bench's clean-up)."""
+    index.write([], [posting for request in requests for posting in _postings(request, terms(request.title, request.body))])
+
+
 def comment_added(request: Request, entry: ThreadEntry) -> None:
     """A new comment: index the terms it adds (a 社内メモ adds none). The terms the request's
     件名 and 依頼内容 already hold are not written again; other comments' may be, harmlessly."""
