@@ -145,7 +145,7 @@ def test_inbox_filters_apply_to_what_the_keyword_finds(client, staff):
     assert {r["number"] for r in answer.json_body["requests"]} == {in_sun.number, in_moon.number}
 
 
-def test_edits_and_deletions_update_the_index(company, asker):
+def test_edits_and_deletions_update_the_index(aws, company, asker):
     word, other = unique_kanji(), unique_kanji()
     filed = make_request(asker, title=f"{word}の件", body=f"{other}もお願いします")
     assert [r.request_id for r in search.find(word, company_id=company.company_id).requests] == [filed.request_id]
@@ -161,7 +161,7 @@ def test_edits_and_deletions_update_the_index(company, asker):
     assert search.find(word, company_id=None).requests == []
 
 
-def test_a_posting_left_by_a_deleted_request_is_skipped(company, asker):
+def test_a_posting_left_by_a_deleted_request_is_skipped(aws, company, asker):
     word = unique_kanji()
     kept = make_request(asker, title=f"{word} 残る")
     gone = make_request(asker, title=f"{word} 消える")
@@ -169,7 +169,7 @@ def test_a_posting_left_by_a_deleted_request_is_skipped(company, asker):
     assert [r.request_id for r in search.find(word, company_id=company.company_id).requests] == [kept.request_id]
 
 
-def test_the_ops_command_indexes_requests_filed_before_the_index(company, asker, staff):
+def test_the_ops_command_indexes_requests_filed_before_the_index(aws, company, asker, staff):
     from ops.index_search import index_search
 
     word, said = unique_kanji(), unique_kanji()
@@ -215,3 +215,13 @@ def test_search_calls_do_not_grow_with_the_data(client, staff):
         terms = len(search.query_terms({"rare": rare, "common": "トップページの文言", "english": shared}[key[0]]))
         assert by_size[10] <= by_size[1000] <= by_size[10] + (terms - 1), (key, counts)
     assert counts[("common", "client")][1000] <= 15, counts
+
+
+def test_the_reason_of_a_returned_estimate_is_found_as_a_comment(aws, company, asker, staff):
+    from chalicelib.services import estimates
+
+    word = unique_kanji()
+    filed = make_request(asker, title="バナーの追加")
+    estimates.save_estimate(staff, filed.request_id, [estimates.LineInput(name="バナー作成", points="3")], version=0)
+    estimates.return_estimate(asker, filed.request_id, version=1, reason=f"{word}の分は不要です")
+    assert [r.request_id for r in search.find(word, company_id=company.company_id).requests] == [filed.request_id]
