@@ -139,7 +139,9 @@ def test_inbox_filters_apply_to_what_the_keyword_finds(client, staff):
     assert ids_on(agent.text(agent.get(f"/?q={word}&company={sun.company_id}"))) == [in_sun.request_id]
     assert ids_on(agent.text(agent.get(f"/?q={word}&assignee={staff.user_id}"))) == [in_moon.request_id]
     assert ids_on(agent.text(agent.get(f"/?q={word}&assignee=none"))) == [in_sun.request_id]
-    assert ids_on(agent.text(agent.get(f"/?q={word}"))) == [in_moon.request_id, in_sun.request_id]
+    newest_filed = agent.text(agent.get(f"/?q={word}"))
+    assert ids_on(newest_filed) == [in_moon.request_id, in_sun.request_id]
+    assert "新しく登録された順" in newest_filed and "新しく登録された順" not in agent.text(agent.get("/"))
     assert "条件に合う依頼はありません" in agent.text(agent.get(f"/?q={word}&status=done"))
     answer = agent.get(f"/api/requests?q={word}&status=")
     assert {r["number"] for r in answer.json_body["requests"]} == {in_sun.number, in_moon.number}
