@@ -347,6 +347,7 @@ JA.update({
     "nav.reset": "パスワードの再設定",
     "nav.request_new": "新規依頼の登録",
     "nav.status_list": "{status}の依頼",
+    "nav.search_results": "「{keyword}」の検索結果",
     "nav.comment": "コメント入力",
     "nav.back_to": "{page}に戻る",
 })

@@ -18,7 +18,7 @@ from chalicelib.models.base import TransactionFailed, transact
 from chalicelib.models.points import APPROVED, PENDING, RETURNED, ChargeMark, Estimate, EstimateLine, MenuItem
 from chalicelib.models.requests import Request
 from chalicelib.models.users import User
-from chalicelib.services import notifications, permissions, policy, requests, urgency, workflow
+from chalicelib.services import notifications, permissions, policy, requests, search, urgency, workflow
 from chalicelib.services import pointrules as r
 from chalicelib.services import validation as v
 from chalicelib.services.ledger import estimate_text
@@ -196,6 +196,8 @@ def _answer(actor: User, request_id: str, *, version: int, state: str, reason: s
         tx.save(told, label="mail")
 
     _commit(write, told)
+    for entry in activity.entries:  # 差し戻し's reason is a comment both sides see: searchable
+        search.comment_added(request, entry)
     return Estimate.find(request.request_id)
 
 

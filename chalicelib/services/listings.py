@@ -20,14 +20,15 @@ from chalicelib.models.points import PENDING, Balance, ChargeMark, Estimate
 from chalicelib.models.requests import INBOX, OpenCount, Request, Seen, ThreadEntry, company_requests_partition, request_items
 from chalicelib.models.users import User
 from chalicelib.services import ledger, permissions, policy, statements, workflow
-from chalicelib.services import pointrules
+from chalicelib.services import pointrules, search
 
 GROUP_SIZE = 20     # requests per status group on the client's dashboard
 PAGE_SIZE = 30      # requests per page of the inbox and of the closed lists
 
 
 def search_text(*parts: str) -> str:
-    """What the inbox's keyword filter searches: the parts, width-folded and lower-cased."""
+    """The request's former keyword text (width-folded, lower-cased), still stored on new requests
+    but no longer read: services.search's index answers the keyword field."""
     return unicodedata.normalize("NFKC", " ".join(parts)).lower()
 
 
@@ -111,6 +112,10 @@ class ListedRequest:
     request: Request
     changed: bool  # something happened since this user last opened it
     kinds: tuple[str, ...] = ()  # which of CHANGE_KINDS happened since then (none known: only `changed`)
+    # A search result's 件名 and 依頼内容 excerpt cut into (text, matched) parts (services.search.marked);
+    # None outside a search. An empty excerpt means the words matched only in comments.
+    title_parts: list[tuple[str, bool]] | None = None
+    body_parts: list[tuple[str, bool]] | None = None
 
     @property
     def kind_labels(self) -> list[str]:
@@ -259,6 +264,23 @@ def client_home(actor: User, *, now: datetime | None = None) -> ClientHome:
                       ledger=statements.recent_entries(actor, points))
 
 
+def _marked(listed: list[ListedRequest], keyword: str) -> list[ListedRequest]:
+    for item in listed:
+        item.title_parts = search.marked(item.request.title, keyword)
+        item.body_parts = search.snippet(item.request.body, keyword)
+    return listed
+
+
+def client_search(actor: User, keyword: str, *, after: str | None = None) -> tuple[list[ListedRequest], str | None]:
+    """依頼一覧's keyword field: the company's requests (every status) whose 件名, 依頼内容 or
+    comments hold the words, newest filed first, a page at a time, matches marked. The company
+    is the actor's own, from its session: the index is searched in that company's partition
+    only, so another company's requests (and every 社内メモ, never indexed) cannot be found."""
+    permissions.authorize(actor, permissions.REQUEST_VIEW, company_id=actor.company_id)
+    found = search.find(keyword, company_id=actor.company_id, after=after, limit=PAGE_SIZE)
+    return _marked(_with_seen(actor, found.requests), keyword), found.cursor
+
+
 def client_list(actor: User, status: str, *, after: str | None = None) -> tuple[list[ListedRequest], str | None]:
     """One status of the company's requests, a page at a time (e.g. 完了)."""
     permissions.authorize(actor, permissions.REQUEST_VIEW, company_id=actor.company_id)
@@ -284,13 +306,34 @@ class InboxFilter:
 INBOX_PAGE_READS = 4  # at most this many index pages are read to fill one page of the inbox
 
 
+def _inbox_accepts(filters: InboxFilter, request: Request) -> bool:
+    """The inbox's filters other than the keyword, on a request the keyword found."""
+    if filters.company_id and request.company_id != filters.company_id:
+        return False
+    if filters.status == "open" and request.status not in workflow.OPEN:
+        return False
+    if filters.status in workflow.STATUS_ORDER and request.status != filters.status:
+        return False
+    if filters.assignee_id == "none":
+        return request.assignee_id is None
+    return not filters.assignee_id or request.assignee_id == filters.assignee_id
+
+
 def inbox(actor: User, filters: InboxFilter, *, after: str | None = None) -> tuple[list[ListedRequest], str | None]:
     """The agency's inbox across companies, newest activity first, filtered.
 
     Filters run on the index query, so a page costs at most INBOX_PAGE_READS reads however
-    many requests there are; a page may then hold fewer than PAGE_SIZE matches.
+    many requests there are; a page may then hold fewer than PAGE_SIZE matches. With a keyword,
+    the search index answers instead (services.search.find: every match, newest filed first,
+    in one company's postings when 会社 is chosen), the other filters applied to what it finds.
     """
     permissions.authorize(actor, permissions.INBOX_VIEW, agency_target=True)
+    if search.query_terms(filters.keyword):
+        if filters.company_id and not is_id(filters.company_id):
+            return [], None  # no company has that id: nothing to find (and no key is built from it)
+        found = search.find(filters.keyword, company_id=filters.company_id or None, after=after, limit=PAGE_SIZE,
+                            accept=lambda request: _inbox_accepts(filters, request))
+        return _marked(_with_seen(actor, found.requests), filters.keyword), found.cursor
     condition = None
 
     def both(extra):
@@ -307,9 +350,6 @@ def inbox(actor: User, filters: InboxFilter, *, after: str | None = None) -> tup
         both(Request.assignee_id.does_not_exist())
     elif filters.assignee_id:
         both(Request.assignee_id == filters.assignee_id)
-    keyword = search_text(filters.keyword).strip()
-    if keyword:
-        both(Request.search_text.contains(keyword))
 
     found: list[Request] = []
     cursor = decode_cursor(after, "GSI2PK", INBOX)

@@ -19,8 +19,8 @@ from chalicelib.models.companies import Company
 from chalicelib.models.ids import is_id
 from chalicelib.models.requests import OpenCount, Request, Seen, ThreadEntry
 from chalicelib.models.users import STAFF_KEPT, User, company_members
-from chalicelib.services import (agency, attachments, ledger, listings, notifications, permissions, policy, submissions,
-                                 workflow)
+from chalicelib.services import (agency, attachments, ledger, listings, notifications, permissions, policy, search,
+                                 submissions, workflow)
 from chalicelib.services import validation as v
 from chalicelib.clock import today_in_japan, utcnow
 from chalicelib.errors import Conflict, Invalid, NotFound
@@ -135,6 +135,7 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
         if earlier.request_id != request.request_id:
             return load(actor, earlier.request_id, permissions.REQUEST_VIEW)
     attachments.attach(uploads, request, actor, now=now)
+    search.request_filed(request)  # idempotent follow-up: ops/index_search.py repairs a lost one
     Seen.mark(actor.user_id, request.request_id, now)
     notifications.after_commit([told])
     return request
@@ -197,6 +198,7 @@ def add_comment(actor: User, request_id: str, body: str, *, upload_ids: list[str
         if earlier.entry_id != entry.entry_id:
             return _stored_comment(request.request_id, earlier.entry_id)
     entry.files = attachments.attach(uploads, request, actor, entry_id=entry.entry_id, now=now)
+    search.comment_added(request, entry)
     Seen.mark(actor.user_id, request.request_id, now)
     notifications.after_commit([told])
     return entry

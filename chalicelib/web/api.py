@@ -197,6 +197,8 @@ def list_requests(me):
         filters = listings.InboxFilter(company_id=query.get("company", ""), status=query.get("status", "open"),
                                        assignee_id=query.get("assignee", ""), keyword=query.get("q", "")[:100])
         listed, cursor = listings.inbox(me.user, filters, after=after)
+    elif query.get("q", "").strip():
+        listed, cursor = listings.client_search(me.user, query["q"][:100], after=after)
     elif query.get("status"):
         listed, cursor = listings.client_list(me.user, query["status"], after=after)
     else:

@@ -148,7 +148,8 @@ TRAILS: dict[str, _Trail] = {
     "points/overview.html": lambda v, viewer: _own(t("nav.points_overview")),
     "points/menu.html": lambda v, viewer: [_home(), _points(viewer), Link(t("nav.points_menu"), "")],
     "points/statement.html": _statement,
-    "requests/list.html": lambda v, viewer: _own(t("nav.status_list", status=v["labels"][v["shown_status"]])),
+    "requests/list.html": lambda v, viewer: _own(t("nav.search_results", keyword=v["keyword"]) if v.get("keyword")
+                                                 else t("nav.status_list", status=v["labels"][v["shown_status"]])),
     "requests/new.html": lambda v, viewer: _own(t("nav.request_new")),
     "requests/show.html": lambda v, viewer: [_home(), Link(_request(v["request"]).label, "")],
     "requests/comment.html": lambda v, viewer: [_home(), _request(v["request"]), Link(t("nav.comment"), "")],

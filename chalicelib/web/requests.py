@@ -273,10 +273,16 @@ def preview(me: SignedIn, request_id: str, attachment_id: str):
 @bp.route("/requests", methods=["GET"])
 @signed_in_page
 def request_list(me: SignedIn):
-    """One status of the company's requests (e.g. 完了), a page at a time."""
+    """One status of the company's requests (e.g. 完了), a page at a time; with a keyword (``q``),
+    the company's requests of every status that hold it."""
     if me.user.is_agency:
         return redirect("/")
+    keyword = _query("q")[:100]
+    if keyword.strip():
+        listed, cursor = listings.client_search(me.user, keyword, after=_query("after") or None)
+        return page("requests/list.html", listed=listed, keyword=keyword, shown_status=None, cursor=cursor,
+                    labels=workflow.LABELS, W=workflow)
     status = _query("status") or workflow.DONE
     listed, cursor = listings.client_list(me.user, status, after=_query("after") or None)
-    return page("requests/list.html", listed=listed, shown_status=status, cursor=cursor, labels=workflow.LABELS,
-                W=workflow)
+    return page("requests/list.html", listed=listed, keyword="", shown_status=status, cursor=cursor,
+                labels=workflow.LABELS, W=workflow)

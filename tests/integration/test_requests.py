@@ -354,7 +354,7 @@ def test_inbox_filters_and_unanswered_comments_stand_out(client, staff):
     by_assignee = web.text(web.get(f"/?assignee={staff.user_id}"))
     assert "会社概要の住所変更" in by_assignee and "ロゴ画像の差し替え" not in by_assignee
     by_keyword = web.text(web.get("/?q=ロゴ"))
-    assert "ロゴ画像の差し替え" in by_keyword and "会社概要の住所変更" not in by_keyword
+    assert "<mark>ロゴ</mark>画像の差し替え" in by_keyword and "会社概要の住所変更" not in by_keyword
     unassigned = web.text(web.get(f"/?assignee=none&company={sun.company_id}"))
     assert "ロゴ画像の差し替え" in unassigned
     done = web.text(web.get(f"/?status=done&company={sun.company_id}"))

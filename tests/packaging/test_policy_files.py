@@ -69,7 +69,7 @@ def test_policy_covers_the_stage_settings_and_nothing_wider(stage):
     settings = {**CONFIG.get("environment_variables", {}), **CONFIG["stages"][stage]["environment_variables"]}
 
     table_arn = f"arn:aws:dynamodb:ap-northeast-1:123456789012:table/{settings['IRAI_TABLE']}"
-    for action in ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem"):
+    for action in ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem", "BatchWriteItem"):
         resources = [r for s in statements_for(document, f"dynamodb:{action}") for r in as_list(s["Resource"])]
         assert any(iam_match(r, table_arn) for r in resources), action
         assert not any(iam_match(r, table_arn.replace(f"irai-{stage}", "irai-other")) for r in resources)
