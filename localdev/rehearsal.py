@@ -289,6 +289,7 @@ COMMANDS: dict[str, object] = {
     "make deploy STAGE=prod": SHELL,
     ".venv/bin/python -m ops.create_admin --stage prod --user-id admin01 --email owner@agency.co.jp": SHELL,
     ".venv/bin/python -m ops.index_emails --stage prod": SHELL,
+    ".venv/bin/python -m ops.index_search --stage prod": SHELL,
     "aws sns subscribe --topic-arn <arn> --protocol email --notification-endpoint ...": Rehearsal.subscribe_alarms,
     ("aws dynamodb create-backup --table-name irai-prod --backup-name before-<release>"): Rehearsal.backup_table,
     ("aws dynamodb restore-table-to-point-in-time --source-table-name irai-prod "
@@ -660,6 +661,7 @@ def rehearse(project: Path, endpoint_url: str, region: str) -> Report:
     out = step(".venv/bin/python -m ops.create_admin --stage prod --user-id admin01 --email owner@agency.co.jp")
     report.check("ops.create_admin created admin01", "Created agency admin admin01." in out, out[-300:])
     step(".venv/bin/python -m ops.index_emails --stage prod")
+    step(".venv/bin/python -m ops.index_search --stage prod")
     step("aws sns subscribe --topic-arn <arn> --protocol email --notification-endpoint ...")
 
     print("\nUpgrade: a new release (a change to app.py), then steps 1, 3 and 5 again")
