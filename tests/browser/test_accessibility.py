@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import axe_violations, log_in, new_context
-from tests.support.walk import SIGNED_IN_ROLES, all_routes, build_world, fill
+from tests.support.browser import axe_violations, every_page, log_in, new_context, visit_pages
+from tests.support.walk import SIGNED_IN_ROLES, build_world
 
 ROLES = ("anonymous", *SIGNED_IN_ROLES)
 
@@ -20,11 +20,6 @@ ROLES = ("anonymous", *SIGNED_IN_ROLES)
 def world(aws):
     return build_world()
 
-
-def _pages(app, ids) -> list[str]:
-    paths = [fill(route, ids) for method, route in all_routes(app)
-             if method == "GET" and not route.startswith(("/api/", "/static/")) and "/files/" not in route]
-    return paths + ["/requests/00000000000000000000000000"]  # the not-found page
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -35,15 +30,7 @@ def test_every_page_has_no_serious_accessibility_violation(browser, live_server,
         if role != "anonymous":
             log_in(tab, live_server.url, world["people"][role].user_id)
         problems, audited = [], 0
-        for path in _pages(app, world["ids"]):
-            # Only pages: JSON (/health) and downloads (月次明細 CSV) are not for axe, and a
-            # download would end the navigation. Asked first with the tab's own cookies.
-            answer = context.request.get(live_server.url + path, max_redirects=0)
-            if answer.status < 300 and not answer.headers.get("content-type", "").startswith("text/html"):
-                continue
-            tab.goto(live_server.url + path)
-            if not tab.url.startswith(live_server.url):
-                continue
+        for path in visit_pages(context, tab, live_server.url, every_page(app, world["ids"])):
             audited += 1
             problems += [f"{path} -> {tab.url}: {v['impact']} {v['id']} {v['nodes']}" for v in axe_violations(tab)]
         assert audited >= 10

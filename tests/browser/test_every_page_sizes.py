@@ -33,8 +33,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import DESKTOP, axe_violations, log_in, new_context
-from tests.support.walk import SIGNED_IN_ROLES, all_routes, build_world, fill
+from tests.support.browser import DESKTOP, axe_violations, every_page, log_in, new_context, visit_pages
+from tests.support.walk import SIGNED_IN_ROLES, build_world
 
 ROLES = ("anonymous", *SIGNED_IN_ROLES)
 PHONE = {"width": 390, "height": 844}
@@ -221,11 +221,6 @@ def world(aws):
     return build_world()
 
 
-def _pages(app, ids) -> list[str]:
-    paths = [fill(route, ids) for method, route in all_routes(app)
-             if method == "GET" and not route.startswith(("/api/", "/static/")) and "/files/" not in route]
-    return paths + ["/requests/00000000000000000000000000"]  # the not-found page
-
 
 def _shot_name(role: str, size: str, path: str) -> str:
     return f"{role}--{re.sub(r'[^A-Za-z0-9]+', '_', path).strip('_') or 'top'}--{size}.png"
@@ -241,15 +236,7 @@ def test_every_page_fits_labels_its_figures_and_has_targets_to_tap(browser, live
         if role != "anonymous":
             log_in(tab, live_server.url, world["people"][role].user_id)
         problems, walked = [], 0
-        for path in _pages(app, world["ids"]):
-            # Only pages: JSON (/health) and downloads (月次明細 CSV) are not pages, and a download
-            # would end the navigation. Asked first with the tab's own cookies.
-            answer = context.request.get(live_server.url + path, max_redirects=0)
-            if answer.status < 300 and not answer.headers.get("content-type", "").startswith("text/html"):
-                continue
-            tab.goto(live_server.url + path)
-            if not tab.url.startswith(live_server.url):
-                continue
+        for path in visit_pages(context, tab, live_server.url, every_page(app, world["ids"])):
             walked += 1
             if SHOTS:
                 Path(SHOTS).mkdir(parents=True, exist_ok=True)

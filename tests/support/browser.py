@@ -119,3 +119,26 @@ def axe_violations(tab, *, tags: tuple[str, ...] | None = None,
             nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary)}));
     }""", [options, WAIT_MS])
     return [v for v in found if impacts is None or v["impact"] in impacts]
+
+
+def every_page(app, ids: dict) -> list[str]:
+    """Every GET page of the route table with the world's real ids (tests/support/walk.py), and the
+    not-found page: what the page walks (accessibility, sizes) open for each role."""
+    from tests.support.walk import all_routes, fill
+
+    paths = [fill(route, ids) for method, route in all_routes(app)
+             if method == "GET" and not route.startswith(("/api/", "/static/")) and "/files/" not in route]
+    return paths + ["/requests/00000000000000000000000000"]
+
+
+def visit_pages(context, tab: Page, base_url: str, paths: list[str]):
+    """Open each path in ``tab`` and yield it once it shows a page of the site. JSON (/health) and
+    downloads (月次明細 CSV) are passed over, asked first with the tab's own cookies, since a
+    download would end the navigation; so is a path that leads off the site."""
+    for path in paths:
+        answer = context.request.get(base_url + path, max_redirects=0)
+        if answer.status < 300 and not answer.headers.get("content-type", "").startswith("text/html"):
+            continue
+        tab.goto(base_url + path)
+        if tab.url.startswith(base_url):
+            yield path
