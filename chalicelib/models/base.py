@@ -208,6 +208,17 @@ def partition_read(pk: str, classify) -> list:
 GSI1_PK = "GSI1PK"
 
 
+def one_page(results) -> tuple[list, dict | None]:
+    """The items of ONE DynamoDB call of a query (a PynamoDB ResultIterator not yet read) and the
+    key to go on from. PynamoDB's iterator fetches page after page while a filter leaves them empty,
+    so reading a filtered query item by item would cost calls without bound."""
+    try:
+        page = next(results.page_iter)
+    except StopIteration:
+        return [], None
+    return [results._map_fn(raw) for raw in page.get("Items", [])], results.page_iter.last_evaluated_key
+
+
 def encode_cursor(last_evaluated_key: dict | None) -> str | None:
     """An opaque, URL-safe "next page" token from DynamoDB's LastEvaluatedKey."""
     if not last_evaluated_key:

@@ -13,7 +13,7 @@ from chalicelib.clock import utcnow
 from chalicelib.errors import NotFound
 from chalicelib.messages import CHANGE_KIND_LABELS
 from chalicelib.models.attachments import Attachment
-from chalicelib.models.base import batch_read, decode_cursor, encode_cursor
+from chalicelib.models.base import batch_read, decode_cursor, encode_cursor, one_page
 from chalicelib.models.companies import Company
 from chalicelib.models.ids import is_id
 from chalicelib.models.points import PENDING, Balance, ChargeMark, Estimate
@@ -354,10 +354,9 @@ def inbox(actor: User, filters: InboxFilter, *, after: str | None = None) -> tup
     found: list[Request] = []
     cursor = decode_cursor(after, "GSI2PK", INBOX)
     for _ in range(INBOX_PAGE_READS):
-        result = Request.gsi2.query(INBOX, filter_condition=condition, scan_index_forward=False,
-                                    limit=PAGE_SIZE - len(found), last_evaluated_key=cursor)
-        found.extend(result)
-        cursor = result.last_evaluated_key
+        page, cursor = one_page(Request.gsi2.query(INBOX, filter_condition=condition, scan_index_forward=False,
+                                                   limit=PAGE_SIZE - len(found), last_evaluated_key=cursor))
+        found.extend(page)
         if cursor is None or len(found) >= PAGE_SIZE:
             break
     return _with_seen(actor, found), encode_cursor(cursor)

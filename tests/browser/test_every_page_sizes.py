@@ -108,7 +108,10 @@ CHECKS = r"""(name) => {
         previous = box;
         if (cell.tagName !== 'TD') continue;
         const text = cell.innerText.trim();
-        if (NUMBER.test(text)) {
+        // A cell that is one link is a name leading to its page (a company called 「111」 is no figure).
+        const named = cell.children.length === 1 && cell.children[0].tagName === 'A'
+          && cell.children[0].innerText.trim() === text;
+        if (NUMBER.test(text) && !named) {
           const style = getComputedStyle(cell);
           if (!style.fontVariantNumeric.includes('tabular-nums')) problems.push(`figure not in tabular figures: ${say(cell)}`);
           if (!['right', 'end'].includes(style.textAlign)) problems.push(`figure not right-aligned (${style.textAlign}): ${say(cell)}`);

@@ -215,7 +215,7 @@ def test_agency_takes_the_request_and_the_client_confirms_it(page, open_page, li
     search = page.get_by_role("search", name="依頼の絞り込み")
     search.get_by_label("キーワード").fill(f"KW{tag}")  # case and width do not matter
     search.get_by_role("button", name="絞り込む").click()
-    expect(page.get_by_label("キーワード")).to_have_value(f"KW{tag}")
+    expect(search.get_by_label("キーワード")).to_have_value(f"KW{tag}")
     expect(listed(page, request.title)).to_have_count(1)
     expect(listed(page, other_request.title)).to_have_count(0)
 

@@ -78,6 +78,7 @@ import app as app_module  # noqa: E402
 import chalicelib  # noqa: E402
 from chalicelib import templating  # noqa: E402
 from chalicelib.messages import t  # noqa: E402
+from chalicelib.web import navigation  # noqa: E402
 
 report["files"] = {
     "app": app_module.__file__,
@@ -90,9 +91,10 @@ report["files"] = {
 
 # --- 2. The login page straight through the template (no DynamoDB).
 agency = types.SimpleNamespace(name="テスト制作会社", phone="03-0000-0000", mail_sender_name="テスト制作会社")
+values = dict(user_id="", next="/", notice=None, error=None)
 report["login_html"] = templating.render(
     "auth/login.html", agency=agency, me=None, csrf_token="x", t=t,
-    user_id="", next="/", notice=None, error=None,
+    navigation=navigation.for_page("auth/login.html", values, None, agency, "/login"), **values,
 )
 report["css_url"] = templating.static_url("css/app.css")
 
