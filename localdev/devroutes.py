@@ -13,6 +13,9 @@ from jinja2 import Environment, FileSystemLoader
 from localdev import mailbox
 from localdev.gateway import GatewayHandler
 
+# The page shows the newest mails only: a long session (the test suite's worker sends thousands) would
+# make it too heavy to open; /dev/mail.json keeps every mail.
+PAGE_SHOWS = 200
 _pages = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=True)
 
 
@@ -25,7 +28,8 @@ class DevRoutesHandler(GatewayHandler):
             self._send(200, "application/json; charset=utf-8",
                        json.dumps(mailbox.messages(), ensure_ascii=False))
         elif path == "/dev/mail":
-            html = _pages.get_template("mail.html").render(messages=mailbox.messages())
+            everything = mailbox.messages()
+            html = _pages.get_template("mail.html").render(messages=everything[:PAGE_SHOWS], total=len(everything))
             self._send(200, "text/html; charset=utf-8", html)
         else:
             super().do_GET()

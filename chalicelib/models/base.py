@@ -137,21 +137,30 @@ class Kept:
     def __init__(self, name: str, read, *, types: tuple, seconds: float):
         self.name, self._read, self.types, self.seconds = name, read, types, seconds
         self._value = (None, float("-inf"))  # (value, monotonic time it was read): replaced at once
+        # Bumped by forget(): a read that began before a write must not keep what it read after it
+        # (the local server and the mail sent after an answer read on other threads).
+        self.generation = 0
         Kept._all.append(self)
 
     def stale(self) -> bool:
         value, read_at = self._value
         return value is None or time.monotonic() - read_at >= self.seconds
 
-    def keep(self, value):
-        self._value = (value, time.monotonic())
+    def keep(self, value, *, since: int | None = None):
+        """Keep ``value``, read since generation ``since`` (now when None): not if a write came between."""
+        if since is None or since == self.generation:
+            self._value = (value, time.monotonic())
         return value
 
     def get(self):
         value, _ = self._value
-        return self.keep(self._read()) if value is None or self.stale() else value
+        if value is not None and not self.stale():
+            return value
+        since = self.generation
+        return self.keep(self._read(), since=since)
 
     def forget(self) -> None:
+        self.generation += 1
         self._value = (None, float("-inf"))
 
     @classmethod

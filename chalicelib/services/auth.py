@@ -154,12 +154,12 @@ def _session_and_user(token: str) -> tuple[Session | None, User | None]:
     wanted = [(Session, Session.keys(_hash_token(token)))]
     if separator and user_id:
         wanted.append((User, User.keys(user_id)))
-    refresh = agency_model.KEPT.stale()
+    refresh, since = agency_model.KEPT.stale(), agency_model.KEPT.generation
     if refresh:
         wanted.append((AgencySettings, AgencySettings.KEYS))
     found = {type(item): item for item in batch_read(wanted)}
     if refresh:
-        agency_model.KEPT.keep(found.get(AgencySettings) or AgencySettings(*AgencySettings.KEYS))
+        agency_model.KEPT.keep(found.get(AgencySettings) or AgencySettings(*AgencySettings.KEYS), since=since)
     return found.get(Session), found.get(User)
 
 

@@ -303,7 +303,8 @@ class InboxFilter:
     keyword: str = ""
 
 
-INBOX_PAGE_READS = 4  # at most this many index pages are read to fill one page of the inbox
+INBOX_PAGE_READS = 3  # index pages read at most to fill one page of the inbox: with the session batch
+#                       and the seen marks, a page stays within its five calls
 
 
 def _inbox_accepts(filters: InboxFilter, request: Request) -> bool:
