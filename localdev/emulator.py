@@ -116,6 +116,52 @@ def _transactions_undo_items_not_tables() -> None:
     backend.transact_write_items = transact_write_items
 
 
+def _queries_read_their_partition() -> None:
+    """Make moto's Query cost what it could match, not what the table holds.
+
+    moto's ``Table.query`` starts from ``all_items()``: every item of the table, sorted by key
+    (Python comparisons of DynamoType), and then keeps those whose key matches. So each Query of a
+    test session's table (tens of thousands of items by its end: requests, thread entries, search
+    postings) cost seconds and every page slowed as the data grew, which a DynamoDB Query never
+    does. Here the query is handed only the items that can match: the partition for a table query,
+    for an index query the items whose index hash key attributes equal the query's, both taken
+    without sorting. The answer is the same: moto checks each of them against the same conditions
+    and sorts what it keeps by the table's or the index's whole key. Scans keep moto's order.
+    """
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table.query, "reads_partition", False):
+        return
+    moto_query, moto_all_items = Table.query, Table.all_items
+    handed = threading.local()  # per thread, although DynamoDB calls run one at a time
+
+    def all_items(self):
+        table, items = getattr(handed, "items", (None, None))
+        return items if table is self else moto_all_items(self)
+
+    def query(self, hash_key, *args, **kwargs):
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        conditions = kwargs.get("hash_key_conditions") or []
+        if not index_name and hash_key is not None:
+            partition = self.items.get(hash_key)
+            items = [] if partition is None else list(partition.values()) if self.range_key_attr else [partition]
+        elif index_name and conditions:
+            items = [item for partition in self.items.values()
+                     for item in (partition.values() if self.range_key_attr else [partition])
+                     if all(name in item.attrs and item.attrs[name] == value for name, value in conditions)]
+        else:
+            return moto_query(self, hash_key, *args, **kwargs)
+        handed.items = (self, items)
+        try:
+            return moto_query(self, hash_key, *args, **kwargs)
+        finally:
+            handed.items = None
+
+    query.reads_partition = True
+    query.moto_query = moto_query  # moto's own, for tests/integration/test_emulator_queries.py
+    Table.query, Table.all_items = query, all_items
+
+
 class _IdempotentTransactions:
     """WSGI wrapper giving TransactWriteItems DynamoDB's ClientRequestToken semantics.
 
@@ -385,6 +431,7 @@ class Emulator:
 def start(port: int = 0) -> Emulator:
     """Start moto on 127.0.0.1 (port 0 picks a free one) and point this process's AWS clients at it."""
     _transactions_undo_items_not_tables()
+    _queries_read_their_partition()
     server = _Server(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     host, bound_port = server.get_host_and_port()
