@@ -96,10 +96,10 @@ def _closed_days(closed: Iterable[ClosedPeriod], start: date, end: date) -> set[
     """The closed days within start..end (inclusive); periods may overlap."""
     days = set()
     for period in closed:
-        day, last = max(period.first, start), min(period.last, end)
-        while day <= last:
-            days.add(day)
-            day += timedelta(days=1)
+        first, last = max(period.first, start), min(period.last, end)
+        # Counted by offset, never stepping past ``last``: a period ending on 9999-12-31 would
+        # otherwise step beyond date.max (OverflowError).
+        days.update(first + timedelta(days=offset) for offset in range((last - first).days + 1))
     return days
 
 

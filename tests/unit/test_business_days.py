@@ -207,3 +207,12 @@ def test_filing_day_is_the_day_in_japan():
 def test_the_hint_under_the_date(urgency, text):
     from chalicelib.services.urgency import hint
     assert hint(urgency) == text
+
+
+def test_a_closed_period_ending_on_the_last_date_counts_without_overflow():
+    """A closed period ending 9999-12-31 (a hostile but valid setting) and a request due that day:
+    the count stops at the last date instead of stepping past date.max."""
+    last = date(9999, 12, 31)
+    closed = [ClosedPeriod(first=date(9999, 12, 30), last=last, name="年末")]
+    assert not bd.is_business_day(last, closed)
+    assert bd.lead_days(date(9999, 12, 27), last, closed) == 2  # after Mon 27: Tue 28 and Wed 29 open
