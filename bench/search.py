@@ -18,7 +18,7 @@ from bench import world as w
 
 SIZES = (10, 10_000)
 # GETs per page and size: a warm-up and the counted view, both timed. Few, because the emulator
-# walks its whole table on every query, so a page of a 10,000-request table takes it seconds.
+# checks every item of the table on each index query, so a page of a 10,000-request table is slow.
 TIMED = 2
 RARE = "栞鶺鴒"  # in one old request of each company only
 QUERIES = {  # name: keyword
@@ -112,7 +112,7 @@ def run() -> str:
         "the page (session and the rest included); the bound is what the query's terms allow whatever the data",
         f"({search.ROUNDS} rounds of one query per term, the look-ups of the other terms' postings and the request reads).",
         f"Times are the median of {TIMED} GETs in ms, with the multiple of the minimal Chalice app's (one GetItem) in brackets;",
-        "the emulator walks its whole in-memory table on each query, so its times grow with the table where",
+        "the emulator checks every item of the table on each index query, so its times grow with the table where",
         "DynamoDB's do not. Shown: requests listed on the page at 10 / 10,000.",
         "",
         w.table(["query", "side", "terms", "calls at 10", "calls at 10,000", "bound", "ms at 10", "ms at 10,000",
