@@ -8,7 +8,7 @@ from chalice import Blueprint
 
 from chalicelib.adapters import config
 from chalicelib.messages import t
-from chalicelib.services import auth
+from chalicelib.services import agency as agency_settings, auth
 from chalicelib.errors import AuthenticationFailed
 from chalicelib.services.throttle import Throttled
 from chalicelib.web import context
@@ -100,7 +100,7 @@ def forgot():
         return page("auth/forgot.html", status=400, user_id=user_id, sent=False, error=error)
     auth.request_password_reset(user_id)
     # The same answer whether or not the account exists.
-    return page("auth/forgot.html", user_id="", sent=True, notice=t("reset.sent"))
+    return page("auth/forgot.html", user_id="", sent=True, notice=t("reset.sent", agency=agency_settings.settings().name))
 
 
 @bp.route("/password/reset/{token}", methods=["GET"])
@@ -135,7 +135,8 @@ def login():
                     notice=None, error=t("login.failed"))
     except Throttled as refusal:
         return page("auth/login.html", status=429, user_id=user_id, next=next_path,
-                    notice=None, error=t(refusal.message_key, **refusal.params), throttled=True)
+                    notice=None, error=t(refusal.message_key, agency=agency_settings.settings().name, **refusal.params),
+                    throttled=True)
     context.replace_signed_in(signed_in)
     target = "/password" if signed_in.user.must_change_password else next_path
     return redirect(target, cookies=[_session_cookie(signed_in.token),

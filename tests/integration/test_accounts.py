@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from chalicelib.models.agency import AgencySettings
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, User
 from chalicelib.services import accounts, auth, throttle
 from chalicelib.errors import AuthenticationFailed, Invalid
@@ -345,6 +346,7 @@ def test_failures_slow_down_then_lock_and_the_agency_admin_can_unlock(client, ag
     web = Agent(client)
     page = web.text(web.login(user.user_id, PASSWORD))
     assert "ロックされています" in page and web.last.status_code == 429
+    assert f"または{AgencySettings.load().name}に解除を依頼してください" in page  # the agency by name
     admin = signed_in(client, agency_admin, dashboard=False)
     detail = admin.text(admin.get(f"/accounts/{user.user_id}"))
     assert "ログインロック中" in detail and "ログイン失敗によるロック" in detail

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from chalicelib.messages import t
 from chalicelib.models.agency import AgencySettings
 from chalicelib.models.users import CLIENT_ADMIN, User
 from chalicelib.services import accounts, auth
@@ -113,11 +112,12 @@ def test_the_hints_name_whom_a_client_asks(client, aws):
     fresh = make_company(f"株式会社なでしこ{uuid.uuid4().hex[:4]}")
     first = register(admin, fresh, user_id=unique_id("head"), name="撫子 花子").user
     assert f"{agency.name}に再発行を依頼してください" in mail_to(first.email, subject="ログイン")["text"]
-    # Signed out, the viewer is unknown: the general words.
-    for key in ("reset.sent", "login.temporary_hint", "login.locked"):
-        assert "ご所属の会社の管理者、または制作会社" in t(key, minutes=15), key
+    # Signed out, the viewer is unknown: their company's admin in general words, the agency by name.
     signed_out = Agent(client)
-    assert "ご所属の会社の管理者、または制作会社" in _ask(signed_out, head.user_id)
+    assert f"ご所属の会社の管理者、または{agency.name}にお問い合わせください" in _ask(signed_out, head.user_id)
+    refused = signed_out.text(signed_out.login(head.user_id, "not-the-password"))
+    assert f"ご所属の会社の管理者、または{agency.name}に再発行を依頼してください" in refused
+    assert "制作会社" not in refused
 
 
 def test_an_account_older_than_the_address_index_is_found_once_indexed(client, aws):
