@@ -7,6 +7,9 @@ from chalicelib.messages import t
 from chalicelib.models.base import Item, Kept
 
 DEFAULT_AGENCY_NAME = t("agency.default_name")
+# The band at the top of every HTML mail, for an agency that has not chosen its own colour: the
+# app's brand colour (static/css/app.css --brand-dark), which white text reads well on.
+DEFAULT_COLOUR = "#1e3a8a"
 DEFAULT_REOPEN_DAYS = 14  # how long a client may reopen its own 完了 request
 
 # How old the copy of the settings a warm container keeps may be before it is read again: the
@@ -20,6 +23,7 @@ class AgencySettings(Item, discriminator="AgencySettings"):
     phone = UnicodeAttribute(default="")
     mail_sender_name = UnicodeAttribute(default=DEFAULT_AGENCY_NAME)
     client_reopen_days = NumberAttribute(default=DEFAULT_REOPEN_DAYS)
+    colour = UnicodeAttribute(default=DEFAULT_COLOUR)  # "#rrggbb", dark enough for white text
     version = VersionAttribute()
 
     KEYS = ("AGENCY", "SETTINGS")

@@ -37,6 +37,13 @@ class NewAccount:
 
 
 @dataclass
+class Changed:
+    """An account after a change the account is mailed about, and whether that mail left."""
+    user: User
+    mail_sent: bool
+
+
+@dataclass
 class AccountForm:
     """The fields of the アカウント登録 / edit form, as typed (so a refused form keeps them)."""
 
@@ -267,16 +274,18 @@ def edit_account(actor: User, user_id: str, form: AccountForm, *, version: int) 
     return user
 
 
-def set_active(actor: User, user_id: str, *, active: bool) -> User:
-    """Deactivate (every session ends at once; history stays) or reactivate an account.
+def set_active(actor: User, user_id: str, *, active: bool, now: datetime | None = None) -> Changed:
+    """Deactivate (every session ends at once; history stays) or reactivate an account, and mail
+    the account what changed (a deactivated person learns why the login stopped working).
 
     Raises Invalid at ``_form`` for one's own account, or for the last active admin of its side.
     """
+    now = now or utcnow()
     user = _target(actor, user_id, permissions.ACCOUNT_DEACTIVATE)
     if user.user_id.lower() == actor.user_id.lower():
         raise Invalid({"_form": t("account.cannot_deactivate_self")})
     if user.active == active:
-        return user
+        return Changed(user, mail_sent=False)
     actions = [User.active.set(active)]
     if not active:
         actions.append(User.session_epoch.add(1))
@@ -284,8 +293,21 @@ def set_active(actor: User, user_id: str, *, active: bool) -> User:
         _admin_change(user, actions, condition=User.active == (not active), leaving=not active, field="_form")
     else:
         user.update(actions=actions)
-    record(user, "reactivated" if active else "deactivated", actor)
-    return user
+    record(user, "reactivated" if active else "deactivated", actor, at=now)
+    labels = (t("account.active"), t("account.inactive"))
+    old, new = labels if not active else labels[::-1]
+    return Changed(user, _mail_change(user, (t("account.status_label"), old, new), actor, now))
+
+
+def _mail_change(user: User, change: tuple[str, str, str], actor: User, now: datetime) -> bool:
+    """アカウントの変更 mail for one (label, old, new); False when SES could not take it (the
+    change itself stands, and the page says the mail did not leave)."""
+    try:
+        mail.send_account_changed(user, changes=[change], actor=actor, at=now)
+        return True
+    except ServiceUnavailable:
+        log.error("account change mail not sent", extra={"user_id": user.user_id, "change": change[0]})
+        return False
 
 
 ROLE_FIELD = "role"
@@ -315,7 +337,7 @@ def _admin_change(user: User, actions: list, *, condition, leaving: bool, field:
         raise
 
 
-def set_admin(actor: User, user_id: str, *, admin: bool, now: datetime | None = None) -> User:
+def set_admin(actor: User, user_id: str, *, admin: bool, now: datetime | None = None) -> Changed:
     """権限: make an account its side's admin (管理者) or take that back (担当者 / 一般).
 
     A client admin does this for its own company's accounts; the agency admin for any company's
@@ -327,7 +349,7 @@ def set_admin(actor: User, user_id: str, *, admin: bool, now: datetime | None = 
     now = now or utcnow()
     user = _target(actor, user_id, permissions.ACCOUNT_ROLE)
     if user.is_admin == admin:
-        return user
+        return Changed(user, mail_sent=False)
     if admin and not user.active:
         raise Invalid({ROLE_FIELD: t("account.role_inactive")})
     old_role = user.role
@@ -349,12 +371,8 @@ def set_admin(actor: User, user_id: str, *, admin: bool, now: datetime | None = 
         record(user, "role_changed", actor, at=now, changes=changes)
     except PutError:  # the audit never blocks the change it records
         log.error("role change not recorded", extra={"user_id": user.user_id})
-    try:
-        mail.send_account_changed(user, changes=[(t("account.role_label"), ROLE_LABELS[old_role],
-                                                  ROLE_LABELS[new_role])], actor=actor, at=now)
-    except ServiceUnavailable:
-        log.error("role change mail not sent", extra={"user_id": user.user_id})
-    return user
+    return Changed(user, _mail_change(user, (t("account.role_label"), ROLE_LABELS[old_role], ROLE_LABELS[new_role]),
+                                      actor, now))
 
 
 def resend_guidance(actor: User, user_id: str, *, now: datetime | None = None) -> NewAccount:

@@ -7,7 +7,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.messages import t
 from chalicelib.models.base import is_condition_failure, partition_read
-from chalicelib.models.agency import AgencySettings
+from chalicelib.models.agency import DEFAULT_COLOUR, AgencySettings
 from chalicelib.models.companies import CHOICES_KEPT, Company
 from chalicelib.models.ids import is_id
 from chalicelib.models.points import Balance, Contract
@@ -109,15 +109,16 @@ class SettingsForm:
     mail_sender_name: str = ""
     display_name: str = ""  # the saving admin's own name, as clients read it (「山田がコメントしました」)
     client_reopen_days: str = ""  # how many days after 完了 a client may still reopen its request
+    colour: str = ""  # the band at the top of the HTML mail
 
 
 REOPEN_DAYS_MAX = 365
-SETTINGS_FIELDS = ("agency_name", "display_name", "phone", "mail_sender_name", "client_reopen_days")
+SETTINGS_FIELDS = ("agency_name", "display_name", "phone", "mail_sender_name", "colour", "client_reopen_days")
 
 
 def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> AgencySettings:
-    """Agency name, the phone number on the dashboard, the sender name of e-mails, and the saving
-    admin's own display name: every one required, so saved settings are complete
+    """Agency name, the phone number on the dashboard, the sender name and colour of e-mails, how
+    long a client may reopen, and the saving admin's own display name: every one required, so saved settings are complete
     (``AgencySettings.complete``) and client companies can be created."""
     permissions.authorize(actor, permissions.SETTINGS_EDIT, agency_target=True)
     errors = v.FieldErrors()
@@ -125,6 +126,7 @@ def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> 
     sender = v.clean_line(form.mail_sender_name, errors, "mail_sender_name", maximum=v.COMPANY_MAX)
     phone = v.clean_phone(form.phone, errors)
     display_name = v.clean_line(form.display_name, errors, "display_name", maximum=v.NAME_MAX)
+    colour = v.clean_colour(form.colour, "colour", errors) if form.colour.strip() else DEFAULT_COLOUR
     reopen_days = v.whole_number(form.client_reopen_days)
     if reopen_days is None or reopen_days > REOPEN_DAYS_MAX:
         errors["client_reopen_days"] = t("settings.reopen_days", max=REOPEN_DAYS_MAX)
@@ -136,7 +138,7 @@ def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> 
     if settings.version != version:
         raise Conflict("settings changed meanwhile")
     settings.name, settings.phone, settings.mail_sender_name = name, phone, sender
-    settings.client_reopen_days = reopen_days
+    settings.client_reopen_days, settings.colour = reopen_days, colour
     try:
         settings.save()  # VersionAttribute: refused if someone saved in between
     except (PutError, UpdateError) as error:

@@ -21,10 +21,6 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
 
-# The app's brand colour (static/css/app.css --brand-dark), for an agency that has not chosen one.
-BRAND_COLOUR = "#1e3a8a"
-
-
 def build(template: str, *, to: User, agency: AgencySettings, headers: dict[str, str] | None = None,
           **context: object) -> EmailMessage:
     """The mail ``template`` renders for ``to``. Never refused by the email library whatever the
@@ -32,7 +28,7 @@ def build(template: str, *, to: User, agency: AgencySettings, headers: dict[str,
     carry U+2028, a lone CR or NUL): every header is cleaned by validation.one_line and both bodies
     by validation.multi_line when the mail is built."""
     context = {"agency": agency, "site_url": config.site_url(),
-               "colour": getattr(agency, "colour", None) or BRAND_COLOUR, **context}
+               "colour": agency.colour, **context}
     subject = templating.render_text(f"email/{template}.subject.txt", **context)
     return ses.build_message(
         to=to.email,

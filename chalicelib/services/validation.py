@@ -87,6 +87,32 @@ def clean_email(raw: str, errors: FieldErrors) -> str:
     return value
 
 
+COLOUR = re.compile(r"#?([0-9a-f]{3}|[0-9a-f]{6})")
+# WCAG 2's contrast ratio for normal text: the mail's white heading must stay readable on the colour.
+MIN_CONTRAST_WITH_WHITE = 4.5
+
+
+def clean_colour(raw: str, field: str, errors: FieldErrors) -> str:
+    """A colour as "#rrggbb" (also taken: "#rgb", without "#", full-width, upper case), refused
+    when white text on it would fall below WCAG's contrast ratio for text."""
+    match = COLOUR.fullmatch(normalise_width(raw).lower())
+    if not errors.check(field, bool(match), "settings.colour_format"):
+        return raw.strip()
+    digits = match.group(1)
+    value = "#" + (digits if len(digits) == 6 else "".join(c * 2 for c in digits))
+    errors.check(field, contrast_with_white(value) >= MIN_CONTRAST_WITH_WHITE, "settings.colour_light")
+    return value
+
+
+def contrast_with_white(colour: str) -> float:
+    """WCAG 2 contrast ratio of white against ``colour`` ("#rrggbb"): from 1 (white) to 21 (black)."""
+    def channel(hex_pair: str) -> float:
+        c = int(hex_pair, 16) / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(colour[i:i + 2]) for i in (1, 3, 5))
+    return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05)
+
+
 def clean_company_name(raw: str, errors: FieldErrors) -> str:
     return clean_line(raw, errors, "name", maximum=COMPANY_MAX)
 

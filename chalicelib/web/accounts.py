@@ -23,7 +23,8 @@ from chalicelib.web.responses import page, redirect
 bp = Blueprint(__name__)
 
 ACCOUNT_NOTICES = ("created", "created_mail_failed", "updated", "deactivated", "reactivated",
-                   "guidance_resent", "unlocked", "mail_resumed", "role_changed")
+                   "deactivated_mail_failed", "reactivated_mail_failed", "guidance_resent", "unlocked",
+                   "mail_resumed", "role_changed", "role_changed_mail_failed")
 ACCOUNT_FIELDS = ("user_id", "name", "kana", "phone", "email")
 
 
@@ -145,8 +146,14 @@ def _account_action(me: SignedIn, user_id: str, run, notice: str, *, done=None):
                     can=lambda action: permissions.can(me.user, action), error=errors.get("_form"),
                     errors=errors, ask=confirmations.deactivate(detail.user))
 
-    return submit(run, done=done or (lambda _: redirect(f"/accounts/{user_id}?notice={notice}")), refuse=refuse,
-                  conflict=False)
+    return submit(run, done=done or (lambda result: redirect(f"/accounts/{user_id}?notice={_said(notice, result)}")),
+                  refuse=refuse, conflict=False)
+
+
+def _said(notice: str, result: object) -> str:
+    """The notice after an action; after a change the account is mailed about (accounts.Changed),
+    one that says whether the mail left."""
+    return f"{notice}_mail_failed" if isinstance(result, accounts.Changed) and not result.mail_sent else notice
 
 
 @bp.route("/accounts/{user_id}/deactivate", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
@@ -173,11 +180,11 @@ def account_role(me: SignedIn, user_id: str):
     """権限: 管理者にする (role=admin) / 管理者から外す (role=member)."""
     wanted = field("role")
 
-    def done(changed):
+    def done(changed: accounts.Changed):
         # An admin who hands the role over can no longer open the account pages: back to the 管理画面.
-        if changed.user_id.lower() == me.user.user_id.lower() and not changed.is_admin:
+        if changed.user.user_id.lower() == me.user.user_id.lower() and not changed.user.is_admin:
             return redirect("/")
-        return redirect(f"/accounts/{user_id}?notice=role_changed")
+        return redirect(f"/accounts/{user_id}?notice={_said('role_changed', changed)}")
 
     return _account_action(me, user_id, lambda: accounts.set_admin(me.user, user_id, admin=wanted == "admin"),
                            "role_changed", done=done)
@@ -262,7 +269,7 @@ def settings_form(me: SignedIn):
 def settings_save(me: SignedIn):
     form = companies.SettingsForm(name=field("agency_name"), phone=field("phone"),
                                   mail_sender_name=field("mail_sender_name"), display_name=field("display_name"),
-                                  client_reopen_days=field("client_reopen_days"))
+                                  client_reopen_days=field("client_reopen_days"), colour=field("colour"))
     raw_version = field("version")
     return submit(lambda: companies.update_settings(me.user, form,
                                                     version=validation.whole_number(raw_version)),

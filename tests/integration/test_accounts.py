@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from chalicelib.models.agency import AgencySettings
+from chalicelib.models.agency import DEFAULT_COLOUR, AgencySettings
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, User
 from chalicelib.services import accounts, auth, throttle
 from chalicelib.errors import AuthenticationFailed, Invalid
@@ -439,3 +439,35 @@ def test_agency_admin_registers_staff_and_changes_the_settings(client, agency_ad
     assert saved.headers["location"] == "/settings?notice=saved"
     dashboard = web.text(web.get("/"))
     assert "株式会社ウェブ工房" in dashboard and "03-9999-0000" in dashboard
+
+
+def test_the_agency_chooses_the_colour_of_its_html_mail_and_a_light_one_is_refused(client, agency_admin):
+    web = signed_in(client, agency_admin, dashboard=False)
+    page = web.text(web.get("/settings"))
+    assert '<input id="colour" name="colour" type="color"' in page and f'value="{DEFAULT_COLOUR}"' in page
+
+    def save(colour: str):
+        typed = {"agency_name": "株式会社ウェブ工房", "phone": "03-9999-0000", "mail_sender_name": "ウェブ工房 サポート",
+                 "display_name": "管理 太郎", "client_reopen_days": "14", "colour": colour,
+                 "version": re.search(r'name="version" value="(\d*)"', web.text(web.last)).group(1)}
+        return web.post("/settings", typed)
+
+    refused = save("#ffff00")
+    assert refused.status_code == 400
+    page = web.text(refused)
+    assert '<p class="field__error" id="colour-error">' in page and t("settings.colour_light") in page
+    assert 'value="ウェブ工房 サポート"' in page  # what was typed stays
+    assert AgencySettings.load().colour == DEFAULT_COLOUR
+    try:
+        assert save("#0F5132").headers["location"] == "/settings?notice=saved"
+        assert AgencySettings.load().colour == "#0f5132"
+        web.get("/staff/new")
+        user_id = unique_id("colr")
+        web.post("/staff", {"user_id": user_id, "name": "担当 花子", "kana": "タントウ ハナコ",
+                            "phone": "03-1111-2222", "email": f"{user_id}@example.com"})
+        html = mail_to(f"{user_id}@example.com", subject="ログイン")["html"]
+        assert "background: #0f5132;" in html and DEFAULT_COLOUR not in html
+    finally:
+        settings = AgencySettings.load()
+        settings.colour = DEFAULT_COLOUR
+        settings.save()

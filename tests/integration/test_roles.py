@@ -18,6 +18,7 @@ from chalicelib.models.events import AccountEvent
 from chalicelib.models.users import AGENCY_ADMIN, AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, AdminCount, User
 from chalicelib.services import accounts
 from localdev import mailbox
+from localdev.emulator import FAULTS
 from tests.support.accounts import signed_in
 from tests.support.factories import make_client, make_company, make_user
 
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.usefixtures("no_faults")
 
 LAST_ADMIN = ("この会社で有効な管理者はこのアカウントだけのため、管理者から外したり無効にしたりできません。"
               "先に別のアカウントを管理者にしてください。")
+LAST_AGENCY_ADMIN = "有効な管理者はこのアカウントだけのため、管理者から外したり無効にしたりできません。先に別の担当者を管理者にしてください。"
 
 
 @pytest.fixture
@@ -220,3 +222,67 @@ def test_an_admin_who_hands_the_role_over_lands_on_the_dashboard(client, company
     assert response.status_code == 303 and response.headers["location"] == "/"
     assert User.find(client_admin.user_id).role == CLIENT_MEMBER
     assert web.get("/accounts/new").status_code == 403
+
+
+def test_deactivating_and_reactivating_are_mailed_to_the_account(client, client_admin, member):
+    web = signed_in(client, client_admin)
+    web.get(f"/accounts/{member.user_id}")
+    response = web.post(f"/accounts/{member.user_id}/deactivate", {"confirmed": "1"})
+    assert response.headers["location"].endswith("notice=deactivated")
+    assert "ご本人にメールでお知らせしました" in web.text(web.get(response.headers["location"]))
+    told = mails_to(member)[0]
+    assert "アカウントの状態が変わりました" in told["subject"]
+    assert "状態: 有効 → 無効(ログインできません)" in told["text"] and "変更した人: 楓 花子" in told["text"]
+    response = web.post(f"/accounts/{member.user_id}/reactivate", {})
+    assert response.headers["location"].endswith("notice=reactivated")
+    assert "状態: 無効(ログインできません) → 有効" in mails_to(member)[0]["text"]
+
+
+def test_a_change_whose_mail_ses_refuses_stands_and_the_page_says_the_mail_did_not_leave(client, company,
+                                                                                         client_admin, member):
+    leaving = make_client(company, name="柊 三郎")
+    web = signed_in(client, client_admin)
+    web.get(f"/accounts/{member.user_id}")
+    FAULTS.fail("ses", "SendRawEmail", "MessageRejected")  # not retried by botocore: the page answers at once
+    response = web.post(f"/accounts/{member.user_id}/role", {"role": "admin"})
+    assert response.headers["location"].endswith("notice=role_changed_mail_failed")
+    assert User.find(member.user_id).role == CLIENT_ADMIN
+    assert history(member)[0].event == "role_changed"
+    web.get(f"/accounts/{leaving.user_id}")
+    response = web.post(f"/accounts/{leaving.user_id}/deactivate", {"confirmed": "1"})
+    assert response.headers["location"].endswith("notice=deactivated_mail_failed")
+    FAULTS.clear()
+    assert "お知らせメールは送信できませんでした" in web.text(web.get(response.headers["location"]))
+    assert not User.find(leaving.user_id).active and mails_to(member) == mails_to(leaving) == []
+
+
+@pytest.fixture
+def one_agency_admin_left(aws):
+    """Sets the agency's admin counter as a stage with a single active agency admin has it: this
+    worker's table holds many agency admins made by other tests, so the counter is set to one and
+    put back afterwards (tests in one worker run one after another, so no other test sees it)."""
+    counted: list[int] = []
+
+    def set_to_one() -> None:
+        counter = AdminCount.ensure(None)
+        counted.append(int(counter.count))
+        counter.update(actions=[AdminCount.count.set(1)])
+
+    yield set_to_one
+    if counted:
+        AdminCount.find(None).update(actions=[AdminCount.count.add(counted[0] - 1)])
+
+
+def test_the_agencys_last_admin_is_refused_with_the_agencys_words(client, one_agency_admin_left):
+    admin = make_user(role=AGENCY_ADMIN, name="管理 太郎")
+    other = make_user(role=AGENCY_ADMIN, name="管理 次郎")
+    one_agency_admin_left()
+    web = signed_in(client, admin, dashboard=False)
+    web.get(f"/accounts/{other.user_id}")
+    refused = web.post(f"/accounts/{other.user_id}/role", {"role": "member"})
+    assert refused.status_code == 400
+    assert f'<p class="field__error" id="role-error">{LAST_AGENCY_ADMIN}</p>' in web.text(refused)
+    with pytest.raises(Invalid) as deactivating:
+        accounts.set_active(admin, other.user_id, active=False)
+    assert deactivating.value.errors == {"_form": LAST_AGENCY_ADMIN}
+    assert User.find(other.user_id).role == AGENCY_ADMIN and User.find(other.user_id).active

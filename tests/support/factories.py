@@ -76,6 +76,7 @@ def first_start():
         restored = AgencySettings.load()
         restored.name, restored.phone = before.name, before.phone
         restored.mail_sender_name, restored.client_reopen_days = before.mail_sender_name, before.client_reopen_days
+        restored.colour = before.colour
         restored.save()
 
 

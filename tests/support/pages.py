@@ -4,8 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-# Input types a person types text into (type="password" is never echoed back, by design).
-TEXT_TYPES = {"text", "email", "tel", "search", "url", ""}
+# Input types whose value is free text to a probe (type="password" is never echoed back, by design;
+# type="color" is a picker in a browser, but any text can be posted).
+TEXT_TYPES = {"text", "email", "tel", "search", "url", "color", ""}
 
 
 @dataclass

@@ -94,5 +94,5 @@ def agency_settings_kept():
     finally:
         now = AgencySettings.load()
         now.name, now.phone, now.mail_sender_name = before.name, before.phone, before.mail_sender_name
-        now.client_reopen_days = before.client_reopen_days
+        now.client_reopen_days, now.colour = before.client_reopen_days, before.colour
         now.save()

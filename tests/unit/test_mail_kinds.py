@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from chalicelib.models.agency import AgencySettings
+from chalicelib.models.agency import DEFAULT_COLOUR, AgencySettings
 from chalicelib.models.notifications import MailEvent, Notification
 from chalicelib.models.requests import Request
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_MEMBER, User
@@ -127,9 +127,15 @@ def test_dates_read_as_on_screen_and_people_are_named_with_sama():
     assert "担当 一郎様が、あなたをこの依頼の担当者にしました。" in _text_of(_notification("assigned"))
 
 
-def test_the_html_mail_carries_the_agency_name_and_the_brand_colour():
+def test_the_html_mail_carries_the_agency_name_and_its_colour():
     html = _notification("comment").get_body(("html",)).get_content()
-    assert mail.BRAND_COLOUR in html and "株式会社ウェブ工房" in html
+    assert f"background: {DEFAULT_COLOUR};" in html and "株式会社ウェブ工房" in html  # not chosen: the app's own
+    chosen = AgencySettings(*AgencySettings.KEYS, name="株式会社ウェブ工房", mail_sender_name="ウェブ工房 サポート",
+                            colour="#0f5132")
+    told, _ = CASES["comment"]
+    html = _parsed(mail.notification_message(told, request=_request(), recipient=CLIENT, agency=chosen)) \
+        .get_body(("html",)).get_content()
+    assert "background: #0f5132;" in html and DEFAULT_COLOUR not in html
 
 
 # Text and HTML say the same -------------------------------------------------------------------
