@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from chalicelib.models.agency import AgencySettings
+from chalicelib.models.agency import DEFAULT_COLOUR, AgencySettings
 from chalicelib.models.users import User
 from localdev import mailbox
 from tests.support.browser import heading, log_in
@@ -64,10 +64,15 @@ def test_the_first_start_leads_the_admin_through_the_agency_settings(page, live_
         page.get_by_label("あなたの表示名").fill("山田")
         page.get_by_label("電話番号").fill("03-9999-0000")
         page.get_by_label("メールの差出人名").fill("ウェブ工房 サポート")
+        expect(page.get_by_label("メールの色")).to_have_value(DEFAULT_COLOUR)  # the app's own until chosen
+        page.get_by_label("メールの色").fill("#0f5132")  # what the picker sets
         page.get_by_role("button", name="保存する").click()
         expect(heading(page, "設定")).to_be_visible()
         expect(page.get_by_role("region", name=SETUP)).to_have_count(0)
-        assert AgencySettings.load().complete and User.find(admin.user_id).name == "山田"
+        expect(page.get_by_label("メールの色")).to_have_value("#0f5132")
+        shoot(page, "settings-saved")
+        settings = AgencySettings.load()
+        assert settings.complete and settings.colour == "#0f5132" and User.find(admin.user_id).name == "山田"
         page.goto(live_server.url + "/")
         expect(heading(page, "管理画面")).to_be_visible()
         expect(page.get_by_role("region", name=SETUP)).to_have_count(0)
