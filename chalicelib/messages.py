@@ -21,6 +21,8 @@ JA: dict[str, str] = {
     "logout.done": "ログアウトしました。",
     "session.expired": "一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。",
     "service.unavailable": "ただいま処理できませんでした。しばらくしてからもう一度お試しください。入力内容は保存されていません。",
+    # On a form shown again as typed: nothing is stored yet, but nothing typed or attached is lost.
+    "service.unavailable_form": "ただいま処理できませんでした。まだ保存されていませんが、入力した内容はこのページに残っています。しばらくしてから、もう一度送信してください。",
     "form.too_large": "送信された内容が大きすぎます。",
     "form.bad_request": "送信内容を読み取れませんでした。もう一度お試しください。",
     "form.check": "入力内容を確認してください。",

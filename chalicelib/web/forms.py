@@ -81,5 +81,5 @@ def submit(action: Callable[[], T], *, done: Callable[[T], Response], refuse: Ca
     except ServiceUnavailable:
         if not unavailable:
             raise
-        return refuse(503, {"_form": t("service.unavailable")})
+        return refuse(503, {"_form": t("service.unavailable_form")})
     return done(result)

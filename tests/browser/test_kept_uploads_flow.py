@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from chalicelib.clock import today_in_japan
 from chalicelib.messages import t
+from localdev.emulator import FAULTS
 from tests.browser.test_memo import choose_screenshot, save_memo
 from tests.support.browser import REQUEST_URL, log_in, token
 from tests.support.factories import PNG, make_client, make_company, make_request, upload
@@ -216,3 +217,32 @@ def test_without_javascript_the_kept_files_are_boxes_that_send_them_or_take_them
     region = page.get_by_role("region", name="依頼内容")
     expect_files(region, [MEMO_FILE])
     expect(region.get_by_role("link", name=TEXT_FILE)).to_have_count(0)
+
+
+@pytest.mark.usefixtures("no_faults")
+@pytest.mark.parametrize("fault,status,said", [
+    ("TransactionConflictException", 400, t("request.busy")),   # cancelled past the app's retries: 409
+    ("InternalServerError", 500, t("service.unavailable_form")),  # DynamoDB down: 503
+], ids=["409", "503"])
+def test_a_write_dynamodb_refuses_keeps_the_uploads_and_sending_again_files_them(page: Page, live_server, fault,
+                                                                                   status, said):
+    tag = token()
+    new_request_page(page, live_server.url, tag)
+    note = f"障害中のメモ {tag}"
+    attach_file_and_memo(page, note)
+    page.get_by_label("件名").fill(f"障害中の依頼 {tag}")
+    page.get_by_label("依頼内容").fill("添付の原稿に差し替えてください")
+    FAULTS.fail("dynamodb", "TransactWriteItems", fault, status=status)
+    page.get_by_role("button", name="依頼を登録する").click()
+
+    expect(page.get_by_role("alert").filter(has_text=said)).to_be_visible()
+    expect(page.get_by_label("件名")).to_have_value(f"障害中の依頼 {tag}")
+    expect_kept(page, [TEXT_FILE, MEMO_FILE])
+    shoot(page, f"new-request-refused-{fault}")
+
+    FAULTS.clear()
+    page.get_by_role("button", name="依頼を登録する").click()
+    expect(page).to_have_url(REQUEST_URL)
+    region = page.get_by_role("region", name="依頼内容")
+    expect_files(region, [TEXT_FILE, MEMO_FILE])
+    expect(region.get_by_role("list", name="画面メモのメモ").get_by_role("listitem")).to_have_text([note])

@@ -95,7 +95,7 @@ def test_dynamodb_down_keeps_the_form_and_sending_again_files_once(agent):
     refused = _file(agent, "障害中の依頼", "障害中に書いた本文")
     assert refused.status_code == 503
     page = agent.text(refused)
-    assert t("service.unavailable") in page
+    assert t("service.unavailable_form") in page
     assert 'value="障害中の依頼"' in page and "障害中に書いた本文</textarea>" in page
     assert FAULTS.hits[WRITE] == 6  # the first try and PynamoDB's five retries
     FAULTS.clear()
@@ -139,7 +139,7 @@ def test_comments_survive_throttling_lost_answers_and_a_second_send(agent):
     agent.get(path + "/comment")
     refused = _send(agent, path + "/comments", {"body": "障害中のコメント"})
     assert refused.status_code == 503
-    assert t("service.unavailable") in agent.text(refused) and "障害中のコメント</textarea>" in agent.text(refused)
+    assert t("service.unavailable_form") in agent.text(refused) and "障害中のコメント</textarea>" in agent.text(refused)
     FAULTS.clear()
     assert _send(agent, path + "/comments", {}, page=refused).status_code == 303  # the kept form
     assert _send(agent, path + "/comments", {}, page=refused).status_code == 303  # and again
@@ -206,7 +206,7 @@ def test_an_account_typed_while_dynamodb_is_down_is_kept_in_the_form(client_admi
     refused = _send(web, "/accounts", typed)
     assert refused.status_code == 503
     page = web.text(refused)
-    assert t("service.unavailable") in page and f'value="{user_id}"' in page and 'value="障害 次郎"' in page
+    assert t("service.unavailable_form") in page and f'value="{user_id}"' in page and 'value="障害 次郎"' in page
     FAULTS.clear()
     assert User.find(user_id) is None  # nothing half-stored
     assert _send(web, "/accounts", {}, page=refused).status_code == 303  # the kept form, sent again

@@ -114,7 +114,7 @@ def test_after_dynamodb_was_down_the_kept_form_files_once_with_its_files(agent, 
     FAULTS.fail(*WRITE, "InternalServerError", status=500)
     refused = _new_request(agent, {"title": "障害中の添付", "body": "本文"}, list(files.values()))
     assert refused.status_code == 503
-    assert t("service.unavailable") in agent.text(refused)
+    assert t("service.unavailable_form") in agent.text(refused)
     assert sorted(_kept_ids(refused, "/requests")) == sorted(files.values())
     FAULTS.clear()
     first = _send_kept(agent, refused, "/requests", {})
