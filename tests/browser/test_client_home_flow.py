@@ -8,6 +8,7 @@ page changed here is kept as a screenshot at 1280x800 and 390x844 under /tmp/sho
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -25,16 +26,16 @@ SHOTS = Path("/tmp/shots-client")
 PHONE = {"width": 390, "height": 844}
 
 
-def shoot(page: Page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+def shoot(page: Page, name: str, folder: Path = SHOTS) -> None:
+    folder.mkdir(exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
-def shoot_phone(open_page, base_url: str, path: str, user_id: str, name: str) -> Page:
+def shoot_phone(open_page, base_url: str, path: str, user_id: str, name: str, folder: Path = SHOTS) -> Page:
     phone = open_page(viewport=PHONE)
     log_in(phone, base_url, user_id)
     phone.goto(base_url + path)
-    shoot(phone, name)
+    shoot(phone, name, folder)
     return phone
 
 
@@ -99,6 +100,42 @@ def test_the_dashboard_says_what_changed(page, open_page, live_server):
     expect(thread(page)).to_contain_text("確認しました。")
     page.goto(live_server.url + "/")
     expect(page.get_by_role("listitem").filter(has_text=f"コメントの来た依頼{tag}")).not_to_contain_text("更新あり")
+
+
+def test_the_dashboard_says_an_estimate_came_once_the_staff_saved_one(page, open_page, live_server):
+    """The staff member saves a 見積 in the request page's editor; the client, who had already read
+    the request, finds it on the 管理画面 marked 更新あり:見積 (the estimate, not a comment or the
+    status), and the mark is gone once the request is opened again. Screenshots also in
+    /tmp/shots-mail/."""
+    mail_shots = Path("/tmp/shots-mail")
+    tag = token()
+    company = make_company(f"株式会社見積更新{tag}")
+    asker = make_client(company, role=CLIENT_ADMIN, name=f"見積 花子{tag}")
+    staff = make_user(role=AGENCY_STAFF, name=f"担当 四郎{tag}")
+    title = f"見積の届く依頼{tag}"
+    created = make_request(asker, title=title)
+    listings.view_request(asker, created.request_id)  # seen by the client
+
+    agency = open_page()
+    log_in(agency, live_server.url, staff.user_id)
+    agency.goto(f"{live_server.url}/requests/{created.request_id}")
+    estimate = agency.get_by_role("region", name=re.compile("^見積"))
+    estimate.get_by_text("見積を作成する").click()
+    estimate.get_by_role("group", name="項目 1").get_by_label("項目名").fill("バナー作成")
+    estimate.get_by_role("group", name="項目 1").get_by_label("ポイント", exact=True).fill("3")
+    estimate.get_by_role("button", name="見積を保存").click()
+    expect(agency.get_by_role("status")).to_have_text("見積を保存しました。お客様の承認をお待ちください。")
+
+    log_in(page, live_server.url, asker.user_id)
+    row = page.get_by_role("region", name=re.compile("^新規")).get_by_role("listitem").filter(has_text=title)
+    expect(row.get_by_text("更新あり")).to_have_text("更新あり:見積")  # the estimate only
+    shoot(page, "dashboard-estimate-changed-desktop", mail_shots)
+    shoot_phone(open_page, live_server.url, "/", asker.user_id, "dashboard-estimate-changed-phone", mail_shots)
+    row.get_by_role("link").click()
+    expect(page.get_by_role("region", name=re.compile("^見積"))).to_contain_text("バナー作成")
+    page.goto(live_server.url + "/")
+    expect(page.get_by_role("region", name=re.compile("^新規")).get_by_role("listitem").filter(has_text=title)) \
+        .not_to_contain_text("更新あり")
 
 
 def test_the_thread_puts_the_viewers_own_side_on_the_right(page, open_page, live_server):

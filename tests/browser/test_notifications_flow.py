@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -26,6 +28,8 @@ pytestmark = pytest.mark.browser
 
 NO_REPLY = "このメールに返信しても届きません"
 SCREENSHOTS = "/tmp/notif-{}.png"
+SHOTS = Path("/tmp/shots-mail")  # the issue 16 mail walks, at 1280x800 and 390x844
+PHONE = {"width": 390, "height": 844}
 
 
 def add_comment(page: Page, text: str) -> None:
@@ -35,6 +39,54 @@ def add_comment(page: Page, text: str) -> None:
     box.fill(text)
     page.get_by_role("button", name="コメント追加").click()
     expect(thread(page).get_by_role("listitem").filter(has_text=text)).to_have_count(1)
+
+
+def change_status(page: Page, label: str, *, due_date: str | None = None) -> None:
+    """Save 状態 (and 公開希望日) in the agency's 対応状況の変更 panel."""
+    panel = page.get_by_role("region", name="対応状況の変更")
+    panel.get_by_label("状態").select_option(label=label)
+    if due_date is not None:
+        panel.get_by_label("公開希望日").fill(due_date)
+    panel.get_by_role("button", name="保存する").click()
+    expect(page.get_by_role("status")).to_have_text("依頼を更新しました。")
+
+
+def save_estimate(page: Page, *, name: str, points: str, quantity: str) -> None:
+    """Write a one-line 個別見積 in the request page's 見積 panel and save it."""
+    panel = page.get_by_role("region", name=re.compile("^見積"))
+    panel.get_by_text("見積を作成する").click()
+    row = panel.get_by_role("group", name="項目 1")
+    row.get_by_label("項目名").fill(name)
+    row.get_by_label("ポイント", exact=True).fill(points)
+    row.get_by_label("数量").fill(quantity)
+    panel.get_by_role("button", name="見積を保存").click()
+    expect(page.get_by_role("status")).to_have_text("見積を保存しました。お客様の承認をお待ちください。")
+
+
+def shoot(target: Page | Locator, name: str) -> None:
+    """Keep a screenshot under /tmp/shots-mail/: a page whole, a locator (one mail of the long
+    mailbox) on its own."""
+    SHOTS.mkdir(exist_ok=True)
+    if isinstance(target, Page):
+        target.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    else:
+        target.scroll_into_view_if_needed()
+        target.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def shoot_request_on_a_phone(open_page, base_url: str, user_id: str, path: str, name: str) -> None:
+    phone = open_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(phone, base_url, user_id)
+    phone.goto(base_url + path)
+    expect(phone.get_by_role("heading", level=1)).to_be_visible()
+    shoot(phone, name)
+
+
+def shoot_mail_on_a_phone(open_page, base_url: str, *, subject: str, to: str, name: str) -> Locator:
+    phone = open_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    mail = mailbox_shows(phone, base_url, mails(phone, subject=subject, to=to))
+    shoot(mail, name)
+    return mail
 
 
 # The local mailbox.
@@ -49,6 +101,15 @@ def mails(page: Page, *, subject: str, to: str, containing: str | None = None) -
     if containing is not None:
         found = found.filter(has=page.locator("pre", has_text=containing))
     return found
+
+
+def mails_about(page: Page, tail: str, *, to: str) -> Locator:
+    """Every mail in the mailbox page about one request (件名 ending in its ``tail``: company,
+    #number, 件名), whatever its 【…】, to exactly this 宛先."""
+    return (page.get_by_role("article")
+            .filter(has=page.get_by_role("heading", level=2, name=re.compile(rf"^【[^】]+】{re.escape(tail)}$")))
+            .filter(has=page.locator("dt", has_text=re.compile("^宛先$"))
+                    .locator("xpath=following-sibling::dd[1]", has_text=re.compile(f"^{re.escape(to)}$"))))
 
 
 def field(mail: Locator, term: str) -> Locator:
@@ -290,3 +351,182 @@ def test_the_completion_mail_names_the_event_and_states_the_points(page, open_pa
         expect(body).to_contain_text(f"{requester.name} 様")
         mail.scroll_into_view_if_needed()
         mail.screenshot(path=f"/tmp/shots-M/mail-done-{name}.png")
+
+
+def _staff_opens_a_clients_request(page: Page, base: str, make_user, word: str):
+    """A client's request (filed through the service), and a staff member with it open in ``page``."""
+    from tests.support.factories import make_request
+
+    tag = token()
+    company = make_company(f"株式会社{word}{tag}")
+    requester = make_client(company, name=f"依頼 {word}{tag}")
+    staff = make_user(role=AGENCY_STAFF, name=f"担当 {word}{tag}")
+    request = make_request(requester, title=f"採用ページの更新 {tag}")
+    log_in(page, base, staff.user_id)
+    page.goto(f"{base}/requests/{request.request_id}")
+    expect(heading(page, f"#1 {request.title}")).to_be_visible()
+    return company, requester, staff, request
+
+
+def test_the_estimate_and_the_request_to_check_are_mailed_under_subjects_that_say_so(page, open_page, live_server,
+                                                                                     make_user):
+    """The staff member saves a 見積 on the request page: the requester's mail is titled
+    【見積のご確認】 with the request's usual tail (company, #number, 件名) and lists the estimate
+    as the screen writes it. Then the staff member sets 確認待ち: the next mail is titled
+    【ご確認のお願い】 and asks the client to answer on the request page."""
+    base = live_server.url
+    company, requester, staff, request = _staff_opens_a_clients_request(page, base, make_user, "見積通知")
+    tail = f"{company.name} #1 {request.title}"
+    path = f"/requests/{request.request_id}"
+
+    save_estimate(page, name="写真の差し替え", points="2.5", quantity="2")
+    expect(page.get_by_role("region", name=re.compile("^見積")).locator(".estimate__total")).to_contain_text("5 pt")
+    shoot(page, "estimate-saved-desktop")
+    shoot_request_on_a_phone(open_page, base, staff.user_id, path, "estimate-saved-phone")
+
+    reader = open_page()
+    estimate_mail = mailbox_shows(reader, base, mails(reader, subject=f"【見積のご確認】{tail}", to=requester.email))
+    text = estimate_mail.locator("pre").first
+    expect(text).to_contain_text(f"{requester.name} 様")
+    expect(text).to_contain_text("見積をお送りしました。")
+    expect(text).to_contain_text("「承認」または「差し戻し」")
+    expect(text).to_contain_text("・写真の差し替え × 2: 5 pt")
+    expect(text).to_contain_text(base + path)
+    shoot(estimate_mail, "mail-estimate-desktop")
+    shoot_mail_on_a_phone(open_page, base, subject=f"【見積のご確認】{tail}", to=requester.email,
+                          name="mail-estimate-phone")
+
+    change_status(page, "確認待ち")
+    waiting_mail = mailbox_shows(reader, base, mails(reader, subject=f"【ご確認のお願い】{tail}", to=requester.email))
+    text = waiting_mail.locator("pre").first
+    expect(text).to_contain_text("状態を「新規」から「確認待ち」に変更しました。")
+    expect(text).to_contain_text("内容をご確認のうえ、依頼の進行画面からお返事ください。")
+    # One mail for each: the estimate's is not sent again with the status.
+    expect(mails(reader, subject=f"【見積のご確認】{tail}", to=requester.email)).to_have_count(1)
+    shoot(waiting_mail, "mail-waiting-desktop")
+    shoot_mail_on_a_phone(open_page, base, subject=f"【ご確認のお願い】{tail}", to=requester.email,
+                          name="mail-waiting-phone")
+
+
+@pytest.fixture
+def mail_as_in_aws(monkeypatch):
+    """Mail left to the every-minute sender with its two-minute window, as in AWS: the local
+    server's inline sending would send each change's mail at once, before the next change."""
+    monkeypatch.setenv("IRAI_MAIL_DELIVERY", "scheduled")
+    monkeypatch.setenv("IRAI_MAIL_WINDOW_SECONDS", "120")
+
+
+def test_a_comment_and_a_status_change_within_the_window_reach_the_requester_as_one_mail(
+        page, open_page, live_server, make_user, mail_as_in_aws):
+    """The staff member comments and then sets 確認待ち, a minute apart at most. The sender (run
+    here as the schedule runs it, for this request: notifications.deliver_request, the way the
+    integration tests sweep) holds both for the window, so the request page lists them as
+    送信待ち and the mailbox has nothing yet; once the window has passed, the requester gets ONE
+    mail, titled after what asks the most of them (【ご確認のお願い】), that tells both in order."""
+    from chalicelib.adapters import config
+    from chalicelib.clock import utcnow
+    from chalicelib.services import notifications
+
+    base = live_server.url
+    company, requester, staff, request = _staff_opens_a_clients_request(page, base, make_user, "窓口")
+    tail = f"{company.name} #1 {request.title}"
+    said = f"採用ページを更新しました。ご確認ください。{token()}"
+
+    add_comment(page, said)
+    change_status(page, "確認待ち")
+    notifications.deliver_request(request.request_id)  # a run of the sender within the window
+
+    page.reload()
+    history = page.get_by_role("region", name="メール通知").locator("details")
+    history.get_by_text(re.compile(r"^送信履歴")).click()
+    to_requester = history.get_by_role("listitem").filter(has_text=requester.name)
+    expect(to_requester).to_have_count(2)
+    expect(to_requester.filter(has_text="コメント: 送信待ち")).to_have_count(1)
+    expect(to_requester.filter(has_text="状態の変更: 送信待ち")).to_have_count(1)
+    shoot(page, "window-pending-desktop")
+    reader = open_page()
+    mailbox_shows(reader, base, mails_about(reader, tail, to=requester.email), count=0)
+
+    # The first run after the window sends both together.
+    notifications.deliver_request(request.request_id, now=utcnow() + config.mail_window() + timedelta(seconds=1))
+    one = mailbox_shows(reader, base, mails_about(reader, tail, to=requester.email))
+    expect(one.get_by_role("heading", level=2)).to_have_text(f"【ご確認のお願い】{tail}")
+    text = one.locator("pre").first
+    expect(text).to_contain_text("この依頼について、2件のお知らせをまとめてお送りします。")
+    expect(text).to_contain_text(re.compile(
+        rf"■ コメント.*{re.escape(said)}.*■ ご確認のお願い.*「新規」から「確認待ち」に変更しました。", re.S))
+    shoot(one, "mail-window-desktop")
+    shoot_mail_on_a_phone(open_page, base, subject=f"【ご確認のお願い】{tail}", to=requester.email,
+                          name="mail-window-phone")
+    page.reload()
+    history = page.get_by_role("region", name="メール通知").locator("details")
+    history.get_by_text(re.compile(r"^送信履歴")).click()
+    to_requester = history.get_by_role("listitem").filter(has_text=requester.name)
+    expect(to_requester.filter(has_text="送信済み")).to_have_count(2)
+    shoot(page, "window-sent-desktop")
+    shoot_request_on_a_phone(open_page, base, staff.user_id, f"/requests/{request.request_id}", "window-sent-phone")
+
+
+@pytest.fixture
+def agency_colour():
+    """The agency's mail colour set to one of its own (not the app's default), put back after."""
+    from chalicelib.models.agency import AgencySettings
+
+    settings = AgencySettings.load()
+    before = settings.colour
+    settings.colour = "#0f5132"
+    settings.save()
+    try:
+        yield settings.name, "rgb(15, 81, 50)"  # #0f5132 as the browser computes it
+    finally:
+        settings = AgencySettings.load()
+        settings.colour = before
+        settings.save()
+
+
+def test_the_mail_writes_dates_as_the_screen_does_and_wears_the_agencys_colour(page, open_page, live_server,
+                                                                             make_user, agency_colour):
+    """The staff member sets a 公開希望日 and 確認待ち in one save. The requester's mail writes the
+    公開希望日 and the time of the change exactly as the request page shows them (2026/12/04,
+    2026/12/04 10:30), never as ISO dates; and its HTML version, opened in place in the mailbox,
+    has the agency's colour on the band above the text and on the button to the request."""
+    from chalicelib.services.ledger import today_jst
+
+    agency_name, colour = agency_colour
+    base = live_server.url
+    company, requester, staff, request = _staff_opens_a_clients_request(page, base, make_user, "日付")
+    subject = f"【ご確認のお願い】{company.name} #1 {request.title}"
+    due = today_jst() + timedelta(days=20)
+
+    change_status(page, "確認待ち", due_date=due.isoformat())
+    on_screen_due = field(page.get_by_role("article", name=re.compile(re.escape(request.title))), "公開希望日")
+    expect(on_screen_due).to_have_text(due.strftime("%Y/%m/%d"))
+    changed = thread(page).get_by_role("listitem").filter(has_text="「新規」から「確認待ち」に変更しました")
+    shown_due, shown_at = on_screen_due.inner_text(), changed.locator("time").inner_text()
+    assert re.fullmatch(r"\d{4}/\d{2}/\d{2} \d{2}:\d{2}", shown_at), shown_at
+    shoot(page, "dates-request-desktop")
+    shoot_request_on_a_phone(open_page, base, staff.user_id, f"/requests/{request.request_id}",
+                             "dates-request-phone")
+
+    reader = open_page()
+    mail = mailbox_shows(reader, base, mails(reader, subject=subject, to=requester.email))
+    text = mail.locator("pre").first
+    expect(text).to_contain_text(f"状態: 確認待ち / 公開希望日: {shown_due}")
+    expect(text).to_contain_text(f"■ ご確認のお願い({shown_at})")
+    expect(text).not_to_contain_text(due.isoformat())
+    mail.get_by_text("HTML版", exact=True).click()
+    html = mail.get_by_title(f"{subject}(HTML版)")
+    expect(html).to_be_visible()
+    body = html.content_frame.locator("body")
+    expect(body.get_by_role("row").filter(has_text="公開希望日").get_by_role("cell")).to_have_text(shown_due)
+    expect(body.get_by_role("heading", level=2)).to_have_text(f"ご確認のお願い({shown_at})")
+    expect(body).not_to_contain_text(due.isoformat())
+    # The band with the agency's name, and the button, in the agency's colour.
+    expect(body.get_by_text(agency_name, exact=True)).to_have_css("background-color", colour)
+    expect(body.get_by_role("link", name="依頼の進行画面を開く")).to_have_css("background-color", colour)
+    shoot(mail, "mail-dates-colour-desktop")
+    phone_mail = shoot_mail_on_a_phone(open_page, base, subject=subject, to=requester.email,
+                                       name="mail-dates-colour-phone")
+    phone_mail.get_by_text("HTML版", exact=True).click()
+    expect(phone_mail.get_by_title(f"{subject}(HTML版)")).to_be_visible()
+    shoot(phone_mail, "mail-dates-colour-phone-html")

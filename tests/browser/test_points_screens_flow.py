@@ -216,3 +216,91 @@ def test_the_statement_month_is_picked_with_selects_and_never_in_the_future(live
         page.goto(f"{live_server.url}/points/statement?month={pointrules.next_month(this_month)}")
     expect(page.get_by_role("alert")).to_contain_text("先の月の明細はまだありません")
     shot(page, f"statement-future-{size}", page.locator("main"))
+
+
+MAIL_SHOTS = Path("/tmp/shots-mail")
+
+
+def _keep(page: Page, name: str) -> None:
+    MAIL_SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(MAIL_SHOTS / f"{name}.png"), full_page=True)
+
+
+def _a_month_of_entries():
+    """A company whose month holds one entry of each kind the ledger writes in a month: the
+    contract's 付与 (10), a チャージ (2.5), a 完了's 消費 (1.5) and a 調整 (-0.5), in that order."""
+    tag, company, client, staff, admin, item = _world()
+    ledger.top_up(admin, company.company_id, points="2.5", note=f"追加分{tag}")
+    request = make_request(client, title=f"お知らせの追加{tag}")
+    estimates.save_estimate(staff, request.request_id, [estimates.LineInput(name="お知らせの追加", points="1.5")],
+                            version=0)
+    from chalicelib.services import listings, requests, workflow
+
+    current = listings.view_request(staff, request.request_id).request
+    requests.update_request(staff, request.request_id, requests.RequestChanges(status=workflow.DONE),
+                            revision=current.revision)
+    ledger.adjust(admin, company.company_id, points="-0.5", note=f"二重登録の訂正{tag}")
+    return tag, company, client, request
+
+
+def _ledger_rows(page: Page, count: int) -> list[list[str]]:
+    """The cells of the ポイント履歴 the page shows, row by row (the header left out), once it
+    shows ``count`` rows."""
+    rows = page.get_by_role("region", name="ポイント履歴").get_by_role("row")
+    expect(rows).to_have_count(count + 1)
+    return [[cell.strip() for cell in rows.nth(i).get_by_role("cell").all_inner_texts()] for i in range(1, count + 1)]
+
+
+@SIZES
+def test_the_statement_lists_the_entries_in_the_order_of_the_points_history(live_server, open_page, size):
+    """The client opens 残りポイント (its ポイント履歴) and the 月次明細 of the month: both list the
+    month's four entries newest first, row for row the same."""
+    tag, company, client, request = _a_month_of_entries()
+    page = _open(open_page, size)
+    log_in(page, live_server.url, client.user_id)
+    page.goto(f"{live_server.url}/points")
+    expect(page.get_by_role("heading", level=1, name="残りポイント")).to_be_visible()
+    history = _ledger_rows(page, 4)
+    assert [row[1] for row in history] == ["調整", "消費", "チャージ", "付与"], history
+    _keep(page, f"points-history-{size}")
+
+    page.get_by_role("link", name="月次明細").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        pointrules.month_label(pointrules.month_of(ledger.today_jst())))
+    assert _ledger_rows(page, 4) == history
+    _keep(page, f"statement-order-{size}")
+
+
+def test_the_statement_csv_downloaded_in_the_browser_writes_points_and_entries_as_the_screen(live_server, page):
+    """The client clicks CSVダウンロード on the 月次明細: the file (UTF-8 with BOM) lists the screen's
+    rows in the screen's order, with the points as the screen writes them (10, 2.5, -1.5; no
+    "10.0"), the 付与 as 「2026年12月分の付与」 and the times as on screen; its last row is the
+    month's usage."""
+    import csv
+    import io
+
+    tag, company, client, request = _a_month_of_entries()
+    month = pointrules.month_of(ledger.today_jst())
+    log_in(page, live_server.url, client.user_id)
+    page.goto(f"{live_server.url}/points/statement")
+    shown = _ledger_rows(page, 4)
+    _keep(page, "statement-csv-desktop")
+    with page.expect_download() as downloading:
+        page.get_by_role("link", name="CSVダウンロード").click()
+    download = downloading.value
+    assert download.suggested_filename == f"{company.name}_{month}_月次明細.csv"
+    data = Path(download.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf"), data[:10]
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == ["日時", "種類", "依頼番号", "件名", "内容", "ポイント", "残りポイント"]
+    entries, total = rows[1:5], rows[5]
+    assert [(r[0], r[1], r[5], r[6]) for r in entries] == [
+        (s[0], s[1], s[4].removeprefix("+"), s[5]) for s in shown]  # the screen's 日時, 種類, ポイント, 残り
+    assert [r[5] for r in entries] == ["-0.5", "-1.5", "2.5", "10"]
+    assert [r[6] for r in entries] == ["10.5", "11", "12.5", "10"]
+    assert entries[3][4] == f"{pointrules.month_label(month)}分の付与"
+    assert (entries[1][2], entries[1][3]) == (f"#{request.number}", request.title)
+    assert shown[1][2] == f"#{request.number} {request.title}"
+    assert [entries[0][4], entries[2][4]] == [f"二重登録の訂正{tag}", f"追加分{tag}"]
+    assert total[:2] == ["合計", "利用ポイント"] and total[5] == "1.5"
+    assert len(rows) == 6
