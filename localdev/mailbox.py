@@ -20,6 +20,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from chalicelib.adapters import afterwards
+from chalicelib.templating import format_moment
 from localdev.emulator import REGION
 
 log = logging.getLogger("irai.local")
@@ -42,6 +43,8 @@ def _parse(raw: str | bytes, message_id: str) -> dict:
         "text": text_part.get_content() if text_part else "",
         "html": html_part.get_content() if html_part else "",
         "sent_at": parsedate_to_datetime(date).isoformat() if date else "",
+        # As the app writes times (templating.format_moment): the mailbox is read beside the mails.
+        "sent_at_jst": format_moment(parsedate_to_datetime(date)) if date else "",
         "headers": {name: str(value) for name, value in message.items()},
     }
 

@@ -59,7 +59,6 @@ class Request(Item, discriminator="Request"):
     # viewer gets. Items saved before it existed have none: their ``revision`` stands for it.
     revision = NumberAttribute(default=0)
     shared_revision = NumberAttribute(null=True)
-    search_text = UnicodeAttribute(default="")  # lower-cased title, body, company for the inbox filter
     # When it last became 完了, and for how many days from then its client may reopen it (the
     # agency's setting at that moment, so the period a client was promised never changes under
     # it). Requests completed before these existed have none: only the agency reopens those.

@@ -11,7 +11,7 @@ from pynamodb.attributes import (
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib.models.base import Item, Kept, is_condition_failure
+from chalicelib.models.base import GSI1_PK, Item, Kept, decode_cursor, encode_cursor, is_condition_failure
 
 AGENCY_ADMIN = "agency_admin"
 AGENCY_STAFF = "agency_staff"
@@ -79,6 +79,16 @@ class User(Item, discriminator="User"):
     def members(cls, company_id: str | None, *, limit: int = 200) -> list["User"]:
         """The accounts of a company (or of the agency when ``company_id`` is None), by user ID."""
         return list(cls.gsi1.query(members_partition(company_id), limit=limit))
+
+    @classmethod
+    def members_page(cls, company_id: str | None, *, limit: int,
+                     after: str | None = None) -> tuple[list["User"], str | None]:
+        """``limit`` of those accounts from the cursor ``after`` (a tampered one starts from the
+        first), and the cursor of the next page (None: no more). One query whatever the count."""
+        partition = members_partition(company_id)
+        result = cls.gsi1.query(partition, limit=limit,
+                                last_evaluated_key=decode_cursor(after, GSI1_PK, partition, sort_prefix="USER#"))
+        return list(result), encode_cursor(result.last_evaluated_key)
 
     @classmethod
     def with_history(cls, user_id: str, *, events: int = 50) -> tuple["User | None", list]:

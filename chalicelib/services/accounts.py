@@ -231,12 +231,18 @@ def _target(actor: User, user_id: str, action: str) -> User:
     return user
 
 
-def list_accounts(actor: User, *, company_id: str | None) -> list[User]:
+ACCOUNTS_PAGE_SIZE = 50  # accounts per page of 担当者アカウント and of a client's アカウント管理
+
+
+def list_accounts(actor: User, *, company_id: str | None, after: str | None = None,
+                  limit: int = ACCOUNTS_PAGE_SIZE) -> tuple[list[User], str | None]:
+    """A company's accounts (the agency's when ``company_id`` is None) by user ID, a page at a
+    time: the page and the cursor of the next one (None: no more)."""
     if company_id is None:
         permissions.authorize(actor, permissions.ACCOUNT_LIST, agency_target=True)
     else:
         permissions.authorize(actor, permissions.ACCOUNT_LIST, company_id=company_id)
-    return User.members(company_id)
+    return User.members_page(company_id, limit=limit, after=after)
 
 
 def account_detail(actor: User, user_id: str) -> AccountDetail:

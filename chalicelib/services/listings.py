@@ -5,7 +5,6 @@ every change to a request is made by services.requests.
 """
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,12 +23,6 @@ from chalicelib.services import pointrules, search
 
 GROUP_SIZE = 20     # requests per status group on the client's dashboard
 PAGE_SIZE = 30      # requests per page of the inbox and of the closed lists
-
-
-def search_text(*parts: str) -> str:
-    """The request's former keyword text (width-folded, lower-cased), still stored on new requests
-    but no longer read: services.search's index answers the keyword field."""
-    return unicodedata.normalize("NFKC", " ".join(parts)).lower()
 
 
 @dataclass

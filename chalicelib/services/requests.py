@@ -109,7 +109,6 @@ def create_request(actor: User, form: RequestForm, *, now: datetime | None = Non
         company_id=company.company_id, company_name=company.name, number=number, title=title, body=body,
         status=workflow.NEW, due_date=due, requester_id=actor.user_id, requester_name=actor.name,
         participant_ids=participants, created_at=now, last_activity_at=now, awaiting_agency=True,
-        search_text=listings.search_text(company.name, title, body, f"#{number}"),
     )
     told = notifications.event(notifications.CREATED, request=request, actor=actor, event_id=request.request_id,
                                at=now, body=body, file_names=[upload.name for upload in uploads])

@@ -70,9 +70,17 @@ def register(me: SignedIn, *, company_id: str | None, action: str, heading: str,
 def account_list(me: SignedIn):
     if me.user.is_agency:
         return redirect("/clients")
-    users = accounts.list_accounts(me.user, company_id=me.user.company_id)
-    return page("accounts/list.html", accounts=users, company=companies.own_company(me.user),
-                can_create=permissions.can(me.user, permissions.ACCOUNT_CREATE))
+    users, cursor = accounts.list_accounts(me.user, company_id=me.user.company_id, after=_after())
+    return page("accounts/list.html", accounts=users, next_page=_next_page("/accounts", cursor),
+                company=companies.own_company(me.user), can_create=permissions.can(me.user, permissions.ACCOUNT_CREATE))
+
+
+def _after() -> str | None:
+    return (bp.current_request.query_params or {}).get("after")
+
+
+def _next_page(path: str, cursor: str | None) -> str | None:
+    return f"{path}?after={cursor}" if cursor else None
 
 
 def _own_company_id(me: SignedIn) -> str:
@@ -239,8 +247,9 @@ def save_mail_settings(me: SignedIn):
 @bp.route("/staff", methods=["GET"])
 @signed_in_page
 def staff_list(me: SignedIn):
-    users = accounts.list_accounts(me.user, company_id=None)
-    return page("staff/list.html", accounts=users, can_create=permissions.can(me.user, permissions.STAFF_MANAGE))
+    users, cursor = accounts.list_accounts(me.user, company_id=None, after=_after())
+    return page("staff/list.html", accounts=users, next_page=_next_page("/staff", cursor),
+                can_create=permissions.can(me.user, permissions.STAFF_MANAGE))
 
 
 @bp.route("/staff/new", methods=["GET"])

@@ -471,3 +471,48 @@ def test_the_agency_chooses_the_colour_of_its_html_mail_and_a_light_one_is_refus
         settings = AgencySettings.load()
         settings.colour = DEFAULT_COLOUR
         settings.save()
+
+
+def test_account_lists_go_a_page_at_a_time_by_user_id(client, make_user):
+    """担当者アカウント and a client's アカウント管理 read one page of accounts per view: every account
+    once across the pages, in user-ID order; a tampered cursor (or another company's) starts over."""
+    company = make_company(f"株式会社大所帯{uuid.uuid4().hex[:6]}")
+    head = make_client(company, role=CLIENT_ADMIN)
+    others = [make_client(company) for _ in range(4)]
+    expected = sorted(u.user_id.lower() for u in [head, *others])
+    seen, cursor, pages = [], None, 0
+    while True:
+        users, cursor = accounts.list_accounts(head, company_id=company.company_id, after=cursor, limit=2)
+        seen += [u.user_id.lower() for u in users]
+        pages += 1
+        if cursor is None:
+            break
+    assert seen == expected and pages == 3
+    other_company = make_company("株式会社よそ")
+    make_client(other_company, role=CLIENT_ADMIN)
+    _, foreign = accounts.list_accounts(make_user(), company_id=other_company.company_id, limit=1)
+    for tampered in (foreign, "bm90LWEtY3Vyc29y", "x" * 2000):
+        users, _ = accounts.list_accounts(head, company_id=company.company_id, after=tampered, limit=2)
+        assert [u.user_id.lower() for u in users] == expected[:2]
+
+    # The page offers 次のページ only when there is one.
+    web = signed_in(client, head)
+    first = web.text(web.get("/accounts"))
+    assert "次のページ" not in first and all(f">{u.user_id}<" in first for u in others)
+    for _ in range(accounts.ACCOUNTS_PAGE_SIZE - len(others)):
+        make_client(company)
+    first = web.text(web.get("/accounts"))
+    link = re.search(r'href="(/accounts\?after=[^"]+)">次のページ</a>', first)
+    assert link is not None and first.count('<a href="/accounts/') == accounts.ACCOUNTS_PAGE_SIZE
+    second = web.text(web.get(link.group(1).replace("&amp;", "&")))
+    assert second.count('<a href="/accounts/') == 1 and "次のページ" not in second
+
+
+def test_the_staff_list_has_a_next_page_when_the_agency_has_more_accounts_than_a_page(client, agency_admin, make_user):
+    for _ in range(accounts.ACCOUNTS_PAGE_SIZE + 1 - len(User.members(None, limit=accounts.ACCOUNTS_PAGE_SIZE + 1))):
+        make_user(role=AGENCY_STAFF)
+    web = signed_in(client, agency_admin, dashboard=False)
+    first = web.text(web.get("/staff"))
+    link = re.search(r'href="(/staff\?after=[^"]+)">次のページ</a>', first)
+    assert link is not None and first.count('<a href="/accounts/') == accounts.ACCOUNTS_PAGE_SIZE
+    assert web.get(link.group(1)).status_code == 200

@@ -26,8 +26,7 @@ def seed(company: Company, asker, count: int, *, first_number: int = 1) -> list[
             request = Request.new(
                 company_id=company.company_id, company_name=company.name, number=first_number + index,
                 title=f"既存の依頼 {index}", body="本文", status=STATUSES[index % len(STATUSES)],
-                requester_id=asker.user_id, requester_name=asker.name, created_at=at, last_activity_at=at,
-                search_text=f"既存の依頼 {index}")
+                requester_id=asker.user_id, requester_name=asker.name, created_at=at, last_activity_at=at)
             batch.save(request)
             seeded.append(request)
     Company(*Company.keys(company.company_id)).update(
