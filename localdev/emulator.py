@@ -38,10 +38,26 @@ class _OneDynamoDBCallAtATime:
         self._lock = threading.Lock()
 
     def __call__(self, environ, start_response):
-        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not target.startswith("DynamoDB_"):
             return self._app(environ, start_response)
         with self._lock:
+            if target.partition(".")[2] not in _READS:
+                _WRITES.count += 1  # the index groups _queries_read_their_partition keeps are stale now
             return list(self._app(environ, start_response))  # the whole response, inside the lock
+
+
+# DynamoDB calls that change nothing; every other call (an unknown one too) counts as a write.
+_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "DescribeTable", "ListTables",
+                    "DescribeTimeToLive", "DescribeContinuousBackups", "ListTagsOfResource", "DescribeEndpoints"})
+
+
+class _WriteCount:
+    """How many DynamoDB calls that may change data the emulator has run (under the call lock)."""
+    count = 0
+
+
+_WRITES = _WriteCount()
 
 
 def _transactions_undo_items_not_tables() -> None:
@@ -127,6 +143,12 @@ def _queries_read_their_partition() -> None:
     for an index query the items whose index hash key attributes equal the query's, both taken
     without sorting. The answer is the same: moto checks each of them against the same conditions
     and sorts what it keeps by the table's or the index's whole key. Scans keep moto's order.
+
+    moto keeps no index of its own, so the items are grouped by their index hash values once and
+    the groups are kept on the table until the next DynamoDB call that may write
+    (_OneDynamoDBCallAtATime counts them): a page's several index queries between two writes walk
+    the table once, not once each. Every write reaches moto through that wrapper, so a group is
+    never read after a change it does not show.
     """
     from moto.dynamodb.models.table import Table
 
@@ -146,9 +168,8 @@ def _queries_read_their_partition() -> None:
             partition = self.items.get(hash_key)
             items = [] if partition is None else list(partition.values()) if self.range_key_attr else [partition]
         elif index_name and conditions:
-            items = [item for partition in self.items.values()
-                     for item in (partition.values() if self.range_key_attr else [partition])
-                     if all(name in item.attrs and item.attrs[name] == value for name, value in conditions)]
+            groups = _index_groups(self, index_name, tuple(name for name, _ in conditions))
+            items = groups.get(tuple(value for _, value in conditions), [])
         else:
             return moto_query(self, hash_key, *args, **kwargs)
         handed.items = (self, items)
@@ -156,6 +177,21 @@ def _queries_read_their_partition() -> None:
             return moto_query(self, hash_key, *args, **kwargs)
         finally:
             handed.items = None
+
+    def _index_groups(table, index_name: str, names: tuple[str, ...]) -> dict:
+        """The table's items that hold every attribute of ``names``, by their values, as of the
+        last write (see above)."""
+        kept = getattr(table, "_irai_index_groups", None)
+        if kept is None or kept[0] != _WRITES.count:
+            kept = table._irai_index_groups = (_WRITES.count, {})
+        groups = kept[1].get((index_name, names))
+        if groups is None:
+            groups = kept[1][(index_name, names)] = {}
+            for partition in table.items.values():
+                for item in (partition.values() if table.range_key_attr else [partition]):
+                    if all(name in item.attrs for name in names):
+                        groups.setdefault(tuple(item.attrs[name] for name in names), []).append(item)
+        return groups
 
     query.reads_partition = True
     query.moto_query = moto_query  # moto's own, for tests/integration/test_emulator_queries.py

@@ -104,3 +104,56 @@ def test_a_query_reads_its_partition_not_the_table(table, monkeypatch):
                               ExpressionAttributeValues={":g": {"S": "G#2"}})["Items"]
     assert walked == [len(partition), len(in_index)]
     assert 0 < len(partition) < 40 and 0 < len(in_index) < 60
+
+
+def _in_index(dynamodb, name: str, partition: str) -> list[str]:
+    answer = dynamodb.query(TableName=name, IndexName="GIX", KeyConditionExpression="GPK = :g",
+                            ExpressionAttributeValues={":g": {"S": partition}})
+    return sorted(item["n"]["N"] for item in answer["Items"])
+
+
+def test_an_index_query_after_any_write_sees_it(aws):
+    """The index groups kept between writes never outlive one: after a put, an update that moves
+    an item to another index partition or out of the index, a delete and a transaction, each
+    index query answers as moto's own does."""
+    dynamodb = boto3.client("dynamodb")
+    name = f"emulator-writes-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": a, **S} for a in ("PK", "SK", "GPK", "GSK")],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[{
+            "IndexName": "GIX", "Projection": {"ProjectionType": "ALL"},
+            "KeySchema": [{"AttributeName": "GPK", "KeyType": "HASH"}, {"AttributeName": "GSK", "KeyType": "RANGE"}],
+        }])
+
+    def item(number: int, partition: str) -> dict:
+        return {"PK": {"S": f"P#{number}"}, "SK": {"S": "x"}, "n": {"N": str(number)},
+                "GPK": {"S": partition}, "GSK": {"S": "s"}}
+
+    def key(number: int) -> dict:
+        return {"PK": {"S": f"P#{number}"}, "SK": {"S": "x"}}
+
+    try:
+        for number in range(3):
+            dynamodb.put_item(TableName=name, Item=item(number, "A"))
+        assert _in_index(dynamodb, name, "A") == ["0", "1", "2"] and _in_index(dynamodb, name, "B") == []
+        dynamodb.put_item(TableName=name, Item=item(3, "B"))
+        assert _in_index(dynamodb, name, "B") == ["3"]
+        dynamodb.update_item(TableName=name, Key=key(0), UpdateExpression="SET GPK = :b",
+                             ExpressionAttributeValues={":b": {"S": "B"}})
+        assert _in_index(dynamodb, name, "A") == ["1", "2"] and _in_index(dynamodb, name, "B") == ["0", "3"]
+        dynamodb.update_item(TableName=name, Key=key(1), UpdateExpression="REMOVE GPK")
+        assert _in_index(dynamodb, name, "A") == ["2"]
+        dynamodb.delete_item(TableName=name, Key=key(2))
+        assert _in_index(dynamodb, name, "A") == []
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": name, "Item": item(4, "A")}},
+            {"Update": {"TableName": name, "Key": key(3), "UpdateExpression": "SET GPK = :a",
+                        "ExpressionAttributeValues": {":a": {"S": "A"}}}}])
+        assert _in_index(dynamodb, name, "A") == ["3", "4"] and _in_index(dynamodb, name, "B") == ["0"]
+        dynamodb.batch_write_item(RequestItems={name: [{"DeleteRequest": {"Key": key(4)}},
+                                                       {"PutRequest": {"Item": item(5, "B")}}]})
+        assert _in_index(dynamodb, name, "A") == ["3"] and _in_index(dynamodb, name, "B") == ["0", "5"]
+    finally:
+        dynamodb.delete_table(TableName=name)
