@@ -18,10 +18,8 @@ from moto.dynamodb.models.table import Table
 S = {"AttributeType": "S"}
 
 
-@pytest.fixture(scope="module")
-def table(aws):
-    dynamodb = boto3.client("dynamodb")
-    name = f"emulator-queries-{uuid.uuid4().hex[:8]}"
+def _create_table(dynamodb, name: str) -> None:
+    """A table keyed PK/SK with one index, GIX, keyed GPK/GSK (every attribute projected)."""
     dynamodb.create_table(
         TableName=name, BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": a, **S} for a in ("PK", "SK", "GPK", "GSK")],
@@ -30,6 +28,13 @@ def table(aws):
             "IndexName": "GIX", "Projection": {"ProjectionType": "ALL"},
             "KeySchema": [{"AttributeName": "GPK", "KeyType": "HASH"}, {"AttributeName": "GSK", "KeyType": "RANGE"}],
         }])
+
+
+@pytest.fixture(scope="module")
+def table(aws):
+    dynamodb = boto3.client("dynamodb")
+    name = f"emulator-queries-{uuid.uuid4().hex[:8]}"
+    _create_table(dynamodb, name)
     chosen = random.Random(18)
     for number in range(400):
         item = {"PK": {"S": f"P#{number % 12}"}, "SK": {"S": f"{chosen.randrange(500):03d}#{number}"},
@@ -118,14 +123,7 @@ def test_an_index_query_after_any_write_sees_it(aws):
     index query answers as moto's own does."""
     dynamodb = boto3.client("dynamodb")
     name = f"emulator-writes-{uuid.uuid4().hex[:8]}"
-    dynamodb.create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": a, **S} for a in ("PK", "SK", "GPK", "GSK")],
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[{
-            "IndexName": "GIX", "Projection": {"ProjectionType": "ALL"},
-            "KeySchema": [{"AttributeName": "GPK", "KeyType": "HASH"}, {"AttributeName": "GSK", "KeyType": "RANGE"}],
-        }])
+    _create_table(dynamodb, name)
 
     def item(number: int, partition: str) -> dict:
         return {"PK": {"S": f"P#{number}"}, "SK": {"S": "x"}, "n": {"N": str(number)},
