@@ -118,8 +118,9 @@ SETTINGS_FIELDS = ("agency_name", "display_name", "phone", "mail_sender_name", "
 
 def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> AgencySettings:
     """Agency name, the phone number on the dashboard, the sender name and colour of e-mails, how
-    long a client may reopen, and the saving admin's own display name: every one required, so saved settings are complete
-    (``AgencySettings.complete``) and client companies can be created."""
+    long a client may reopen, and the saving admin's own display name. Name, phone, sender and
+    display name are required, so saved settings are complete (``AgencySettings.complete``) and
+    client companies can be created; an empty colour is the app's own."""
     permissions.authorize(actor, permissions.SETTINGS_EDIT, agency_target=True)
     errors = v.FieldErrors()
     name = v.clean_company_name(form.name, errors)
