@@ -89,15 +89,17 @@ def build_message(*, to: str, subject: str, text: str, html: str, sender_name: s
     return message
 
 
-def send(message: EmailMessage, *, to: str) -> str:
+def send(message: EmailMessage, *, to: str, in_request: bool = False) -> str:
     """Send through SES with the stage's configuration set (bounces and complaints come back
     through it); returns the SES message id.
 
-    botocore retries throttling and transient errors; what still fails raises SendFailed so the
+    botocore retries throttling and transient errors (fewer times ``in_request``, when a person's
+    page waits on the mail: aws.ATTEMPTS_IN_REQUEST); what still fails raises SendFailed so the
     caller retries later or reports it instead of dropping the mail.
     """
+    attempts = aws.ATTEMPTS_IN_REQUEST if in_request else aws.ATTEMPTS
     try:
-        response = aws.client("ses").send_raw_email(
+        response = aws.client("ses", attempts=attempts).send_raw_email(
             Source=config.mail_from_address(),
             Destinations=[to],
             RawMessage={"Data": message.as_bytes()},

@@ -43,7 +43,8 @@ def build(template: str, *, to: User, agency: AgencySettings, headers: dict[str,
 
 def _send(template: str, *, to: User, agency: AgencySettings, headers: dict[str, str] | None = None,
           **context: object) -> str:
-    return ses.send(build(template, to=to, agency=agency, headers=headers, **context), to=to.email)
+    # ログインのご案内, アカウントの変更 and パスワード再設定 leave while the page that caused them waits.
+    return ses.send(build(template, to=to, agency=agency, headers=headers, **context), to=to.email, in_request=True)
 
 
 def send_login_guidance(user: User, temporary_password: str, expires_at: datetime) -> str:
