@@ -13,6 +13,9 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.models.base import GSI1_PK, Item, Kept, decode_cursor, encode_cursor, is_condition_failure
 
+# Accounts per page of 担当者アカウント, a client's アカウント一覧 and a company's page.
+ACCOUNTS_PAGE_SIZE = 50
+
 AGENCY_ADMIN = "agency_admin"
 AGENCY_STAFF = "agency_staff"
 CLIENT_ADMIN = "client_admin"

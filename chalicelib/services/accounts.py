@@ -17,7 +17,8 @@ from chalicelib.models.base import TransactionFailed, is_condition_failure, tran
 from chalicelib.models.companies import Company
 from chalicelib.models.events import AccountEvent
 from chalicelib.models.notifications import MailSuppression
-from chalicelib.models.users import AGENCY_ADMIN, AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER, AdminCount, User
+from chalicelib.models.users import (ACCOUNTS_PAGE_SIZE, AGENCY_ADMIN, AGENCY_STAFF, CLIENT_ADMIN, CLIENT_MEMBER,
+                                     AdminCount, User)
 from chalicelib.services import mail, passwords, permissions, throttle
 from chalicelib.services import validation as v
 from chalicelib.clock import utcnow
@@ -229,9 +230,6 @@ def _target(actor: User, user_id: str, action: str) -> User:
         raise NotFound()
     permissions.authorize(actor, action, company_id=user.company_id, agency_target=user.is_agency)
     return user
-
-
-ACCOUNTS_PAGE_SIZE = 50  # accounts per page of 担当者アカウント and of a client's アカウント管理
 
 
 def list_accounts(actor: User, *, company_id: str | None, after: str | None = None,

@@ -11,7 +11,7 @@ from chalicelib.models.agency import DEFAULT_COLOUR, AgencySettings
 from chalicelib.models.companies import CHOICES_KEPT, Company
 from chalicelib.models.ids import is_id
 from chalicelib.models.points import Balance, Contract
-from chalicelib.models.users import User
+from chalicelib.models.users import ACCOUNTS_PAGE_SIZE, User
 from chalicelib.services import permissions
 from chalicelib.services import validation as v
 from chalicelib.services.history import record
@@ -53,15 +53,16 @@ def create_company(actor: User, *, name: str) -> Company:
 @dataclass
 class CompanyPage:
     company: Company
-    accounts: list[User]
+    accounts: list[User]  # one page of them, by user ID
     balance: Balance | None = None
     contracts: list[Contract] = field(default_factory=list)  # versions, newest (the current one) first
+    accounts_cursor: str | None = None  # where the next page of accounts starts (None: no more)
 
 
-def company_page(actor: User, company_id: str) -> CompanyPage:
-    """The company and its accounts, with its balance and contract versions (newest first): two
-    queries, the company's partition (which holds all of those) and its accounts. A client asking
-    for any company but its own gets NotFound."""
+def company_page(actor: User, company_id: str, *, accounts_after: str | None = None) -> CompanyPage:
+    """The company and a page of its accounts (from the cursor ``accounts_after``), with its
+    balance and contract versions (newest first): two queries, the company's partition (which
+    holds all of those) and its accounts. A client asking for any company but its own gets NotFound."""
     permissions.authorize(actor, permissions.COMPANY_VIEW, company_id=company_id)
     if not is_id(company_id):
         raise NotFound()
@@ -72,7 +73,8 @@ def company_page(actor: User, company_id: str) -> CompanyPage:
     balance = next((item for item in items if isinstance(item, Balance)), None) or Balance(
         *Balance.keys(company_id), company_id=company_id, tenths=0, version=0)
     history = sorted((item for item in items if isinstance(item, Contract)), key=lambda c: c.sk, reverse=True)
-    return CompanyPage(company=company, accounts=User.members(company_id), balance=balance, contracts=history)
+    accounts, cursor = User.members_page(company_id, limit=ACCOUNTS_PAGE_SIZE, after=accounts_after)
+    return CompanyPage(company=company, accounts=accounts, balance=balance, contracts=history, accounts_cursor=cursor)
 
 
 def _company_item_class(sort_key: str):

@@ -81,7 +81,8 @@ def client_account_create(me: SignedIn, company_id: str):
 def company_page(me: SignedIn, company_id: str, *, status: int = 200, errors: dict | None = None,
                  typed: dict | None = None):
     """クライアント詳細: the accounts, and the contract, balance, ledger and the forms to change them."""
-    view = companies.company_page(me.user, company_id)
+    view = companies.company_page(me.user, company_id,
+                                  accounts_after=(bp.current_request.query_params or {}).get("after"))
     summary = statements.summary(me.user, company_id, balance=view.balance,
                                  contract=view.contracts[0] if view.contracts else None)
     notice = COMPANY_NOTICES.get((bp.current_request.query_params or {}).get("notice", ""))
@@ -91,7 +92,8 @@ def company_page(me: SignedIn, company_id: str, *, status: int = 200, errors: di
                             carry_over=current.carry_over, unit_price=str(int(current.unit_price or 0) or ""),
                             approval_required=current.approval_required, starts_on=current.starts_on,
                             ends_on=current.ends_on or "") if current else contracts.ContractForm())
-    return page("clients/detail.html", status=status, company=view.company, accounts=view.accounts,
+    next_page = f"/clients/{company_id}?after={view.accounts_cursor}" if view.accounts_cursor else None
+    return page("clients/detail.html", status=status, company=view.company, accounts=view.accounts, next_page=next_page,
                 notice=t(notice) if notice else None,
                 can_create=permissions.can(me.user, permissions.ACCOUNT_CREATE),
                 can_edit_contract=permissions.can(me.user, permissions.CONTRACT_EDIT),

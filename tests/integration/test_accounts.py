@@ -506,6 +506,14 @@ def test_account_lists_go_a_page_at_a_time_by_user_id(client, make_user):
     assert link is not None and first.count('<a href="/accounts/') == accounts.ACCOUNTS_PAGE_SIZE
     second = web.text(web.get(link.group(1).replace("&amp;", "&")))
     assert second.count('<a href="/accounts/') == 1 and "次のページ" not in second
+    # The agency's クライアント詳細 lists them the same way.
+    agency = signed_in(client, make_user(), dashboard=False)
+    path = f"/clients/{company.company_id}"
+    first = agency.text(agency.get(path))
+    link = re.search(rf'href="({re.escape(path)}\?after=[^"]+)">次のページ</a>', first)
+    assert link is not None and first.count('<a href="/accounts/') == accounts.ACCOUNTS_PAGE_SIZE
+    second = agency.text(agency.get(link.group(1)))
+    assert second.count('<a href="/accounts/') == 1 and "保守契約とポイント" in second
 
 
 def test_the_staff_list_has_a_next_page_when_the_agency_has_more_accounts_than_a_page(client, agency_admin, make_user):
