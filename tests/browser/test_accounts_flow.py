@@ -228,7 +228,7 @@ def test_deactivated_account_is_sent_to_login_on_its_next_page(page, open_page, 
     page.get_by_role("button", name="無効にする").click()
     page.get_by_role("dialog", name=re.compile("アカウントを無効にしますか")).get_by_role("button", name="はい、無効にする").click()
 
-    expect(page.get_by_role("status")).to_have_text("アカウントを無効にしました。このアカウントではログインできません。")
+    expect(page.get_by_role("status")).to_have_text("アカウントを無効にしました。このアカウントではログインできません。ご本人にメールでお知らせしました。")
     expect(detail(page, "状態")).to_have_text("無効")
     expect(page.get_by_role("button", name="有効にする")).to_be_visible()
 

@@ -102,7 +102,7 @@ def test_deactivate_asks_in_a_dialog_by_keyboard(live_server, open_page, size):
     page.goto(f"{live_server.url}/accounts/{member.user_id}")
     _keyboard_asks_then_does(page, page.get_by_role("button", name="無効にする"),
                              "無効 太郎 さんのアカウントを無効にしますか?", "はい、無効にする", f"deactivate-dialog-{size}")
-    expect(page.get_by_role("status")).to_have_text("アカウントを無効にしました。このアカウントではログインできません。")
+    expect(page.get_by_role("status")).to_have_text("アカウントを無効にしました。このアカウントではログインできません。ご本人にメールでお知らせしました。")
 
 
 @pytest.mark.parametrize("size", VIEWPORTS)
@@ -142,4 +142,4 @@ def test_without_javascript_each_question_is_a_page(live_server, open_page, size
     expect(heading(page, re.compile("無効 次郎 さんのアカウントを無効にしますか"))).to_be_visible()
     shot(page, f"deactivate-page-{size}")
     page.get_by_role("button", name="はい、無効にする").click()
-    expect(page.get_by_role("status")).to_have_text("アカウントを無効にしました。このアカウントではログインできません。")
+    expect(page.get_by_role("status")).to_have_text("アカウントを無効にしました。このアカウントではログインできません。ご本人にメールでお知らせしました。")
