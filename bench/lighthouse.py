@@ -15,9 +15,14 @@ Why these settings hold on a shared 2-core machine:
   4x slower CPU, so its budget is on the same simulated model, not on this machine's speed.
 - Accessibility is deterministic (axe-core's checks on the rendered page): its budget is the
   perfect score, and any drop is a real regression.
+- The simulation still starts from the main-thread work this run observed (scaled by the preset's
+  CPU slowdown), so another process busy on the same cores lowers a single run's score: the
+  mobile request page scored 0.92 once while the other test worker ran browser tests, and 0.98
+  on a quiet machine. So each page is audited RUNS times and the run with the median performance
+  score is the page's, as Lighthouse's own guidance on variability advises.
 - The performance budgets sit under what the pages score (they are server-rendered, with small
   CSS and a few ES modules): a page that truly got slower (a heavy script, a render-blocking
-  asset, a layout shift) falls below them, noise does not.
+  asset, a layout shift) falls below them in every run, noise does not.
 """
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 RUNNER = Path(__file__).resolve().parent / "lighthouse.mjs"
 PRESETS = ("desktop", "mobile")
+RUNS = 3  # audits of each page per preset; the median one counts
 BUDGETS = {"desktop": {"performance": 0.90, "accessibility": 1.0},
            "mobile": {"performance": 0.95, "accessibility": 1.0}}
 # The browser tests' flags (tests/browser/conftest.py), and headless.
@@ -75,13 +81,26 @@ def audit_pages(base_url: str, one: w.Scene, signed_in) -> dict:
     session of its client admin."""
     headers = cookie_header(signed_in)
     pages = {name: (base_url + path, {} if name == "login" else headers) for name, path in w.pages(one).items()}
-    scores = {preset: audit(pages, preset) for preset in PRESETS}
+    scores = {preset: _median_run([audit(pages, preset) for _ in range(RUNS)]) for preset in PRESETS}
     for preset, by_page in scores.items():
         for name, result in by_page.items():
             # A signed-in page that bounced to the login page would be scored as the login page.
             if name != "login" and "/login" in result["url"]:
                 raise RuntimeError(f"Lighthouse ({preset}) was sent to {result['url']} instead of the {name} page")
     return scores
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """Per page, the run with the median performance score (its metrics with it). Accessibility is
+    deterministic: the lowest score of any run counts, with every audit any run failed."""
+    chosen = {}
+    for name in runs[0]:
+        results = sorted((run[name] for run in runs), key=lambda result: result["performance"] or 0)
+        median = dict(results[len(results) // 2])
+        median["accessibility"] = min((result["accessibility"] or 0) for result in results)
+        median["failed"] = sorted({audit for result in results for audit in result["failed"]})
+        chosen[name] = median
+    return chosen
 
 
 def under_budget(scores: dict) -> list[str]:
