@@ -71,7 +71,7 @@ def account_list(me: SignedIn):
     if me.user.is_agency:
         return redirect("/clients")
     users, cursor = accounts.list_accounts(me.user, company_id=me.user.company_id, after=_after())
-    return page("accounts/list.html", accounts=users, next_page=_next_page("/accounts", cursor),
+    return page("accounts/list.html", accounts=users, next_page=next_page("/accounts", cursor),
                 company=companies.own_company(me.user), can_create=permissions.can(me.user, permissions.ACCOUNT_CREATE))
 
 
@@ -79,7 +79,8 @@ def _after() -> str | None:
     return (bp.current_request.query_params or {}).get("after")
 
 
-def _next_page(path: str, cursor: str | None) -> str | None:
+def next_page(path: str, cursor: str | None) -> str | None:
+    """The link to the next page of an account list at ``path``, or None when there is none."""
     return f"{path}?after={cursor}" if cursor else None
 
 
@@ -248,7 +249,7 @@ def save_mail_settings(me: SignedIn):
 @signed_in_page
 def staff_list(me: SignedIn):
     users, cursor = accounts.list_accounts(me.user, company_id=None, after=_after())
-    return page("staff/list.html", accounts=users, next_page=_next_page("/staff", cursor),
+    return page("staff/list.html", accounts=users, next_page=next_page("/staff", cursor),
                 can_create=permissions.can(me.user, permissions.STAFF_MANAGE))
 
 

@@ -92,8 +92,8 @@ def company_page(me: SignedIn, company_id: str, *, status: int = 200, errors: di
                             carry_over=current.carry_over, unit_price=str(int(current.unit_price or 0) or ""),
                             approval_required=current.approval_required, starts_on=current.starts_on,
                             ends_on=current.ends_on or "") if current else contracts.ContractForm())
-    next_page = f"/clients/{company_id}?after={view.accounts_cursor}" if view.accounts_cursor else None
-    return page("clients/detail.html", status=status, company=view.company, accounts=view.accounts, next_page=next_page,
+    return page("clients/detail.html", status=status, company=view.company, accounts=view.accounts,
+                next_page=accounts_web.next_page(f"/clients/{company_id}", view.accounts_cursor),
                 notice=t(notice) if notice else None,
                 can_create=permissions.can(me.user, permissions.ACCOUNT_CREATE),
                 can_edit_contract=permissions.can(me.user, permissions.CONTRACT_EDIT),
