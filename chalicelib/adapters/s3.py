@@ -77,6 +77,33 @@ def move(source: str, target: str) -> None:
         raise ServiceUnavailable("s3 move failed") from error
 
 
+def put_once(key: str, body: bytes, *, content_type: str) -> bool:
+    """Write an issued document: only if nothing is at ``key`` yet (S3's conditional write), so a
+    stored document is never rewritten. False when one already was there."""
+    try:
+        _client().put_object(Bucket=config.attachments_bucket(), Key=key, Body=body, ContentType=content_type,
+                             IfNoneMatch="*")
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+            return False
+        raise ServiceUnavailable("s3 put failed") from error
+    except BotoCoreError as error:
+        raise ServiceUnavailable("s3 put failed") from error
+    return True
+
+
+def read(key: str) -> bytes | None:
+    """The object's bytes, or None if it does not exist."""
+    try:
+        return _client().get_object(Bucket=config.attachments_bucket(), Key=key)["Body"].read()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "403", "NoSuchKey", "NotFound"):
+            return None
+        raise ServiceUnavailable("s3 get failed") from error
+    except BotoCoreError as error:
+        raise ServiceUnavailable("s3 get failed") from error
+
+
 def origins() -> list[str]:
     """Where browsers reach the bucket, for the Content-Security-Policy (no boto3 needed)."""
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
