@@ -322,7 +322,8 @@ class Faults:
     calls with SES's Throttling error, as AWS would over HTTP (so botocore's retries, the app's
     retries and its reports all run for real); ``times=None`` fails until ``clear()``. DynamoDB
     errors take its JSON error body: ``fail("dynamodb", "TransactWriteItems",
-    "ProvisionedThroughputExceededException", times=2)``.
+    "ProvisionedThroughputExceededException", times=2)``; S3's object calls are named as in its
+    API (``fail("s3", "PutObject", "ServiceUnavailable", status=503)``).
 
     ``drop(service, action)`` closes the connection without an answer, as a timeout or a network
     failure does; with ``after=True`` the call is carried out first, so the caller cannot know
@@ -396,6 +397,8 @@ class _InjectFaults:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target:  # JSON protocol (DynamoDB): the action is in the header
             action = target.rsplit(".", 1)[-1]
+        elif service == "s3":  # REST: the method says it (object calls only)
+            action = self._s3_action(environ)
         else:
             body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             environ["wsgi.input"] = io.BytesIO(body)
@@ -419,6 +422,10 @@ class _InjectFaults:
             payload = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}",
                                   "message": "injected by the test"}).encode()
             content_type = "application/x-amz-json-1.0"
+        elif service == "s3":
+            payload = (f"<Error><Code>{code}</Code><Message>injected by the test</Message>"
+                       "<RequestId>0000000000000000</RequestId></Error>").encode()
+            content_type = "application/xml"
         else:
             payload = (f'<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type>'
                        f"<Code>{code}</Code><Message>injected by the test</Message></Error>"
@@ -426,6 +433,13 @@ class _InjectFaults:
             content_type = "text/xml"
         start_response(f"{status} Injected", [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
         return [payload]
+
+    @staticmethod
+    def _s3_action(environ) -> str:
+        method = environ.get("REQUEST_METHOD", "")
+        if method == "PUT":
+            return "CopyObject" if environ.get("HTTP_X_AMZ_COPY_SOURCE") else "PutObject"
+        return {"GET": "GetObject", "HEAD": "HeadObject", "DELETE": "DeleteObject"}.get(method, method)
 
     @staticmethod
     def _drop(environ, start_response):

@@ -65,6 +65,7 @@ class Contract(Item, discriminator="Contract"):
     points_tenths = NumberAttribute(default=0)     # per month or per term (prepaid)
     carry_over = BooleanAttribute(default=False)   # 繰り越し
     unit_price = NumberAttribute(default=0)        # yen per point (postpaid)
+    monthly_fee = NumberAttribute(default=0)       # 月額保守料金: yen a month, tax excluded (請求書)
     approval_required = BooleanAttribute(default=False)  # 見積承認が必要
     starts_on = UnicodeAttribute()                 # ISO dates, Japan time
     ends_on = UnicodeAttribute(null=True)
@@ -169,6 +170,7 @@ class LedgerEntry(Item, discriminator="LedgerEntry"):
     request_title = UnicodeAttribute(null=True)
     note = UnicodeAttribute(default="")
     actor_name = UnicodeAttribute(default="")
+    price_yen = NumberAttribute(null=True)  # a チャージ sold for a price (tax excluded): a line of the month's 請求書
     at = UTCDateTimeAttribute()
 
     @classmethod

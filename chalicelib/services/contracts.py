@@ -21,6 +21,7 @@ from chalicelib.services import validation as v
 
 NOTE_MAX = 500
 UNIT_PRICE_MAX = 10_000_000
+MONTHLY_FEE_MAX = 100_000_000
 
 
 @dataclass
@@ -29,6 +30,7 @@ class ContractForm:
     points: str = ""
     carry_over: bool = False
     unit_price: str = ""
+    monthly_fee: str = ""
     approval_required: bool = False
     starts_on: str = ""
     ends_on: str = ""
@@ -52,6 +54,13 @@ def _contract_values(form: ContractForm) -> dict:
             errors["unit_price"] = t("contract.unit_price")
         elif form.kind == r.POSTPAID:
             unit_price = amount
+    monthly_fee = 0
+    if (form.monthly_fee or "").strip():
+        fee = v.amount(form.monthly_fee)
+        if fee is None or not 0 <= fee <= MONTHLY_FEE_MAX:
+            errors["monthly_fee"] = t("contract.monthly_fee")
+        else:
+            monthly_fee = fee
     starts_on = v.iso_date(errors, "starts_on", form.starts_on, required=True)
     ends_on = v.iso_date(errors, "ends_on", form.ends_on, required=form.kind == r.PREPAID_TERM)
     if starts_on and ends_on and ends_on < starts_on:
@@ -59,7 +68,7 @@ def _contract_values(form: ContractForm) -> dict:
     note = v.text(errors, "note", form.note, maximum=NOTE_MAX, required=False, markup="points.markup")
     if errors:
         raise Invalid(errors)
-    return dict(contract_type=form.kind, points_tenths=points_tenths, unit_price=unit_price,
+    return dict(contract_type=form.kind, points_tenths=points_tenths, unit_price=unit_price, monthly_fee=monthly_fee,
                 carry_over=bool(form.carry_over) and form.kind in r.PREPAID,
                 approval_required=bool(form.approval_required), starts_on=starts_on.isoformat(),
                 ends_on=ends_on.isoformat() if ends_on else None, note=note)

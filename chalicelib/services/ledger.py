@@ -35,6 +35,7 @@ from chalicelib.services import pointrules as r
 from chalicelib.services import validation as v
 
 NOTE_MAX = 500
+TOPUP_PRICE_MAX = 100_000_000
 POST_ATTEMPTS = 60  # balance writes retried when another write came first
 
 
@@ -107,7 +108,8 @@ def _balance_write(tx, balance: Balance, delta: int, *, month: str, charge: bool
 
 
 def _post(company_id: str, *, kind: str, tenths: int | None, month: str, note: str = "", actor_name: str = "",
-          request: Request | None = None, posting_key: str | None = None, now: datetime) -> Posted:
+          request: Request | None = None, posting_key: str | None = None, price_yen: int | None = None,
+          now: datetime) -> Posted:
     """Append one ledger entry and move the balance by it, atomically. ``tenths`` None: the whole
     positive remainder (an expiry). Retries when another write came first."""
     for attempt in range(POST_ATTEMPTS):
@@ -120,7 +122,7 @@ def _post(company_id: str, *, kind: str, tenths: int | None, month: str, note: s
             entry = LedgerEntry.new(company_id=company_id, month=month, entry_kind=kind, delta_tenths=delta,
                                     balance_after_tenths=int(balance.tenths) + delta,
                                     balance_version=int(balance.version) + 1, note=note,
-                                    actor_name=actor_name, at=now, **_request_fields(request))
+                                    actor_name=actor_name, price_yen=price_yen, at=now, **_request_fields(request))
 
         def write(tx):
             if entry is not None:
@@ -173,18 +175,25 @@ def ledger(actor: User, company_id: str, *, limit: int = 20) -> list[LedgerEntry
     return LedgerEntry.latest(company_id, limit=limit)
 
 
-def top_up(actor: User, company_id: str, *, points: str, note: str, now: datetime | None = None) -> LedgerEntry:
-    """チャージ: points added to the balance (e.g. bought on top of the contract)."""
+def top_up(actor: User, company_id: str, *, points: str, note: str, price: str = "",
+           now: datetime | None = None) -> LedgerEntry:
+    """チャージ: points added to the balance (e.g. bought on top of the contract), with the price
+    they were sold for (yen, tax excluded) if any: a line of the month's 請求書."""
     company_for(actor, company_id, permissions.POINTS_TOPUP)
     errors: dict[str, str] = {}
     amount = v.points(errors, "topup_points", points)
+    price_yen = None
+    if (price or "").strip():
+        price_yen = v.amount(price)
+        if price_yen is None or not 0 < price_yen <= TOPUP_PRICE_MAX:
+            errors["topup_price"] = t("points.topup_price")
     note = v.text(errors, "topup_note", note, maximum=NOTE_MAX, required=False, markup="points.markup")
     if errors:
         raise Invalid(errors)
     now = now or utcnow()
     settle(company_id, now=now)
     return _post(company_id, kind=r.TOPUP, tenths=r.to_tenths(amount), month=r.month_of(today_jst(now)),
-                 note=note, actor_name=actor.name, now=now).entry
+                 note=note, actor_name=actor.name, price_yen=price_yen, now=now).entry
 
 
 def adjust(actor: User, company_id: str, *, points: str, note: str, now: datetime | None = None) -> LedgerEntry:

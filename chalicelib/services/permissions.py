@@ -47,6 +47,9 @@ POINTS_TOPUP = "points.topup"                # チャージ and 調整
 POINTS_OVERVIEW = "points.overview"          # every company's usage
 ESTIMATE_EDIT = "estimate.edit"              # 見積 on a request
 ESTIMATE_ANSWER = "estimate.answer"          # 承認 / 差し戻し
+# 請求書.
+INVOICE_MANAGE = "invoice.manage"            # 請求書の設定, drafts, 発行, 取消, every company's invoices
+INVOICE_VIEW = "invoice.view"                # a company's own issued invoices
 
 _ACCOUNT_ADMIN = {ACCOUNT_LIST, ACCOUNT_VIEW, ACCOUNT_CREATE, ACCOUNT_EDIT, ACCOUNT_DEACTIVATE,
                   ACCOUNT_RESEND_GUIDANCE, ACCOUNT_ROLE}
@@ -60,10 +63,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     AGENCY_ADMIN: frozenset(_ACCOUNT_ADMIN | _AGENCY_WORK | {COMPANY_LIST, COMPANY_CREATE, COMPANY_VIEW,
                                                              ACCOUNT_HISTORY, ACCOUNT_UNLOCK, ACCOUNT_MAIL,
                                                              STAFF_MANAGE, SETTINGS_EDIT, POINTS_MENU_EDIT,
-                                                             CONTRACT_EDIT, POINTS_TOPUP}),
+                                                             CONTRACT_EDIT, POINTS_TOPUP, INVOICE_MANAGE}),
     # Staff answer requests: they may look companies and their people up, not manage them.
     AGENCY_STAFF: frozenset(_AGENCY_WORK | {COMPANY_LIST, COMPANY_VIEW, ACCOUNT_LIST, ACCOUNT_VIEW}),
-    CLIENT_ADMIN: frozenset(_ACCOUNT_ADMIN | _CLIENT_WORK),
+    CLIENT_ADMIN: frozenset(_ACCOUNT_ADMIN | _CLIENT_WORK | {INVOICE_VIEW}),
     CLIENT_MEMBER: frozenset(_CLIENT_WORK),
 }
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 STANDARD_RATE = 10  # percent
+REDUCED_RATE = 8    # 軽減税率 (food and newspapers): not this trade's, but a line may carry it
+RATES = (STANDARD_RATE, REDUCED_RATE)
 
 FLOOR, HALF_UP, CEILING = "floor", "half_up", "ceiling"
 ROUNDINGS = {FLOOR: ROUND_FLOOR, HALF_UP: ROUND_HALF_UP, CEILING: ROUND_CEILING}

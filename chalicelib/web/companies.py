@@ -90,6 +90,7 @@ def company_page(me: SignedIn, company_id: str, *, status: int = 200, errors: di
     contract_form = typed.get("contract") if typed and "contract" in typed else (
         contracts.ContractForm(kind=current.contract_type, points=r.format_points(current.points_tenths).replace(",", ""),
                             carry_over=current.carry_over, unit_price=str(int(current.unit_price or 0) or ""),
+                            monthly_fee=str(int(current.monthly_fee or 0) or ""),
                             approval_required=current.approval_required, starts_on=current.starts_on,
                             ends_on=current.ends_on or "") if current else contracts.ContractForm())
     return page("clients/detail.html", status=status, company=view.company, accounts=view.accounts,
@@ -97,6 +98,7 @@ def company_page(me: SignedIn, company_id: str, *, status: int = 200, errors: di
                 notice=t(notice) if notice else None,
                 can_create=permissions.can(me.user, permissions.ACCOUNT_CREATE),
                 can_edit_contract=permissions.can(me.user, permissions.CONTRACT_EDIT),
+                can_invoice=permissions.can(me.user, permissions.INVOICE_MANAGE),
                 summary=summary, ledger=ledger.ledger(me.user, company_id, limit=10),
                 listed=listings.company_open_requests(me.user, company_id), W=workflow, labels=workflow.LABELS,
                 history=view.contracts, contract_form=contract_form,
@@ -108,7 +110,7 @@ def company_page(me: SignedIn, company_id: str, *, status: int = 200, errors: di
 def contract_save(me: SignedIn, company_id: str):
     contract_form = contracts.ContractForm(
         kind=field("kind"), points=field("points"), carry_over=field("carry_over") == "1",
-        unit_price=field("unit_price"), approval_required=field("approval_required") == "1",
+        unit_price=field("unit_price"), monthly_fee=field("monthly_fee"), approval_required=field("approval_required") == "1",
         starts_on=field("starts_on"), ends_on=field("ends_on"), note=field("note", strip=False))
     return submit(lambda: contracts.save_contract(me.user, company_id, contract_form),
                   done=lambda _: redirect(f"/clients/{company_id}?notice=contract_saved#contract-title"),
@@ -120,7 +122,7 @@ def contract_save(me: SignedIn, company_id: str):
 @signed_in_page
 def topup(me: SignedIn, company_id: str):
     return submit(lambda: ledger.top_up(me.user, company_id, points=field("topup_points"),
-                                        note=field("topup_note", strip=False)),
+                                        price=field("topup_price"), note=field("topup_note", strip=False)),
                   done=lambda _: redirect(f"/clients/{company_id}?notice=topped_up#balance-title"),
                   refuse=lambda status, errors: _balance_refused(me, company_id, status, errors))
 

@@ -83,3 +83,23 @@ def deactivate(account) -> Confirmation:
                         action=f"{path}/deactivate", back=path,
                         back_label=t("nav.account_detail"), final=True,
                         facts=[(t("confirm.account"), f"{account.name}({account.user_id})")])
+
+
+def issue_invoice(invoice) -> Confirmation:
+    """発行: final; the invoice gets its number and can only be cancelled afterwards."""
+    path = f"/invoices/{invoice.invoice_id}"
+    return Confirmation(key="issue", title=t("confirm.issue.title"), lines=[t("confirm.issue.effect")],
+                        button=t("confirm.issue.button"), action=f"{path}/issue", back=path,
+                        back_label=t("nav.invoice"), final=True,
+                        facts=[(t("confirm.issue.recipient"), invoice.recipient),
+                               (t("confirm.issue.month"), r.month_label(invoice.month)),
+                               (t("confirm.issue.total"), f"{int(invoice.total):,}円")])
+
+
+def cancel_invoice(invoice) -> Confirmation:
+    path = f"/invoices/{invoice.invoice_id}"
+    return Confirmation(key="cancel", title=t("confirm.cancel.title"), lines=[t("confirm.cancel.effect")],
+                        button=t("confirm.cancel.button"), action=f"{path}/cancel", back=path,
+                        back_label=t("nav.invoice"), final=True,
+                        facts=[(t("confirm.issue.recipient"), invoice.recipient),
+                               (t("confirm.issue.total"), f"{int(invoice.total):,}円")])

@@ -3,8 +3,8 @@
 responses.page() asks `for_page` for every page it renders, so no template writes a trail or a
 menu by hand (templates/_nav.html and _breadcrumbs.html only draw what this returns).
 
-- The menu is the side's list (agency: 受信箱, クライアント管理, ポイント, 担当者, 設定; client:
-  管理画面, 依頼一覧, ポイント, アカウント管理), each entry shown only to a role the permission
+- The menu is the side's list (agency: 受信箱, クライアント管理, ポイント, 請求書, 担当者, 設定;
+  client: 管理画面, 依頼一覧, ポイント, 請求書, アカウント管理), each entry shown only to a role the permission
   table lets open it. The entry of the page is marked aria-current="page"; the entry of the
   section the page sits in (クライアント管理 on a company's page) aria-current="true".
 - The trail is a table keyed by template: each page's title, which is what its <h1> reads
@@ -37,11 +37,13 @@ class Navigation:
 AGENCY_MENU = (("nav.inbox", "/", permissions.INBOX_VIEW),
                ("nav.clients", "/clients", permissions.COMPANY_LIST),
                ("nav.points", "/points", permissions.POINTS_OVERVIEW),
+               ("nav.invoices", "/invoices", permissions.INVOICE_MANAGE),
                ("nav.staff", "/staff", permissions.ACCOUNT_LIST),
                ("nav.settings", "/settings", permissions.SETTINGS_EDIT))
 CLIENT_MENU = (("nav.home", "/", None),
                ("nav.requests", "/requests", permissions.REQUEST_VIEW),
                ("nav.points", "/points", permissions.POINTS_VIEW),
+               ("nav.invoices", "/invoices", permissions.INVOICE_VIEW),
                ("nav.accounts", "/accounts", permissions.ACCOUNT_LIST))
 
 
@@ -127,6 +129,17 @@ def _settings(v: Values, viewer) -> list[Link]:
     return _own(t("nav.settings") if v["agency"].complete else t("nav.settings_first"))
 
 
+def _invoices() -> Link:
+    return Link(t("nav.invoices"), "/invoices")
+
+
+def _invoice(v: Values, viewer) -> list[Link]:
+    invoice = v["invoice"]
+    title = t("nav.invoice_number", number=v["number_text"](invoice)) if invoice.number is not None \
+        else t("nav.invoice_draft")
+    return [_home(), _invoices(), Link(title, "")]
+
+
 def _confirm(v: Values, viewer) -> list[Link]:
     confirmation = v["confirmation"]
     return [_home(), Link(confirmation.back_label, confirmation.back), Link(confirmation.title, "")]
@@ -155,6 +168,13 @@ TRAILS: dict[str, _Trail] = {
     "requests/comment.html": lambda v, viewer: [_home(), _request(v["request"]), Link(t("nav.comment"), "")],
     "staff/list.html": lambda v, viewer: _own(t("nav.staff_list")),
     "settings/form.html": _settings,
+    "settings/billing.html": lambda v, viewer: [_home(), Link(t("nav.settings"), "/settings"),
+                                                Link(t("nav.billing"), "")],
+    "invoices/list.html": lambda v, viewer: _own(t("nav.invoices")),
+    "invoices/own.html": lambda v, viewer: _own(t("nav.invoices")),
+    "invoices/company.html": lambda v, viewer: [_home(), _clients(), _company(v["company"]),
+                                                Link(t("nav.invoices"), "")],
+    "invoices/show.html": _invoice,
     "settings/urgency.html": lambda v, viewer: [_home(), Link(t("nav.settings"), "/settings"),
                                                 Link(t("nav.urgency"), "")],
 }

@@ -111,7 +111,7 @@ def _month() -> str:
     return _query("month") or r.month_of(ledger.today_jst())
 
 
-def _month_choices(month: str) -> dict:
+def month_choices(month: str) -> dict:
     """The selects' options: the years up to this one (and the shown month's), months 1-12."""
     this_month = r.month_of(ledger.today_jst())
     this_year = int(this_month[:4])
@@ -125,7 +125,7 @@ def _month_choices(month: str) -> dict:
 
 def statement_page(me: SignedIn, company_id: str | None, base: str):
     month = _month()
-    choices = _month_choices(month)
+    choices = month_choices(month)
     following = r.next_month(month) if r.is_month(month) else None
     return submit(lambda: statements.statement(me.user, company_id, month),
                   done=lambda view: page("points/statement.html", view=view, month=month, errors={}, base=base,
