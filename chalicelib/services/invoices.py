@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
+from chalicelib import templating
 from chalicelib.adapters import pdf, s3
 from chalicelib.clock import format_jst, today_in_japan, utcnow
 from chalicelib.errors import Conflict, Invalid, NotFound, ServiceUnavailable
@@ -397,21 +398,23 @@ def cancel(actor: User, invoice_id: str, *, reason: str, now: datetime | None = 
 # ---- Reading -------------------------------------------------------------------------------
 
 def managed_invoice(actor: User, invoice_id: str) -> Invoice:
-    """An invoice the agency works on (any state)."""
-    permissions.authorize(actor, permissions.INVOICE_MANAGE, agency_target=True)
+    """An invoice the agency works on (any state). A client asking is answered as for any of
+    another company's things: NotFound, or Forbidden on its own company's."""
     invoice = Invoice.find(invoice_id) if is_id(invoice_id) else None
+    permissions.authorize(actor, permissions.INVOICE_MANAGE, company_id=invoice.company_id if invoice else None,
+                          agency_target=invoice is None)
     if invoice is None:
         raise NotFound()
     return invoice
 
 
 def invoice_for(actor: User, invoice_id: str) -> Invoice:
-    """The invoice as ``actor`` may see it: the agency any; a client admin only its own company's
-    issued (or cancelled) ones. Anything else is NotFound, as if it did not exist."""
-    if permissions.can(actor, permissions.INVOICE_MANAGE):
+    """The invoice as ``actor`` may see it: the agency's admin any; a client admin only its own
+    company's issued (or cancelled) ones. A draft is not there for a client: NotFound."""
+    if actor.is_agency:
         return managed_invoice(actor, invoice_id)
     invoice = Invoice.find(invoice_id) if is_id(invoice_id) else None
-    if invoice is None or invoice.state == DRAFT or not actor.company_id:
+    if invoice is None or invoice.state == DRAFT:
         raise NotFound()
     permissions.authorize(actor, permissions.INVOICE_VIEW, company_id=invoice.company_id)
     return invoice
@@ -540,10 +543,8 @@ def _quantity_label(line: InvoiceLine) -> str:
 
 
 def _date_label(iso: str | None) -> str:
-    if not iso:
-        return ""
-    day = date.fromisoformat(iso)
-    return f"{day.year}年{day.month}月{day.day}日"
+    """A date on the PDF as on every page and mail (2026/12/01)."""
+    return templating.format_date(iso) if iso else ""
 
 
 def render_pdf(invoice: Invoice) -> bytes:

@@ -35,7 +35,7 @@ def _notice() -> str | None:
 def labels() -> dict:
     return dict(state_labels=INVOICE_STATE_LABELS, term_labels=PAYMENT_TERM_LABELS, rounding_labels=ROUNDING_LABELS,
                 yen=invoices.yen, number_text=invoices.number_text, month_label=r.month_label,
-                rates=tax.RATES, date_label=invoices._date_label)
+                rates=tax.RATES)
 
 
 # 請求書の設定.
@@ -74,8 +74,8 @@ def _search_form() -> invoices.SearchForm:
 @bp.route("/invoices", methods=["GET"])
 @signed_in_page
 def invoice_list(me: SignedIn):
-    if not permissions.can(me.user, permissions.INVOICE_MANAGE):
-        listed = invoices.company_invoices(me.user, me.user.company_id or "")
+    if not me.user.is_agency:
+        listed = invoices.company_invoices(me.user, me.user.company_id)
         return page("invoices/own.html", invoices=listed, **labels())
     form = _search_form()
     choices = companies.company_choices(me.user)
@@ -117,8 +117,8 @@ def _company_page(me: SignedIn, company_id: str, *, status: int = 200, errors: d
     # Invoices are mostly made for the month just ended.
     month = month or r.previous_month(r.month_of(ledger.today_jst()))
     return page("invoices/company.html", status=status, company=company, invoices=listed, errors=errors or {},
-                billing=invoices.billing_settings(me.user), notice=_notice(), **points_web.month_choices(month),
-                **labels())
+                billing=invoices.billing_settings(me.user), notice=_notice(),
+                **{**labels(), **points_web.month_choices(month)})
 
 
 @bp.route("/clients/{company_id}/invoices", methods=["GET"])

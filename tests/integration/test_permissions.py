@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.models.invoices import BillingSettings
 from chalicelib.models.users import AGENCY_STAFF
-from chalicelib.services import estimates, listings, menu, requests
+from chalicelib.services import estimates, invoices, ledger, listings, menu, requests
+from chalicelib.services import pointrules as r
 from tests.support.accounts import anonymous, signed_in
 from tests.support.agent import Agent
 from tests.support.factories import PNG, give_password, make_company, make_user, register, upload
@@ -60,6 +62,18 @@ ROUTES = {
     ("POST", "/settings"): (ADMIN, "agency"),
     ("GET", "/settings/urgency"): (ADMIN, "agency"),
     ("POST", "/settings/urgency"): (ADMIN, "agency"),
+    ("GET", "/settings/billing"): (ADMIN, "agency"),
+    ("POST", "/settings/billing"): (ADMIN, "agency"),
+    ("GET", "/invoices"): ({"agency_admin", "client_admin"}, None),  # clients: their own issued invoices
+    ("GET", "/invoices.csv"): (ADMIN, "agency"),
+    ("GET", "/clients/{company_id}/invoices"): (ADMIN, "company"),
+    ("POST", "/clients/{company_id}/invoices"): (ADMIN, "company"),
+    ("GET", "/invoices/{invoice_id}"): ({"agency_admin", "client_admin"}, "company"),
+    ("GET", "/invoices/{invoice_id}/pdf"): ({"agency_admin", "client_admin"}, "company"),
+    ("POST", "/invoices/{invoice_id}"): (ADMIN, "company"),
+    ("POST", "/invoices/{invoice_id}/issue"): (ADMIN, "company"),
+    ("POST", "/invoices/{invoice_id}/cancel"): (ADMIN, "company"),
+    ("POST", "/invoices/{invoice_id}/delete"): (ADMIN, "company"),
     ("GET", "/requests"): ("all", None),  # the agency is sent to its inbox
     ("GET", "/requests/new"): (CLIENTS, None),
     ("POST", "/requests"): (CLIENTS, None),
@@ -133,6 +147,17 @@ def world(aws):
                              [estimates.LineInput(name="見積の項目", points="1")], version=0)
     people["client_admin"], people["client_member"] = people["client_admin_a"], people["client_member_a"]
     people["menu_item"] = menu.add_menu_item(agency_admin, menu.MenuForm(new_category="分類", name="作業", points="1"))
+    # An issued 請求書 of each company (the routes on it change nothing: no revision, no reason).
+    invoices.save_billing(agency_admin, invoices.BillingForm(
+        issuer_name="代理店", registration_number="T1234567890123", address="東京都", phone="03-1111-2222",
+        bank_account="銀行"), version=BillingSettings.load().version)
+    for label, company in (("a", company_a), ("b", company_b)):
+        draft = invoices.create_draft(agency_admin, company.company_id, r.month_of(ledger.today_jst()))
+        draft = invoices.save_draft(agency_admin, draft.invoice_id, invoices.DraftForm(
+            lines=[invoices.LineForm(description="保守", quantity="1", unit_price="1000")], due_on="2030-01-31"),
+            revision=int(draft.revision))
+        people[f"invoice_{label}"] = invoices.issue(agency_admin, draft.invoice_id,
+                                                    revision=int(draft.revision)).invoice
     return {"people": people, "company_a": company_a, "company_b": company_b}
 
 
@@ -202,6 +227,7 @@ def test_route_answers_each_role_as_the_table_says(client, world, role, method, 
     path = (route.replace("{user_id}", target.user_id).replace("{company_id}", company.company_id)
             .replace("{request_id}", request.request_id).replace("{attachment_id}", file.attachment_id)
             .replace("{item_id}", people["menu_item"].item_id)
+            .replace("{invoice_id}", people["invoice_b" if other else "invoice_a"].invoice_id)
             # the mail the agency admin got about the new request (already sent: re-sending is refused)
             .replace("{event_id}", request.request_id).replace("{recipient_id}", people["agency_admin"].user_id))
     agent = anonymous(client) if role == "anonymous" else signed_in(client, people[role])
