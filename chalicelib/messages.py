@@ -222,7 +222,7 @@ JA: dict[str, str] = {
     "invoice.pdf_recipient": "{name} 御中",
     "invoice.pdf_lead": "下記のとおりご請求申し上げます。",
     "invoice.pdf_month": "取引年月",
-    "invoice.pdf_amount": "ご請求金額",
+    "invoice.pdf_amount_line": "ご請求金額 {amount}(税込)",
     "invoice.pdf_due": "お支払期限",
     "invoice.pdf_number": "請求書番号",
     "invoice.pdf_issued": "発行日",

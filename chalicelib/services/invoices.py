@@ -379,15 +379,22 @@ def issue(actor: User, invoice_id: str, *, revision: int | None, now: datetime |
     return Issued(issued, pdf_stored=True)
 
 
-def cancel(actor: User, invoice_id: str, *, reason: str, now: datetime | None = None) -> Invoice:
-    """取消: the invoice stays, with its number and PDF, marked cancelled with its reason."""
+def cancellable(actor: User, invoice_id: str, *, reason: str) -> tuple[Invoice, str]:
+    """The issued invoice and the cleaned reason of a 取消 asked for; Invalid for a bad reason,
+    Conflict when the invoice is not issued (a draft, or cancelled already)."""
     invoice = managed_invoice(actor, invoice_id)
     errors: dict[str, str] = {}
-    reason = v.text(errors, "reason", reason, maximum=REASON_MAX, markup="billing.markup")
+    reason = v.text(errors, "reason", reason, maximum=REASON_MAX, single_line=True, markup="billing.markup")
     if errors:
         raise Invalid(errors)
     if invoice.state != ISSUED:
         raise Conflict("only an issued invoice can be cancelled")
+    return invoice, reason
+
+
+def cancel(actor: User, invoice_id: str, *, reason: str, now: datetime | None = None) -> Invoice:
+    """取消: the invoice stays, with its number and PDF, marked cancelled with its reason."""
+    invoice, reason = cancellable(actor, invoice_id, reason=reason)
     now = now or utcnow()
     _conditional(lambda: invoice.update(actions=[
         Invoice.state.set(CANCELLED), Invoice.cancelled_at.set(now), Invoice.cancelled_by.set(actor.name),
@@ -518,9 +525,9 @@ def document(invoice: Invoice) -> list:
         pdf.Heading(t("invoice.pdf_title")),
         pdf.Columns(
             left=[pdf.Text(t("invoice.pdf_recipient", name=invoice.recipient), 14), pdf.Space(3),
-                  pdf.Text(t("invoice.pdf_lead"), 9),
+                  pdf.Text(t("invoice.pdf_lead"), 9), pdf.Space(2),
+                  pdf.Text(t("invoice.pdf_amount_line", amount=yen(invoice.total)), 14), pdf.Space(2),
                   pdf.Fields([(t("invoice.pdf_month"), t("invoice.month_label", month=r.month_label(invoice.month))),
-                              (t("invoice.pdf_amount"), f"{yen(invoice.total)}(税込)"),
                               (t("invoice.pdf_due"), _date_label(invoice.due_on))], label_width=0.35)],
             right=[pdf.Fields([(t("invoice.pdf_number"), number_text(invoice)),
                                (t("invoice.pdf_issued"), _date_label(invoice.issued_on))], label_width=0.35),

@@ -67,8 +67,9 @@ def billing_save(me: SignedIn):
 # The agency's list of every invoice; the client admin's own.
 
 def _search_form() -> invoices.SearchForm:
-    return invoices.SearchForm(**{name: _query(name) for name in ("issued_from", "issued_to", "amount_min",
-                                                                 "amount_max", "company_id")})
+    return invoices.SearchForm(issued_from=_query("issued_from"), issued_to=_query("issued_to"),
+                               amount_min=_query("amount_min"), amount_max=_query("amount_max"),
+                               company_id=_query("company_id"))
 
 
 @bp.route("/invoices", methods=["GET"])
@@ -205,14 +206,17 @@ def invoice_issue(me: SignedIn, invoice_id: str):
 @bp.route("/invoices/{invoice_id}/cancel", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def invoice_cancel(me: SignedIn, invoice_id: str):
-    """取消: final, so it asks first, once a reason is given (the service refuses a blank one)."""
+    """取消: final, so it asks first (web/confirmations.py), once the reason is one it would take."""
     reason = field("reason", strip=False)
-    if not confirmations.confirmed() and reason.strip():
-        invoice = invoices.managed_invoice(me.user, invoice_id)
-        if invoice.state == "issued":
+
+    def cancel():
+        if not confirmations.confirmed():
+            invoice, _ = invoices.cancellable(me.user, invoice_id, reason=reason)
             return confirmations.ask(confirmations.cancel_invoice(invoice), keep=("reason",))
-    return submit(lambda: invoices.cancel(me.user, invoice_id, reason=reason),
-                  done=lambda _: redirect(f"/invoices/{invoice_id}?notice=cancelled"),
+        invoices.cancel(me.user, invoice_id, reason=reason)
+        return redirect(f"/invoices/{invoice_id}?notice=cancelled")
+
+    return submit(cancel, done=lambda response: response,
                   refuse=lambda status, errors: _invoice_page(me, invoice_id, status=status, errors=errors,
                                                               reason=reason))
 

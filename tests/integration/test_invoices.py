@@ -424,3 +424,29 @@ def test_utcnow_is_used_for_issue_day_in_japan(admin, billing, company):
     result = invoices.issue(admin, draft.invoice_id, revision=int(draft.revision), now=now)
     assert result.invoice.issued_on == (now + timedelta(hours=9)).date().isoformat()
     assert Decimal(result.invoice.lines[0].quantity) == 1
+
+
+def test_every_hostile_value_in_every_draft_field_is_answered_with_its_message(client, admin, billing, company):
+    """The draft's line editor is not on the security walk's pages (its world holds an issued
+    invoice, whose forms change nothing): every value of the hostile corpus goes into every field
+    here. Never a 500; a refusal names its field; what is saved is clean text."""
+    from tests.support.hostile import VALUES
+
+    draft = invoices.create_draft(admin, company.company_id, this_month())
+    agent = signed_in(client, admin)
+    base = {"line_count": "1", "due_on": "2027-01-31", "note": "", "line-0-description": "保守",
+            "line-0-quantity": "1", "line-0-unit": "式", "line-0-unit_price": "1000", "line-0-tax_rate": "10"}
+    wrong = []
+    for name in ("line-0-description", "line-0-quantity", "line-0-unit", "line-0-unit_price", "line-0-tax_rate",
+                 "due_on", "note", "line_count", "remove"):
+        for label, value in VALUES:
+            agent.get(f"/invoices/{draft.invoice_id}")
+            revision = str(Invoice.find(draft.invoice_id).revision)
+            response = agent.post(f"/invoices/{draft.invoice_id}", {**base, "revision": revision, name: value})
+            body = agent.text(response)
+            if response.status_code >= 500 or (response.status_code == 400 and 'role="alert"' not in body):
+                wrong.append((name, label, response.status_code))
+    assert wrong == []
+    for line in Invoice.find(draft.invoice_id).lines:
+        for text in (line.description, line.unit):
+            assert not re.search(r"[\x00-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff]", text), text

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from urllib.parse import urlencode
 
 from chalicelib.models.users import AGENCY_STAFF
-from chalicelib.services import contracts, estimates, ledger, listings, menu, requests
+from chalicelib.services import contracts, estimates, ledger, listings, menu, pointrules, requests
 from tests.support.factories import PNG, give_password, make_company, make_user, register, upload
 from tests.support.pages import forms
 
@@ -31,6 +31,23 @@ def fill(route: str, ids: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda match: ids.get(match.group(1), "unknown-id"), route)
 
 
+def issued_invoice(agency_admin, company):
+    """An issued 請求書 of ``company`` (and the billing settings it needs): its page and PDF are
+    every role's to open or be refused, and no form on it changes anything without a reason or
+    a confirmation."""
+    from chalicelib.models.invoices import BillingSettings
+    from chalicelib.services import invoices
+
+    invoices.save_billing(agency_admin, invoices.BillingForm(
+        issuer_name="株式会社代理店", registration_number="T1234567890123", address="東京都千代田区",
+        phone="03-1111-2222", bank_account="銀行 支店 普通 1234567"), version=BillingSettings.load().version)
+    draft = invoices.create_draft(agency_admin, company.company_id, pointrules.month_of(ledger.today_jst()))
+    draft = invoices.save_draft(agency_admin, draft.invoice_id, invoices.DraftForm(
+        lines=[invoices.LineForm(description="月額保守料金", quantity="1", unit="式", unit_price="50000")],
+        due_on="2030-01-31"), revision=int(draft.revision))
+    return invoices.issue(agency_admin, draft.invoice_id, revision=int(draft.revision)).invoice
+
+
 def build_world() -> dict:
     """One client company with an admin, a member, a request with a file; the agency's people."""
     agency_admin = make_user(name="代理店 管理者")
@@ -50,11 +67,12 @@ def build_world() -> dict:
         points="10", carry_over=True, starts_on=ledger.today_jst().isoformat()))
     estimates.save_estimate(people["agency_staff"], request.request_id,
                          [estimates.LineInput(menu_item_id=item.item_id, quantity="1")], version=0)
+    invoice = issued_invoice(agency_admin, company)
     from chalicelib import templating
     css = templating.static_url("css/app.css").rsplit("/", 1)[1]  # the current hash: served immutable
     ids = {"user_id": target.user_id, "company_id": company.company_id, "request_id": request.request_id,
            "attachment_id": file.attachment_id, "event_id": request.request_id,
-           "recipient_id": agency_admin.user_id, "item_id": item.item_id, "token": "x" * 43, "folder": "css", "name": css}
+           "recipient_id": agency_admin.user_id, "item_id": item.item_id, "invoice_id": invoice.invoice_id, "token": "x" * 43, "folder": "css", "name": css}
     return {"people": people, "company": company, "request": request, "ids": ids}
 
 

@@ -49,3 +49,18 @@ def test_a_long_table_continues_on_a_second_page_with_its_header():
 def test_an_empty_table_says_so():
     text = _reader([pdf.Table(["内容", "金額"], [], [0.7, 0.3], empty="ありません")]).pages[0].extract_text()
     assert "ありません" in text
+
+
+def test_the_app_imports_no_pdf_library_at_cold_start():
+    """ReportLab and Pillow load on the first PDF only: a cold start (GET /login) never pays them."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    probe = "import sys, app; print(sorted(m for m in sys.modules if m.split('.')[0] in ('reportlab', 'PIL')))"
+    env = {**os.environ, "IRAI_MAIL_FEEDBACK_TOPIC": "arn:aws:sns:ap-northeast-1:000000000000:probe"}
+    out = subprocess.run([sys.executable, "-c", probe], cwd=root, env=env, capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
