@@ -133,12 +133,16 @@ def every_page(app, ids: dict) -> list[str]:
 
 def visit_pages(context, tab: Page, base_url: str, paths: list[str]):
     """Open each path in ``tab`` and yield it once it shows a page of the site. JSON (/health) and
-    downloads (月次明細 CSV) are passed over, asked first with the tab's own cookies, since a
-    download would end the navigation; so is a path that leads off the site."""
+    downloads (月次明細 CSV, a redirect to a PDF's S3 link) are passed over, asked first with the
+    tab's own cookies, since a download would end the navigation; so is a path that leads off the
+    site."""
     for path in paths:
         answer = context.request.get(base_url + path, max_redirects=0)
         if answer.status < 300 and not answer.headers.get("content-type", "").startswith("text/html"):
             continue
+        location = answer.headers.get("location", "")
+        if 300 <= answer.status < 400 and not location.startswith(("/", base_url)):
+            continue  # off the site: a stored document's presigned S3 link (請求書 PDF) downloads
         tab.goto(base_url + path)
         if tab.url.startswith(base_url):
             yield path
