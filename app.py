@@ -4,12 +4,12 @@ from chalice import Chalice
 
 from chalicelib.jobs import mail
 from chalicelib.web import (accounts, api, assets, auth, companies, dashboard, health, logs, middleware, points,
-                            requests, urgency)
+                            reports, requests, urgency)
 
 app = Chalice(app_name="irai")
 logs.configure(app)
 
-for blueprint in (auth.bp, dashboard.bp, accounts.bp, companies.bp, requests.bp, points.bp, urgency.bp, api.bp,
+for blueprint in (auth.bp, dashboard.bp, accounts.bp, companies.bp, requests.bp, points.bp, reports.bp, urgency.bp, api.bp,
                   assets.bp, health.bp, mail.bp):
     app.register_blueprint(blueprint)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from chalicelib.messages import t
-from chalicelib.services import companies, permissions
+from chalicelib.services import companies, permissions, pointrules
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ AGENCY_MENU = (("nav.inbox", "/", permissions.INBOX_VIEW),
 CLIENT_MENU = (("nav.home", "/", None),
                ("nav.requests", "/requests", permissions.REQUEST_VIEW),
                ("nav.points", "/points", permissions.POINTS_VIEW),
+               ("nav.reports", "/reports", permissions.REPORT_VIEW),
                ("nav.accounts", "/accounts", permissions.ACCOUNT_LIST))
 
 
@@ -113,6 +114,16 @@ def _statement(v: Values, viewer) -> list[Link]:
     return parents + [Link(t("nav.statement"), "")]
 
 
+def _report(v: Values, viewer) -> list[Link]:
+    """月次保守レポート: below the company's page (agency), or the client's list of reports; the
+    page's title names the month."""
+    company, view = v.get("company"), v.get("view")
+    title = t("nav.reports") + (f" {pointrules.month_label(view.month)}" if view is not None else "")
+    if viewer.is_agency:
+        return [_home(), _clients()] + ([_company(company)] if company is not None else []) + [Link(title, "")]
+    return [_home(), Link(t("nav.reports"), "/reports"), Link(title, "")]
+
+
 def _reset(viewer) -> list[Link]:
     """パスワードの再設定 sits below ログイン; once signed in, ログイン leads to 管理画面 anyway."""
     return [Link(t("nav.login"), "/login") if viewer is None else _home(), Link(t("nav.reset"), "")]
@@ -153,6 +164,8 @@ TRAILS: dict[str, _Trail] = {
     "requests/new.html": lambda v, viewer: _own(t("nav.request_new")),
     "requests/show.html": lambda v, viewer: [_home(), Link(_request(v["request"]).label, "")],
     "requests/comment.html": lambda v, viewer: [_home(), _request(v["request"]), Link(t("nav.comment"), "")],
+    "reports/show.html": _report,
+    "reports/list.html": lambda v, viewer: _own(t("nav.reports")),
     "staff/list.html": lambda v, viewer: _own(t("nav.staff_list")),
     "settings/form.html": _settings,
     "settings/urgency.html": lambda v, viewer: [_home(), Link(t("nav.settings"), "/settings"),
