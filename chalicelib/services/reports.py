@@ -443,6 +443,9 @@ def render_pdf(stored: Report, data: dict, *, agency_name: str) -> bytes:
         pdf.Space(4),
         pdf.Heading(t("report.summary"), level=2),
         pdf.Fields(summary_pairs(data), label_width=0.32),
+        # The agency's words come first after the figures' gist: they are what the reader reads.
+        pdf.Heading(t("report.comment_title"), level=2),
+        pdf.Text(stored.comment or t("report.no_comment"), muted=not stored.comment),
         pdf.Heading(t("report.completed_title"), level=2),
         pdf.Table([t("report.col_number"), t("report.col_title"), t("report.col_due"), t("report.col_completed"),
                    t("report.col_on_time"), t("report.col_points")], done_rows,
@@ -455,10 +458,8 @@ def render_pdf(stored: Report, data: dict, *, agency_name: str) -> bytes:
                    t("report.col_status")], open_rows, [0.08, 0.46, 0.16, 0.16, 0.14], empty=t("report.none_open")),
         pdf.Heading(t("report.points_title"), level=2),
         pdf.Fields(point_pairs(data), label_width=0.32),
-        pdf.Heading(t("report.comment_title"), level=2),
-        pdf.Text(stored.comment or t("report.no_comment"), muted=not stored.comment),
-        pdf.Space(6),
-        pdf.Text(t("report.notes"), size=8, muted=True),
+        pdf.Space(3),
+        pdf.Text(t("report.notes"), size=7.5, muted=True),
     ]
     return pdf.render(blocks, title=f"{title} {month_label} {data['company_name']}", author=agency_name,
                       subject=title, footer=f"{agency_name} {title} {month_label}")

@@ -43,7 +43,7 @@ def _choices(month: str) -> dict:
 
 
 def labels() -> dict:
-    return dict(fmt=r.format_points, summary_pairs=reports.summary_pairs,
+    return dict(fmt=r.format_points, summary_pairs=reports.summary_pairs, comment_max=reports.COMMENT_MAX,
                 point_pairs=reports.point_pairs, on_time_label=reports.on_time_label, format_points=r.format_points)
 
 
