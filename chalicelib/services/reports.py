@@ -361,7 +361,7 @@ def send(actor: User, company_id: str, month: str, *, revision: int, now: dateti
         if admin.role != CLIENT_ADMIN or not admin.active:
             continue
         try:
-            mail.send_report(admin, company=company, month=month, sender_name=actor.name,
+            mail.send_report(admin, company=company, month=month, sender_name=actor.name, sent_at=now,
                              url=f"{config.site_url()}/reports/{month}")
             mailed += 1
         except SendFailed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.errors import Invalid
+from chalicelib.errors import Invalid, NotFound
 from chalicelib.messages import t
 from chalicelib.services import permissions, reports
 from chalicelib.services import pointrules as r
@@ -133,7 +133,12 @@ def _sent_notice(sent: reports.Sent) -> str:
 @signed_in_page
 def company_report_pdf(me: SignedIn, company_id: str):
     permissions.authorize(me.user, permissions.REPORT_WRITE, company_id=company_id)
-    return redirect(reports.pdf_link(me.user, company_id, _query("month")))
+    month = _query("month")
+    try:
+        return redirect(reports.pdf_link(me.user, company_id, month))
+    except NotFound:
+        # Not sent (or no such month): its page says what there is.
+        return redirect(f"/clients/{company_id}/report?month={month}")
 
 
 # The client's side: its company comes from the session only.
@@ -141,6 +146,8 @@ def company_report_pdf(me: SignedIn, company_id: str):
 @bp.route("/reports", methods=["GET"])
 @signed_in_page
 def report_list(me: SignedIn):
+    if me.user.is_agency:
+        return redirect("/clients")  # the agency opens each company's reports from its page
     listed = reports.sent_reports(me.user, me.user.company_id)
     return page("reports/list.html", listed=listed, month_label=r.month_label, **labels())
 
