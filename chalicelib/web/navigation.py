@@ -4,7 +4,7 @@ responses.page() asks `for_page` for every page it renders, so no template write
 menu by hand (templates/_nav.html and _breadcrumbs.html only draw what this returns).
 
 - The menu is the side's list (agency: 受信箱, クライアント管理, ポイント, 担当者, 設定; client:
-  管理画面, 依頼一覧, ポイント, アカウント管理), each entry shown only to a role the permission
+  管理画面, 依頼一覧, ポイント, 月次保守レポート, アカウント管理), each entry shown only to a role the permission
   table lets open it. The entry of the page is marked aria-current="page"; the entry of the
   section the page sits in (クライアント管理 on a company's page) aria-current="true".
 - The trail is a table keyed by template: each page's title, which is what its <h1> reads
