@@ -192,6 +192,19 @@ class LedgerEntry(Item, discriminator="LedgerEntry"):
         return found[0] if found else None
 
     @classmethod
+    def month_with_opening(cls, company_id: str, month: str, *, limit: int = 2000) -> tuple[list["LedgerEntry"], "LedgerEntry | None"]:
+        """The entries of ``month`` (oldest first) and the newest entry before it, in one query:
+        newest first from the month's end, stopping at the first entry of an earlier month."""
+        entries, before = [], None
+        for entry in cls.query(ledger_partition(company_id), cls.sk.between("ENTRY#", f"ENTRY#{month}#~"),
+                               scan_index_forward=False, limit=limit + 1, consistent_read=True):
+            if entry.month != month:
+                before = entry
+                break
+            entries.append(entry)
+        return entries[::-1], before
+
+    @classmethod
     def latest(cls, company_id: str, *, limit: int = 20) -> list["LedgerEntry"]:
         return list(cls.query(ledger_partition(company_id), cls.sk.startswith("ENTRY#"), scan_index_forward=False,
                               limit=limit, consistent_read=True))

@@ -64,6 +64,10 @@ class Request(Item, discriminator="Request"):
     # it). Requests completed before these existed have none: only the agency reopens those.
     completed_at = UTCDateTimeAttribute(null=True)
     reopen_days = NumberAttribute(null=True)
+    # When the agency first answered in the thread (a comment, a status change or a 見積 the
+    # client sees; never a 社内メモ), set once: the 月次保守レポート's time to first answer.
+    # Requests answered before it existed have none (the report says they were not measured).
+    first_answered_at = UTCDateTimeAttribute(null=True)
 
     @staticmethod
     def keys(request_id: str) -> tuple[str, str]:
@@ -100,6 +104,24 @@ class Request(Item, discriminator="Request"):
     @property
     def due(self) -> date | None:
         return date.fromisoformat(self.due_date) if self.due_date else None
+
+
+def _stamp(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def open_of_company(company_id: str, *, limit: int = 1000) -> list[Request]:
+    """The company's open requests (one query: the lowest ranges of its index partition)."""
+    return list(Request.gsi1.query(company_requests_partition(company_id), Request.gsi1sk < _CLOSED_FROM,
+                                   limit=limit))
+
+
+def done_of_company_since(company_id: str, since: datetime, *, limit: int = 1000) -> list[Request]:
+    """The company's 完了 requests last active at or after ``since`` (one query): every request
+    completed since then is among them, since completing is activity."""
+    prefix = STATUS_ORDER[DONE]
+    return list(Request.gsi1.query(company_requests_partition(company_id),
+                                   Request.gsi1sk.between(f"{prefix}#{_stamp(since)}", f"{prefix}#~"), limit=limit))
 
 
 def request_items(request_id: str):

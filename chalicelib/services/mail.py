@@ -144,3 +144,11 @@ def send_notification(told: list[tuple[Notification, MailEvent]], *, request: Re
     """Send one mail telling the events of ``told`` (see notification_message); raises SendFailed."""
     message = notification_message(told, request=request, recipient=recipient, agency=agency)
     return ses.send(message, to=recipient.email)
+
+
+def send_report(user: User, *, company, month: str, sender_name: str, sent_at: datetime, url: str) -> str:
+    """月次保守レポート: the link to a company's sent report, to one of its admins. Sent while the
+    agency's 送信 waits (as the account mails are); raises SendFailed."""
+    return _send("report_sent", to=user, agency=AgencySettings.load(), user=user, company_name=company.name,
+                 month_label=r.month_label(month), sender_name=sender_name, sent_at=sent_at, report_url=url,
+                 login_url=f"{config.site_url()}/login")

@@ -236,7 +236,12 @@ def _stamps(request: Request, entries: list[ThreadEntry], now: datetime) -> list
             stamped[attribute.attr_name] = attribute
     for name in stamped:
         setattr(request, name, now)
-    return [attribute.set(now) for attribute in stamped.values()]
+    actions = [attribute.set(now) for attribute in stamped.values()]
+    if stamped and any(entry.side == workflow.AGENCY for entry in entries):
+        # The agency's first answer the client sees: kept once (if_not_exists), for the report.
+        request.first_answered_at = request.first_answered_at or now
+        actions.append(Request.first_answered_at.set(Request.first_answered_at | now))
+    return actions
 
 
 @dataclass

@@ -4,7 +4,7 @@ responses.page() asks `for_page` for every page it renders, so no template write
 menu by hand (templates/_nav.html and _breadcrumbs.html only draw what this returns).
 
 - The menu is the side's list (agency: 受信箱, クライアント管理, ポイント, 請求書, 担当者, 設定;
-  client: 管理画面, 依頼一覧, ポイント, 請求書, アカウント管理), each entry shown only to a role the permission
+  client: 管理画面, 依頼一覧, ポイント, 月次保守レポート, 請求書, アカウント管理), each entry shown only to a role the permission
   table lets open it. The entry of the page is marked aria-current="page"; the entry of the
   section the page sits in (クライアント管理 on a company's page) aria-current="true".
 - The trail is a table keyed by template: each page's title, which is what its <h1> reads
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from chalicelib.messages import t
-from chalicelib.services import companies, permissions
+from chalicelib.services import companies, permissions, pointrules
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ AGENCY_MENU = (("nav.inbox", "/", permissions.INBOX_VIEW),
 CLIENT_MENU = (("nav.home", "/", None),
                ("nav.requests", "/requests", permissions.REQUEST_VIEW),
                ("nav.points", "/points", permissions.POINTS_VIEW),
+               ("nav.reports", "/reports", permissions.REPORT_VIEW),
                ("nav.invoices", "/invoices", permissions.INVOICE_VIEW),
                ("nav.accounts", "/accounts", permissions.ACCOUNT_LIST))
 
@@ -115,6 +116,16 @@ def _statement(v: Values, viewer) -> list[Link]:
     return parents + [Link(t("nav.statement"), "")]
 
 
+def _report(v: Values, viewer) -> list[Link]:
+    """月次保守レポート: below the company's page (agency), or the client's list of reports; the
+    page's title names the month."""
+    company, view = v.get("company"), v.get("view")
+    title = t("nav.reports") + (f" {pointrules.month_label(view.month)}" if view is not None else "")
+    if viewer.is_agency:
+        return [_home(), _clients()] + ([_company(company)] if company is not None else []) + [Link(title, "")]
+    return [_home(), Link(t("nav.reports"), "/reports"), Link(title, "")]
+
+
 def _reset(viewer) -> list[Link]:
     """パスワードの再設定 sits below ログイン; once signed in, ログイン leads to 管理画面 anyway."""
     return [Link(t("nav.login"), "/login") if viewer is None else _home(), Link(t("nav.reset"), "")]
@@ -166,6 +177,8 @@ TRAILS: dict[str, _Trail] = {
     "requests/new.html": lambda v, viewer: _own(t("nav.request_new")),
     "requests/show.html": lambda v, viewer: [_home(), Link(_request(v["request"]).label, "")],
     "requests/comment.html": lambda v, viewer: [_home(), _request(v["request"]), Link(t("nav.comment"), "")],
+    "reports/show.html": _report,
+    "reports/list.html": lambda v, viewer: _own(t("nav.reports")),
     "staff/list.html": lambda v, viewer: _own(t("nav.staff_list")),
     "settings/form.html": _settings,
     "settings/billing.html": lambda v, viewer: [_home(), Link(t("nav.settings"), "/settings"),

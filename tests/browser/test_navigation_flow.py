@@ -131,7 +131,7 @@ def test_the_client_menu_is_a_button_on_a_phone_and_the_whole_name_shows(live_se
     assert _toggle_state(page) == [("DisclosureTriangle", False)]
     toggle.click()
     assert _toggle_state(page) == [("DisclosureTriangle", True)]
-    expect(links).to_have_text(["管理画面", "依頼一覧", "ポイント", "請求書", "アカウント管理"])
+    expect(links).to_have_text(["管理画面", "依頼一覧", "ポイント", "月次保守レポート", "請求書", "アカウント管理"])
     expect(_menu(page).get_by_role("link", name="管理画面")).to_have_attribute("aria-current", "page")
     for index in range(links.count()):
         size = links.nth(index).bounding_box()

@@ -76,8 +76,9 @@ def test_every_page_writes_dates_one_way(app, client, world, role):
 def test_every_mail_writes_dates_one_way(world):
     """The 公開希望日 in the requester's mail of a change, and the login guidance's expiry."""
     notification = mail_to(world["people"]["client_member"].email, subject="日付のある依頼")
-    guidance = mail_to(world["people"]["client_admin"].email)
-    for mail in (notification, guidance):
+    guidance = mail_to(world["people"]["client_admin"].email, subject="ログインのご案内")
+    report = mail_to(world["people"]["client_admin"].email, subject="月次保守レポート")
+    for mail in (notification, guidance, report):
         for text in (mail["text"], visible_text(mail["html"])):
             assert other_formats(text) == [], mail["subject"]
     assert (world["due"] + timedelta(days=1)).strftime("%Y/%m/%d") in notification["text"]

@@ -22,8 +22,8 @@ ROLES = ("anonymous", *SIGNED_IN_ROLES)
 TOP_PAGES = {"/", "/login"}
 AGENCY_MENU = [("受信箱", "/"), ("クライアント管理", "/clients"), ("ポイント", "/points"), ("請求書", "/invoices"),
                ("担当者", "/staff"), ("設定", "/settings")]
-CLIENT_MENU = [("管理画面", "/"), ("依頼一覧", "/requests"), ("ポイント", "/points"), ("請求書", "/invoices"),
-               ("アカウント管理", "/accounts")]
+CLIENT_MENU = [("管理画面", "/"), ("依頼一覧", "/requests"), ("ポイント", "/points"),
+               ("月次保守レポート", "/reports"), ("請求書", "/invoices"), ("アカウント管理", "/accounts")]
 
 
 class _Page(HTMLParser):

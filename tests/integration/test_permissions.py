@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.models.invoices import BillingSettings
 from chalicelib.models.users import AGENCY_STAFF
-from chalicelib.services import estimates, invoices, ledger, listings, menu, requests
+from chalicelib.services import estimates, invoices, ledger, listings, menu, reports, requests
 from chalicelib.services import pointrules as r
 from tests.support.accounts import anonymous, signed_in
 from tests.support.agent import Agent
@@ -102,6 +102,13 @@ ROUTES = {
     ("POST", "/requests/{request_id}/estimate"): (AGENCY, "company"),
     ("POST", "/requests/{request_id}/estimate/approve"): (CLIENTS, "company"),
     ("POST", "/requests/{request_id}/estimate/return"): (CLIENTS, "company"),
+    ("GET", "/clients/{company_id}/report"): (AGENCY, "company"),
+    ("POST", "/clients/{company_id}/report/comment"): (AGENCY, "company"),
+    ("POST", "/clients/{company_id}/report/send"): (AGENCY, "company"),
+    ("GET", "/clients/{company_id}/report.pdf"): (AGENCY, "company"),  # not sent yet: to the report page
+    ("GET", "/reports"): ("all", None),  # the agency is sent to クライアント管理
+    ("GET", "/reports/{month}"): (CLIENTS, "own"),
+    ("GET", "/reports/{month}/pdf"): (CLIENTS, "own"),
     ("POST", "/api/uploads"): (CLIENTS, None),
     ("GET", "/api/session"): ("all", None),
     ("GET", "/api/urgency"): (CLIENTS, None),  # without ?due= the allowed get 400
@@ -146,6 +153,9 @@ def world(aws):
         estimates.save_estimate(people["agency_staff"], people[f"request_{label}"].request_id,
                              [estimates.LineInput(name="見積の項目", points="1")], version=0)
     people["client_admin"], people["client_member"] = people["client_admin_a"], people["client_member_a"]
+    # A 月次保守レポート sent to company A, for the client's report routes ({month}).
+    people["report_month"] = reports.last_month()
+    reports.send(agency_admin, company_a.company_id, people["report_month"], revision=0)
     people["menu_item"] = menu.add_menu_item(agency_admin, menu.MenuForm(new_category="分類", name="作業", points="1"))
     # An issued 請求書 of each company (the routes on it change nothing: no revision, no reason).
     invoices.save_billing(agency_admin, invoices.BillingForm(
@@ -226,7 +236,7 @@ def test_route_answers_each_role_as_the_table_says(client, world, role, method, 
     file = people["file_b"] if other else people["file_a"]
     path = (route.replace("{user_id}", target.user_id).replace("{company_id}", company.company_id)
             .replace("{request_id}", request.request_id).replace("{attachment_id}", file.attachment_id)
-            .replace("{item_id}", people["menu_item"].item_id)
+            .replace("{item_id}", people["menu_item"].item_id).replace("{month}", people["report_month"])
             .replace("{invoice_id}", people["invoice_b" if other else "invoice_a"].invoice_id)
             # the mail the agency admin got about the new request (already sent: re-sending is refused)
             .replace("{event_id}", request.request_id).replace("{recipient_id}", people["agency_admin"].user_id))

@@ -140,9 +140,9 @@ def visit_pages(context, tab: Page, base_url: str, paths: list[str]):
         answer = context.request.get(base_url + path, max_redirects=0)
         if answer.status < 300 and not answer.headers.get("content-type", "").startswith("text/html"):
             continue
-        location = answer.headers.get("location", "")
-        if 300 <= answer.status < 400 and not location.startswith(("/", base_url)):
-            continue  # off the site: a stored document's presigned S3 link (請求書 PDF) downloads
+        location = answer.headers.get("location", "") if 300 <= answer.status < 400 else ""
+        if location.startswith(("http://", "https://")) and not location.startswith(base_url):
+            continue  # a presigned download from S3 (a 請求書's or a report's PDF): off the site, and a download
         tab.goto(base_url + path)
         if tab.url.startswith(base_url):
             yield path

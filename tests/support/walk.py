@@ -68,11 +68,18 @@ def build_world() -> dict:
     estimates.save_estimate(people["agency_staff"], request.request_id,
                          [estimates.LineInput(menu_item_id=item.item_id, quantity="1")], version=0)
     invoice = issued_invoice(agency_admin, company)
+    # A 月次保守レポート sent for the month before last, so the client's report pages have one to
+    # show; last month's stays a draft, so the agency's page shows its コメント and 送信 forms.
+    from chalicelib.services import reports
+    from chalicelib.services import pointrules as r
+    sent_month = r.previous_month(reports.last_month())
+    reports.send(agency_admin, company.company_id, sent_month, revision=0)
     from chalicelib import templating
     css = templating.static_url("css/app.css").rsplit("/", 1)[1]  # the current hash: served immutable
     ids = {"user_id": target.user_id, "company_id": company.company_id, "request_id": request.request_id,
            "attachment_id": file.attachment_id, "event_id": request.request_id,
-           "recipient_id": agency_admin.user_id, "item_id": item.item_id, "invoice_id": invoice.invoice_id, "token": "x" * 43, "folder": "css", "name": css}
+           "recipient_id": agency_admin.user_id, "item_id": item.item_id, "invoice_id": invoice.invoice_id,
+           "token": "x" * 43, "folder": "css", "name": css, "month": sent_month}
     return {"people": people, "company": company, "request": request, "ids": ids}
 
 

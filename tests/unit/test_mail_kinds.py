@@ -221,6 +221,9 @@ def test_text_and_html_say_the_same_in_every_account_mail():
         ("password_reset", dict(user=CLIENT, links=[(CLIENT, "https://irai.example.jp/reset/abc")], valid_until=until)),
         ("password_reset", dict(user=CLIENT, links=[(CLIENT, "https://irai.example.jp/reset/abc"),
                                                     (CLIENT, "https://irai.example.jp/reset/def")], valid_until=until)),
+        ("report_sent", dict(user=CLIENT, company_name="株式会社サンプル", month_label="2026年11月",
+                             sender_name="管理 一郎", sent_at=NOW, report_url="https://irai.example.jp/reports/2026-11",
+                             login_url="https://irai.example.jp/login")),
     ]
     import os
     names = {name.split(".")[0] for name in os.listdir(os.path.join(os.path.dirname(mail.__file__), "..", "..",
