@@ -163,3 +163,9 @@ def log_level() -> str:
 def local_mode() -> bool:
     """True only under `make run` and the tests: enables the local mailbox."""
     return os.environ.get("IRAI_LOCAL_MODE") == "1"
+
+
+def chatwork_api_url() -> str:
+    """Chatwork's API root (IRAI_CHATWORK_API_URL); empty for the real one. The tests and local
+    mode point it at a receiver on this machine."""
+    return os.environ.get("IRAI_CHATWORK_API_URL", "").strip()

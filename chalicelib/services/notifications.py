@@ -46,6 +46,8 @@ from chalicelib.messages import t
 from chalicelib.models import notifications as outbox
 from chalicelib.models.base import is_condition_failure
 from chalicelib.models.agency import AgencySettings
+from chalicelib.models.base import Item
+from chalicelib.models.chat import ChatDelivery, ChatDestination
 from chalicelib.models.ids import is_id
 from chalicelib.models.notifications import (
     FAILED,
@@ -60,7 +62,7 @@ from chalicelib.models.notifications import (
 )
 from chalicelib.models.requests import Request
 from chalicelib.models.users import AGENCY_ACCOUNTS_MAX, User
-from chalicelib.services import mail, permissions
+from chalicelib.services import chat, mail, permissions
 from chalicelib.services.pointrules import POSTPAID
 from chalicelib.clock import utcnow
 from chalicelib.errors import Invalid, NotFound
@@ -176,6 +178,12 @@ class _Cache:
         self._agency: AgencySettings | None = None
         self._items: dict[tuple, object] = {}
 
+    def destinations(self) -> list[ChatDestination]:
+        """Every chat destination, read once per run (one query of a small partition)."""
+        if "destinations" not in self._items:
+            self._items["destinations"] = ChatDestination.all()
+        return self._items["destinations"]
+
     def agency(self) -> AgencySettings:
         if self._agency is None:
             self._agency = AgencySettings.load()
@@ -245,8 +253,10 @@ def deliver(items: Iterable[MailEvent | Notification], *, now: datetime | None =
                 outcomes["taken"] += 1
                 continue
             outcomes["expanded"] += 1
-            # Those held for the window are the run's that finds them due.
+            # Those held for the window are the run's that finds them due (chat posts are due at once).
             queue += [n for n in created if n.next_attempt_at <= moment]
+        elif isinstance(item, ChatDelivery):
+            queue.append(item)
         else:
             queue.append(item)
     for n in queue:
@@ -254,6 +264,9 @@ def deliver(items: Iterable[MailEvent | Notification], *, now: datetime | None =
             break
         if (n.pk, n.sk) in done:
             continue  # went along with an earlier notification of this run
+        if isinstance(n, ChatDelivery):
+            outcomes[f"chat_{_post(n, now or utcnow(), cache)}"] += 1
+            continue
         handled, counts = _deliver(n, now or utcnow(), cache)
         done.update(handled)
         outcomes.update(counts)
@@ -274,11 +287,13 @@ def after_commit(events: list[MailEvent]) -> None:
         log.exception("inline mail delivery stopped; the outbox sweep will retry")
 
 
-def _expand(e: MailEvent, now: datetime, cache: _Cache) -> list[Notification] | None:
-    """Write one Notification per recipient of the event (each once, however often this runs).
+def _expand(e: MailEvent, now: datetime, cache: _Cache) -> list[Notification | ChatDelivery] | None:
+    """Write one Notification per recipient of the event and one ChatDelivery per chat destination
+    told of it (each once, however often this runs).
 
-    Scheduled delivery holds each for config.mail_window() after the event, so what else happens
-    on the request meanwhile goes in the same mail; inline delivery (local mode) sends at once."""
+    Scheduled delivery holds each mail for config.mail_window() after the event, so what else happens
+    on the request meanwhile goes in the same mail; inline delivery (local mode) sends at once.
+    Chat posts are one per event, due at once."""
     if not _claim(e, now):
         return None
     request = cache.request(e.request_id)
@@ -300,6 +315,7 @@ def _expand(e: MailEvent, now: datetime, cache: _Cache) -> list[Notification] | 
                     raise
                 continue  # written by an earlier run that stopped half-way; that run's claim ended
             created.append(notification)
+        created += _write_once(chat.deliveries_for(e, request, cache.destinations(), now))
     _finish(e, SENT)
     return created
 
@@ -335,7 +351,10 @@ def _deliver(n: Notification, now: datetime, cache: _Cache) -> tuple[set, Counte
             message_id = mail.send_notification(told, request=request, recipient=recipient, agency=cache.agency())
     except SendFailed as error:
         for item, _ in told:
-            outcomes[_failed(item, now, error.code, permanent=error.permanent)] += 1
+            outcome = _failed(item, now, error.code, permanent=error.permanent)
+            outcomes[outcome] += 1
+            if outcome == "failed" and request is not None:
+                _tell_chat_of_failure(item, request, now, cache)
         return {(item.pk, item.sk) for item in batch}, outcomes
     except Exception as error:  # noqa: BLE001 - a bug in rendering must not lose the mail silently
         log.exception("mail could not be prepared", extra={"notification": n.sk})
@@ -399,6 +418,83 @@ def _failed(n: Notification, now: datetime, code: str, *, permanent: bool) -> st
                       Notification.gsi1pk.set(pk), Notification.gsi1sk.set(sk)])
     log.warning("mail failed, will retry", extra={"notification": n.sk, "error": code, "attempts": n.attempts})
     return "retry"
+
+
+# Chat posts (services.chat says what each destination gets and what it takes).
+
+def _write_once(deliveries: list[ChatDelivery]) -> list[ChatDelivery]:
+    """Save the posts not written yet (by an earlier run that stopped half-way); returns those saved."""
+    written = []
+    for delivery in deliveries:
+        try:
+            delivery.save(condition=ChatDelivery.pk.does_not_exist())
+        except PutError as error:
+            if not is_condition_failure(error):
+                raise
+            continue
+        written.append(delivery)
+    return written
+
+
+def _tell_chat_of_failure(n: Notification, request: Request, now: datetime, cache: _Cache) -> None:
+    """A mail that failed for good is posted to the agency destinations that ask for it, at once;
+    whatever does not go stays in the outbox. Never stops the mail sender."""
+    try:
+        for delivery in _write_once(chat.failure_deliveries(n, request, cache.destinations(), now)):
+            _post(delivery, now, cache)
+    except PynamoDBException:
+        log.exception("the chat post of a mail failure was not written", extra={"notification": n.sk})
+
+
+def _post(d: ChatDelivery, now: datetime, cache: _Cache) -> str:
+    """Post one chat delivery, claimed first like a mail. Returns "sent", "retry", "failed",
+    "skipped" or "taken"."""
+    if not _claim(d, now):
+        return "taken"
+    destination = next((x for x in cache.destinations() if x.destination_id == d.destination_id), None)
+    request = cache.request(d.request_id)
+    pk, sk = d.source.split("|", 1)
+    try:
+        source = Item.get(pk, sk, consistent_read=True)
+    except Item.DoesNotExist:
+        source = None
+    if isinstance(source, MailEvent):
+        kinds = chat.event_kinds(source)
+    else:
+        kinds = {chat.MAIL_FAILED}
+    # Checked again as things are now: a destination removed, switched off, or moved to
+    # other events since the post was queued gets nothing.
+    if destination is None or request is None or source is None or not chat.receives(destination, kinds,
+                                                                                       request.company_id):
+        _finish(d, SKIPPED, last_error="destination_changed")
+        return "skipped"
+    try:
+        message = chat.event_message(d, source, request, cache.agency()) if isinstance(source, MailEvent) \
+            else chat.failure_message(d, source, request)
+        outcome = chat.post(destination, message, message_id=f"{d.destination_id}_{d.sk}".replace("#", "_"),
+                            at=now)
+    except Exception as error:  # noqa: BLE001 - a bug in rendering must not lose the post silently
+        log.exception("chat post could not be prepared", extra={"delivery": d.sk})
+        outcome = chat.Outcome(chat.RETRY, type(error).__name__)
+    if outcome.result == chat.RETRY and d.attempts < MAX_ATTEMPTS:
+        delay = max(RETRY_DELAYS[d.attempts - 1], timedelta(seconds=outcome.retry_after or 0))
+        due = now + min(delay, timedelta(hours=6))
+        d.update(actions=[ChatDelivery.status.set(PENDING), ChatDelivery.next_attempt_at.set(due),
+                          ChatDelivery.lease_until.remove(), ChatDelivery.last_error.set(outcome.detail),
+                          ChatDelivery.gsi1pk.set(outbox_keys(d, due)[0]), ChatDelivery.gsi1sk.set(outbox_keys(d, due)[1])])
+        log.warning("chat post failed, will retry", extra={"delivery": d.sk, "error": outcome.detail[:100],
+                                                           "attempts": d.attempts})
+        return "retry"
+    values = {"answer_status": outcome.status} if outcome.status else {}
+    if outcome.result == chat.SENT:
+        _finish(d, SENT, sent_at=utcnow(), **values)
+    else:
+        _finish(d, FAILED, last_error=outcome.detail, **values)
+        log.error("chat post failed for good", extra={"delivery": d.sk, "destination": d.destination_id,
+                                                      "attempts": d.attempts})
+    chat.record(destination, outcome if outcome.result == chat.SENT else
+                chat.Outcome(chat.FAILED, outcome.detail, outcome.status), now)
+    return "sent" if outcome.result == chat.SENT else "failed"
 
 
 # What the agency sees and does.

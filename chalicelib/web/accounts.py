@@ -72,7 +72,8 @@ def account_list(me: SignedIn):
         return redirect("/clients")
     users, cursor = accounts.list_accounts(me.user, company_id=me.user.company_id, after=_after())
     return page("accounts/list.html", accounts=users, next_page=next_page("/accounts", cursor),
-                company=companies.own_company(me.user), can_create=permissions.can(me.user, permissions.ACCOUNT_CREATE))
+                company=companies.own_company(me.user), can_create=permissions.can(me.user, permissions.ACCOUNT_CREATE),
+                can_chat=permissions.can(me.user, permissions.CHAT_MANAGE_COMPANY))
 
 
 def _after() -> str | None:

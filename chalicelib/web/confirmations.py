@@ -103,3 +103,11 @@ def cancel_invoice(invoice) -> Confirmation:
                         back_label=t("nav.invoice"), final=True,
                         facts=[(t("confirm.issue.recipient"), invoice.recipient),
                                (t("confirm.issue.total"), f"{int(invoice.total):,}円")])
+
+
+def delete_chat(destination) -> Confirmation:
+    """削除 of a chat destination: what it would have been told is lost with it."""
+    path = f"/settings/chat/{destination.destination_id}"
+    return Confirmation(key="chat-delete", title=t("confirm.chat_delete.title", name=destination.name),
+                        lines=[t("confirm.chat_delete.effect")], button=t("confirm.chat_delete.button"),
+                        action=f"{path}/delete", back=path, back_label=destination.name, final=True)

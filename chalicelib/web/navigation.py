@@ -140,6 +140,11 @@ def _settings(v: Values, viewer) -> list[Link]:
     return _own(t("nav.settings") if v["agency"].complete else t("nav.settings_first"))
 
 
+def _chat_parent(viewer) -> Link:
+    """チャット通知 sits under 設定 for the agency, under アカウント管理 for a client admin."""
+    return Link(t("nav.settings"), "/settings") if viewer.is_agency else Link(t("nav.accounts"), "/accounts")
+
+
 def _invoices() -> Link:
     return Link(t("nav.invoices"), "/invoices")
 
@@ -188,6 +193,9 @@ TRAILS: dict[str, _Trail] = {
     "invoices/company.html": lambda v, viewer: [_home(), _clients(), _company(v["company"]),
                                                 Link(t("nav.invoices"), "")],
     "invoices/show.html": _invoice,
+    "settings/chat.html": lambda v, viewer: [_home(), _chat_parent(viewer), Link(t("nav.chat"), "")],
+    "settings/chat_show.html": lambda v, viewer: [_home(), _chat_parent(viewer), Link(t("nav.chat"), "/settings/chat"),
+                                                  Link(v["destination"].name, "")],
     "settings/urgency.html": lambda v, viewer: [_home(), Link(t("nav.settings"), "/settings"),
                                                 Link(t("nav.urgency"), "")],
 }

@@ -188,5 +188,44 @@ DOCUMENT: dict = {
         "NewComment": {"type": "object", "required": ["entry", "html"], "additionalProperties": False, "properties": {
             "entry": {"$ref": "#/components/schemas/Entry"}, "html": {"type": "string"},
         }},
+        # What a generic chat webhook is posted (services.chat.webhook_body); tests/integration/
+        # test_chat.py checks real posts against it.
+        "ChatWebhook": {"type": "object", "required": ["type", "id", "timestamp", "data"], "additionalProperties": False,
+                        "properties": {
+            "type": {"type": "string", "enum": ["request.created", "request.comment_client", "request.comment_agency",
+                                                "request.status", "request.estimate", "request.completed",
+                                                "mail.failed", "irai.test"],
+                     "description": "出来事の種類。状態が「完了」になったときは request.completed"},
+            "id": {"type": "string", "description": "webhook-id ヘッダーと同じ。再送でも変わらないので、受け取り側の重複排除に使えます"},
+            "timestamp": {"type": "string", "format": "date-time"},
+            "data": {"type": "object", "required": ["summary"], "properties": {
+                "summary": {"type": "string", "description": "メールの冒頭と同じ、1文の説明"},
+                "request": {"type": "object", "required": ["id", "number", "title", "company_id", "company_name",
+                                                           "status", "url"], "additionalProperties": False,
+                            "properties": {"id": {"type": "string"}, "number": {"type": "integer"},
+                                           "title": {"type": "string"}, "company_id": {"type": "string"},
+                                           "company_name": {"type": "string"}, "status": {"type": "string"},
+                                           "url": {"type": "string", "format": "uri"}}},
+                "event": {"type": "string", "description": "created, comment, status, estimate, estimate_answer"},
+                "actor": {"type": "object", "properties": {"name": {"type": "string"},
+                                                           "side": {"type": "string", "enum": ["agency", "client"]}}},
+                "old_value": _NULLABLE_STRING, "new_value": _NULLABLE_STRING,
+                "text": {"type": "string", "description": "コメントまたは依頼内容の抜粋(300文字まで)。社内メモは含みません"},
+                "occurred_at": {"type": "string", "format": "date-time"},
+                "recipient": {"type": "object", "properties": {"name": {"type": "string"}}},
+                "error": _NULLABLE_STRING,
+            }},
+        }},
     }},
+    # Outbound: what Irai posts to a generic chat webhook (チャット通知 → Webhook), signed as the
+    # Standard Webhooks specification says: webhook-id, webhook-timestamp, webhook-signature.
+    "webhooks": {"chatNotification": {"post": {
+        "summary": "チャット通知(Webhook)",
+        "description": "webhook-signature は v1,<base64(HMAC-SHA256(シークレットのwhsec_以降をbase64デコードした鍵, "
+                       "webhook-id + '.' + webhook-timestamp + '.' + 本文))>。5分より古い webhook-timestamp は拒否してください。",
+        "parameters": [{"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
+                       for name in ("webhook-id", "webhook-timestamp", "webhook-signature")],
+        "requestBody": _json_body({"$ref": "#/components/schemas/ChatWebhook"}),
+        "responses": {"2XX": {"description": "受け取った(ほかの応答は再送されます。4xxは429を除き再送しません)"}},
+    }}},
 }

@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.models.invoices import BillingSettings
 from chalicelib.models.users import AGENCY_STAFF
-from chalicelib.services import estimates, invoices, ledger, listings, menu, reports, requests
+from chalicelib.services import chat, estimates, invoices, ledger, listings, menu, reports, requests
 from chalicelib.services import pointrules as r
 from tests.support.accounts import anonymous, signed_in
 from tests.support.agent import Agent
@@ -62,6 +62,12 @@ ROUTES = {
     ("POST", "/settings"): (ADMIN, "agency"),
     ("GET", "/settings/urgency"): (ADMIN, "agency"),
     ("POST", "/settings/urgency"): (ADMIN, "agency"),
+    ("GET", "/settings/chat"): (MANAGE_OWN, None),
+    ("POST", "/settings/chat"): (MANAGE_OWN, None),
+    ("GET", "/settings/chat/{destination_id}"): (MANAGE_OWN, "company"),
+    ("POST", "/settings/chat/{destination_id}"): (MANAGE_OWN, "company"),
+    ("POST", "/settings/chat/{destination_id}/test"): (MANAGE_OWN, "company"),
+    ("POST", "/settings/chat/{destination_id}/delete"): (MANAGE_OWN, "company"),  # asks first: nothing deleted
     ("GET", "/settings/billing"): (ADMIN, "agency"),
     ("POST", "/settings/billing"): (ADMIN, "agency"),
     ("GET", "/invoices"): ({"agency_admin", "client_admin"}, None),  # clients: their own issued invoices
@@ -152,6 +158,9 @@ def world(aws):
         # An estimate to answer (a stale version is refused after the permission check).
         estimates.save_estimate(people["agency_staff"], people[f"request_{label}"].request_id,
                              [estimates.LineInput(name="見積の項目", points="1")], version=0)
+        # A chat destination of the company, on a port nobody listens on (テスト送信 fails at once).
+        people[f"chat_{label}"] = chat.create(admin, chat.DestinationForm(
+            name=f"{company.name}の通知", service="slack", url="https://127.0.0.1:9/hook", events=("created",)))
     people["client_admin"], people["client_member"] = people["client_admin_a"], people["client_member_a"]
     # A 月次保守レポート sent to company A, for the client's report routes ({month}).
     people["report_month"] = reports.last_month()
@@ -238,6 +247,7 @@ def test_route_answers_each_role_as_the_table_says(client, world, role, method, 
             .replace("{request_id}", request.request_id).replace("{attachment_id}", file.attachment_id)
             .replace("{item_id}", people["menu_item"].item_id).replace("{month}", people["report_month"])
             .replace("{invoice_id}", people["invoice_b" if other else "invoice_a"].invoice_id)
+            .replace("{destination_id}", people["chat_b" if other else "chat_a"].destination_id)
             # the mail the agency admin got about the new request (already sent: re-sending is refused)
             .replace("{event_id}", request.request_id).replace("{recipient_id}", people["agency_admin"].user_id))
     agent = anonymous(client) if role == "anonymous" else signed_in(client, people[role])

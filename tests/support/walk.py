@@ -74,11 +74,16 @@ def build_world() -> dict:
     from chalicelib.services import pointrules as r
     sent_month = r.previous_month(reports.last_month())
     reports.send(agency_admin, company.company_id, sent_month, revision=0)
+    # A chat destination of the company, so both admins' チャット通知 pages have one to show.
+    from chalicelib.services import chat
+    destination = chat.create(admin, chat.DestinationForm(name="セキュリティ社の通知", service="slack",
+                                                          url="https://127.0.0.1:9/hook", events=("created",)))
     from chalicelib import templating
     css = templating.static_url("css/app.css").rsplit("/", 1)[1]  # the current hash: served immutable
     ids = {"user_id": target.user_id, "company_id": company.company_id, "request_id": request.request_id,
            "attachment_id": file.attachment_id, "event_id": request.request_id,
            "recipient_id": agency_admin.user_id, "item_id": item.item_id, "invoice_id": invoice.invoice_id,
+           "destination_id": destination.destination_id,
            "token": "x" * 43, "folder": "css", "name": css, "month": sent_month}
     return {"people": people, "company": company, "request": request, "ids": ids}
 
