@@ -28,6 +28,9 @@ attempt it stays FAILED, shown to the agency on the request. In AWS a scheduled 
 
 A sender that dies between SES accepting a mail and recording it leaves its claim to expire, and
 the mail is sent again: at least once, never silently dropped.
+
+Chat (services.chat): expanding an event also writes one ChatDelivery per chat destination told
+of it; each is claimed, posted, retried and finished the way a notification is (``_post``).
 """
 from __future__ import annotations
 
@@ -44,9 +47,8 @@ from chalicelib.adapters import config
 from chalicelib.adapters.ses import SendFailed
 from chalicelib.messages import t
 from chalicelib.models import notifications as outbox
-from chalicelib.models.base import is_condition_failure
+from chalicelib.models.base import Item, is_condition_failure
 from chalicelib.models.agency import AgencySettings
-from chalicelib.models.base import Item
 from chalicelib.models.chat import ChatDelivery, ChatDestination
 from chalicelib.models.ids import is_id
 from chalicelib.models.notifications import (
@@ -231,7 +233,7 @@ def deliver_request(request_id: str, *, now: datetime | None = None) -> Counter:
     return deliver([item for item in [*events, *notifications] if item.status in (PENDING, SENDING)], now=now)
 
 
-def deliver(items: Iterable[MailEvent | Notification], *, now: datetime | None = None,
+def deliver(items: Iterable[MailEvent | Notification | ChatDelivery], *, now: datetime | None = None,
             until: float | None = None) -> Counter:
     """Expand events and send notifications, unless another sender has them or they are done.
 
@@ -255,8 +257,6 @@ def deliver(items: Iterable[MailEvent | Notification], *, now: datetime | None =
             outcomes["expanded"] += 1
             # Those held for the window are the run's that finds them due (chat posts are due at once).
             queue += [n for n in created if n.next_attempt_at <= moment]
-        elif isinstance(item, ChatDelivery):
-            queue.append(item)
         else:
             queue.append(item)
     for n in queue:
