@@ -54,6 +54,10 @@ class Answer:
 def check_url(url: str) -> tuple[str, str, int, str]:
     """The scheme, host, port and path-with-query of ``url`` if its form may be posted to; raises
     Refused. Pure except for reading local mode: addresses are checked at send time."""
+    # A URL a service issues is printable ASCII; anything else (spaces, line breaks, control or
+    # format characters, full-width letters) would be refused by the HTTP client itself, later.
+    if not url.isascii() or any(not c.isprintable() or c.isspace() for c in url):
+        raise Refused("malformed")
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -111,6 +111,9 @@ def test_loopback_is_allowed_in_local_mode_only(monkeypatch):
     ("file:///etc/passwd", "https_only"), ("https://user:pw@hooks.example.com/", "malformed"),
     ("https:///nohost", "malformed"), ("https://[::1/", "malformed"), ("https://a.example:99999/", "malformed"),
     ("javascript:alert(1)", "https_only"),
+    ("https://hooks.example.com/a b", "malformed"), ("https://hooks.example.com/a\u2028b", "malformed"),
+    ("https://hooks.example.com/a\nb", "malformed"), ("https://ｈｏｏｋｓ.example.com/", "malformed"),
+    ("https://hooks.example.com/\x00", "malformed"), ("https://hooks.example.com/\u200b", "malformed"),
 ])
 def test_urls_of_the_wrong_form_are_refused_in_aws(url, reason, monkeypatch):
     monkeypatch.setenv("IRAI_LOCAL_MODE", "0")
