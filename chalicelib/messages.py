@@ -336,6 +336,22 @@ ACCOUNT_EVENTS: dict[str, str] = {
     "role_changed": "権限の変更",
 }
 
+# The audit log's kinds of entry (models.audit.AuditEntry.kind), as the 監査ログ page names them.
+AUDIT_KINDS: dict[str, str] = {
+    "login_succeeded": "ログイン",
+    "login_failed": "ログイン失敗",
+    "login_locked": "ログイン失敗によるロック",
+    "password_changed": "パスワード変更",
+    "password_reset": "パスワード再設定(メール)",
+    "second_factor_enrolled": "2段階認証の登録",
+    "second_factor_used": "2段階認証によるログイン",
+    "second_factor_failed": "2段階認証の失敗",
+    "second_factor_removed": "2段階認証の削除",
+    "second_factor_reset": "2段階認証のリセット",
+    "recovery_code_used": "リカバリーコードの使用",
+    "passkey_login": "パスキーでログイン",
+}
+
 # 権限, as the account pages show it (templates/accounts/_role.html says the same).
 ROLE_LABELS: dict[str, str] = {
     "agency_admin": "管理者",

@@ -1,7 +1,7 @@
 """The agency's own settings: one item, kept per warm container (``KEPT``)."""
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
 
 from chalicelib.messages import t
 from chalicelib.models.base import Item, Kept
@@ -11,6 +11,7 @@ DEFAULT_AGENCY_NAME = t("agency.default_name")
 # app's brand colour (static/css/app.css --brand-dark), which white text reads well on.
 DEFAULT_COLOUR = "#1e3a8a"
 DEFAULT_REOPEN_DAYS = 14  # how long a client may reopen its own 完了 request
+DEFAULT_AUDIT_RETENTION_DAYS = 400  # how long the audit log keeps an entry
 
 # How old the copy of the settings a warm container keeps may be before it is read again: the
 # staleness bound of a change made in another container (the container that saves them forgets its
@@ -24,6 +25,9 @@ class AgencySettings(Item, discriminator="AgencySettings"):
     mail_sender_name = UnicodeAttribute(default=DEFAULT_AGENCY_NAME)
     client_reopen_days = NumberAttribute(default=DEFAULT_REOPEN_DAYS)
     colour = UnicodeAttribute(default=DEFAULT_COLOUR)  # "#rrggbb", dark enough for white text
+    # Every agency account must sign in with a second factor (TOTP or a passkey); per company: Company.
+    require_two_factor = BooleanAttribute(default=False)
+    audit_retention_days = NumberAttribute(default=DEFAULT_AUDIT_RETENTION_DAYS)  # then TTL removes an entry
     version = VersionAttribute()
 
     KEYS = ("AGENCY", "SETTINGS")

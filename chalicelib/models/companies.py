@@ -1,7 +1,7 @@
 """Client companies (クライアント). Listed through GSI1 under one partition, ordered by creation."""
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from chalicelib.models.base import GSI1_PK, Item, Kept, decode_cursor, encode_cursor
 from chalicelib.models.ids import new_id
@@ -16,6 +16,8 @@ class Company(Item, discriminator="Company"):
     admin_user_id = UnicodeAttribute(null=True)
     # The last request number handed out (#1, #2, ...); only ever incremented atomically.
     request_counter = NumberAttribute(default=0)
+    # Every account of the company must sign in with a second factor (set by the agency admin).
+    require_two_factor = BooleanAttribute(default=False)
     created_at = UTCDateTimeAttribute()
 
     @staticmethod

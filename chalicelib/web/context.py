@@ -12,7 +12,7 @@ from http.cookies import CookieError, SimpleCookie
 from chalice.app import Request
 
 from chalicelib.adapters import config
-from chalicelib.services import auth
+from chalicelib.services import audit, auth
 
 _current: ContextVar[Request] = ContextVar("irai_request")
 
@@ -20,6 +20,7 @@ _current: ContextVar[Request] = ContextVar("irai_request")
 def bind(request: Request) -> None:
     _current.set(request)
     request.irai_cache = {}
+    audit.bind_request(client_address(), request.headers.get("user-agent", ""))
 
 
 def request() -> Request:
