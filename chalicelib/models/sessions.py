@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from chalicelib.models.base import Item
 
@@ -12,6 +12,12 @@ class Session(Item, discriminator="Session"):
     user_id = UnicodeAttribute()
     csrf_token = UnicodeAttribute()
     session_epoch = NumberAttribute()
+    # The password was right but the account's second factor is still to come (/login/second):
+    # such a session opens nothing else, and lives minutes, not hours.
+    pending = BooleanAttribute(default=False)
+    # The agency or the account's company requires a second factor the account has not set up:
+    # the session opens nothing but 2段階認証's pages until it has (web/guards.py).
+    enrol_required = BooleanAttribute(default=False)
     created_at = UTCDateTimeAttribute()
     last_seen_at = UTCDateTimeAttribute()
     absolute_expires_at = UTCDateTimeAttribute()

@@ -47,6 +47,8 @@ class User(Item, discriminator="User"):
     last_reset_mail_at = UTCDateTimeAttribute(null=True)
     # Bumped whenever every existing session must end (password change, deactivation).
     session_epoch = NumberAttribute(default=0)
+    # A confirmed authenticator app or a passkey is set up (models/factors.py): sign-in asks for it.
+    two_factor = BooleanAttribute(default=False)
     # メール通知設定 (the account's own mails, guidance and password reset, always go). A client:
     # mail about requests they only follow (依頼関係者). Staff: mail about requests nobody is
     # assigned to (new requests, and client comments on them).

@@ -20,7 +20,7 @@ from chalicelib.adapters.ses import SendFailed
 from chalicelib.models.security import RESET_DONE, RESET_FAILED, PasswordReset, ResetMailRequest
 from chalicelib.models.sessions import Session
 from chalicelib.models.users import User
-from chalicelib.services import mail, passwords, throttle
+from chalicelib.services import audit, factors, mail, passwords, throttle
 from chalicelib.services import validation as v
 from chalicelib.clock import utcnow
 from chalicelib.errors import AuthenticationFailed, Conflict, Invalid
@@ -68,12 +68,78 @@ def login(user_id: str, password: str, *, address: str = "", now: datetime | Non
     else:
         ok = passwords.verify_password(password, user.password_hash) and user.active and _temporary_valid(user, now)
     if not ok:
-        if throttle.record_failure(user_id, address, now) and user is not None:
-            record(user, "locked", None, at=now)
+        _failed(user_id, user, address, now, "login_failed")
         raise AuthenticationFailed()
     if user.must_change_password:
         _consume_temporary_password(user)
+    if user.two_factor:
+        # The counters stay until the second step passes: a right password must not buy an
+        # attacker fresh guesses at the code.
+        return _open_session(user, now, pending=True)
     throttle.clear(user_id, failures)
+    audit.record("login_succeeded", actor=user, target=f"user:{user.user_id}", target_name=user.name,
+                 company_id=user.company_id, internal=user.is_agency, at=now)
+    return _open_session(user, now, enrol_required=factors.required(user))
+
+
+def _failed(typed: str, user: User | None, address: str, now: datetime, kind: str) -> None:
+    """Count a failed password or code towards the throttle (services/throttle.py), and audit it."""
+    locked = throttle.record_failure(typed, address, now)
+    audit.record(kind, actor=user, target=f"user:{user.user_id}" if user else "", target_name=user.name if user else "",
+                 company_id=user.company_id if user else None, internal=bool(user and user.is_agency),
+                 typed_id="" if user else typed, at=now)
+    if locked and user is not None:
+        record(user, "locked", None, at=now)
+        audit.record("login_locked", actor=None, target=f"user:{user.user_id}", target_name=user.name,
+                     company_id=user.company_id, internal=user.is_agency, at=now)
+
+
+def second_step(pending: SignedIn, typed: str, *, address: str = "", now: datetime | None = None) -> tuple[SignedIn, str]:
+    """The second step of a sign-in: a code from the authenticator app or a recovery code.
+
+    Returns the full session (the pending one is gone) and which was used ("totp", "recovery").
+    Raises AuthenticationFailed for a wrong code and Throttled as ``login`` does: the code's
+    failures count with the password's, per ID and address.
+    """
+    now = now or utcnow()
+    if not pending.session.pending:
+        raise AuthenticationFailed()
+    user = pending.user
+    counters = throttle.check(user.user_id, address, now)
+    used = factors.verify(user, typed, now=now)
+    if used is None:
+        _failed(user.user_id, user, address, now, "second_factor_failed")
+        raise AuthenticationFailed()
+    throttle.clear(user.user_id, counters)
+    audit.record("recovery_code_used" if used == "recovery" else "second_factor_used", actor=user,
+                 target=f"user:{user.user_id}", target_name=user.name, company_id=user.company_id,
+                 internal=user.is_agency, at=now)
+    pending.session.delete()
+    return _open_session(user, now), used
+
+
+def passkey_sign_in(user: User, *, pending: SignedIn | None = None, now: datetime | None = None) -> SignedIn:
+    """A full session after a passkey answered (services/passkeys.py checked it): in place of the
+    second step of ``pending``, or in place of the password altogether."""
+    now = now or utcnow()
+    if not user.active:
+        raise AuthenticationFailed()
+    if pending is not None:
+        pending.session.delete()
+    throttle.clear(user.user_id)
+    audit.record("passkey_login" if pending is None else "second_factor_used", actor=user,
+                 target=f"user:{user.user_id}", target_name=user.name, company_id=user.company_id,
+                 internal=user.is_agency, changes={"方法": {"old": "", "new": "パスキー"}}, at=now)
+    if user.must_change_password and pending is None:
+        raise AuthenticationFailed()  # a temporary password is changed first, signed in with it
+    return _open_session(user, now)
+
+
+def renew(signed_in: SignedIn, user: User, *, now: datetime | None = None) -> SignedIn:
+    """A new session in place of ``signed_in`` after its account's factors changed (every other
+    session ended with the account's session_epoch): no session fixation, no stale flags."""
+    now = now or utcnow()
+    signed_in.session.delete()
     return _open_session(user, now)
 
 
@@ -103,10 +169,16 @@ def _consume_temporary_password(user: User) -> None:
 TOKEN_SEPARATOR = "."
 
 
-def _open_session(user: User, now: datetime) -> SignedIn:
+# A session between the password and the second factor: minutes, enough to open the app.
+PENDING_MINUTES = 10
+
+
+def _open_session(user: User, now: datetime, *, pending: bool = False, enrol_required: bool = False) -> SignedIn:
     token = secrets.token_urlsafe(32) + TOKEN_SEPARATOR + user.user_id  # 256 random bits (urlsafe: no ".")
-    absolute = now + timedelta(hours=config.session_absolute_hours())
+    absolute = now + (timedelta(minutes=PENDING_MINUTES) if pending else timedelta(hours=config.session_absolute_hours()))
     session = Session.new(
+        pending=pending,
+        enrol_required=enrol_required and not user.two_factor,
         token_hash=_hash_token(token),
         user_id=user.user_id,
         csrf_token=secrets.token_urlsafe(32),
@@ -190,8 +262,10 @@ def change_password(signed_in: SignedIn, *, current: str, new: str, confirm: str
             raise Conflict("account changed meanwhile") from None
         raise
     record(user, "password_changed", user, at=now)
+    audit.record("password_changed", actor=user, target=f"user:{user.user_id}", target_name=user.name,
+                 company_id=user.company_id, internal=user.is_agency, at=now)
     signed_in.session.delete()  # a new token after a privilege change: no session fixation
-    return _open_session(user, now)
+    return _open_session(user, now, enrol_required=signed_in.session.enrol_required)
 
 
 
@@ -368,3 +442,5 @@ def reset_password(token: str, *, new: str, confirm: str, now: datetime | None =
         raise
     throttle.clear(user.user_id)
     record(user, "password_reset", user, at=now)
+    audit.record("password_reset", actor=user, target=f"user:{user.user_id}", target_name=user.name,
+                 company_id=user.company_id, internal=user.is_agency, at=now)

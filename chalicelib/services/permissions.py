@@ -24,6 +24,7 @@ ACCOUNT_HISTORY = "account.history"
 ACCOUNT_UNLOCK = "account.unlock"
 ACCOUNT_MAIL = "account.mail"                # lift a bounce or complaint stop on the address
 ACCOUNT_ROLE = "account.role"                # 管理者にする / 管理者から外す
+ACCOUNT_SECOND_FACTOR = "account.second_factor"  # reset another account's 2段階認証 (it lost its phone)
 STAFF_MANAGE = "staff.manage"
 SETTINGS_EDIT = "settings.edit"
 # Actions on requests (依頼).
@@ -58,7 +59,7 @@ CHAT_MANAGE = "chat.manage"                  # the agency's chat destinations (a
 CHAT_MANAGE_COMPANY = "chat.manage_company"  # a company's own chat destinations
 
 _ACCOUNT_ADMIN = {ACCOUNT_LIST, ACCOUNT_VIEW, ACCOUNT_CREATE, ACCOUNT_EDIT, ACCOUNT_DEACTIVATE,
-                  ACCOUNT_RESEND_GUIDANCE, ACCOUNT_ROLE}
+                  ACCOUNT_RESEND_GUIDANCE, ACCOUNT_ROLE, ACCOUNT_SECOND_FACTOR}
 
 _AGENCY_WORK = {REQUEST_VIEW, REQUEST_COMMENT, REQUEST_MANAGE, REQUEST_REOPEN, INBOX_VIEW, MAIL_PREFERENCES,
                 POINTS_MENU_VIEW, CONTRACT_VIEW, POINTS_VIEW, POINTS_OVERVIEW, ESTIMATE_EDIT, REPORT_VIEW, REPORT_WRITE}

@@ -24,7 +24,8 @@ bp = Blueprint(__name__)
 
 ACCOUNT_NOTICES = ("created", "created_mail_failed", "updated", "deactivated", "reactivated",
                    "deactivated_mail_failed", "reactivated_mail_failed", "guidance_resent", "unlocked",
-                   "mail_resumed", "role_changed", "role_changed_mail_failed")
+                   "mail_resumed", "role_changed", "role_changed_mail_failed", "second_factor_reset",
+                   "second_factor_reset_mail_failed")
 ACCOUNT_FIELDS = ("user_id", "name", "kana", "phone", "email")
 
 

@@ -53,6 +53,8 @@ def api(view: Callable) -> Callable:
             return _error(401)
         if me.user.must_change_password:
             return _error(403, message=t("password.must_change"))
+        if me.session.enrol_required and not me.user.two_factor:
+            return _error(403, message=t("second_factor.enrol_required"))
         try:
             return view(*args, me=me, **kwargs)
         except Invalid as error:

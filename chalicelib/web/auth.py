@@ -2,23 +2,24 @@
 from __future__ import annotations
 
 import unicodedata
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from chalice import Blueprint
 
 from chalicelib.adapters import config
 from chalicelib.messages import t
-from chalicelib.services import agency as agency_settings, auth
+from chalicelib.services import agency as agency_settings, auth, factors
 from chalicelib.errors import AuthenticationFailed
 from chalicelib.services.throttle import Throttled
 from chalicelib.web import context
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, submit
-from chalicelib.web.guards import handle_errors, signed_in_page
+from chalicelib.web.guards import ENROL_PATHS_PREFIX, handle_errors, signed_in_page
 from chalicelib.web.responses import cookie, expired_cookie, page, redirect
 
 bp = Blueprint(__name__)
 
-NOTICES = {"logged_out": "logout.done", "expired": "session.expired", "reset_done": "reset.done"}
+NOTICES = {"logged_out": "logout.done", "expired": "session.expired", "reset_done": "reset.done",
+           "second_expired": "second.expired"}
 
 
 def _safe_next(target: str) -> str:
@@ -77,7 +78,7 @@ def _session_cookie(token: str) -> str:
 @handle_errors
 def login_form():
     if context.signed_in() is not None:
-        return redirect("/")
+        return redirect("/")  # a pending second step may start over: the form shows
     query = bp.current_request.query_params or {}
     notice = NOTICES.get(query.get("notice", ""))
     return page("auth/login.html", user_id="", next=_safe_next(query.get("next", "/")),
@@ -138,15 +139,74 @@ def login():
                     notice=None, error=t(refusal.message_key, agency=agency_settings.settings().name, **refusal.params),
                     throttled=True)
     context.replace_signed_in(signed_in)
-    target = "/password" if signed_in.user.must_change_password else next_path
+    if signed_in.session.pending:
+        target = "/login/second" + (f"?next={quote(next_path)}" if next_path != "/" else "")
+    else:
+        target = _after_sign_in(signed_in, next_path)
     return redirect(target, cookies=[_session_cookie(signed_in.token),
                                      expired_cookie(context.csrf_cookie_name())])
 
 
+def _after_sign_in(signed_in: auth.SignedIn, next_path: str) -> str:
+    """Where a full sign-in goes: a forced password change first, then a required enrolment."""
+    if signed_in.user.must_change_password:
+        return "/password"
+    if signed_in.session.enrol_required:
+        return ENROL_PATHS_PREFIX
+    return next_path
+
+
+def _pending() -> auth.SignedIn | None:
+    current = context.session()
+    return current if current is not None and current.session.pending else None
+
+
+@bp.route("/login/second", methods=["GET"])
+@handle_errors
+def second_form():
+    """The second step of a sign-in (2段階認証): a code from the app, a recovery code or a passkey."""
+    pending = _pending()
+    if pending is None:
+        return redirect("/" if context.signed_in() else "/login?notice=second_expired")
+    next_path = _safe_next((bp.current_request.query_params or {}).get("next", "/"))
+    return _second_page(pending, next_path)
+
+
+def _second_page(pending: auth.SignedIn, next_path: str, *, status: int = 200, error: str | None = None,
+                 typed: str = "", throttled: bool = False):
+    found = factors.of(pending.user)
+    return page("auth/second.html", status=status, next=next_path, error=error, typed=typed, throttled=throttled,
+                has_app=found.app is not None, has_passkeys=bool(found.passkeys))
+
+
+@bp.route("/login/second", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@handle_errors
+def second():
+    pending = _pending()
+    if pending is None:
+        return redirect("/login?notice=second_expired")
+    next_path, typed = _safe_next(field("next") or "/"), field("code")
+    try:
+        signed_in, used = auth.second_step(pending, typed, address=context.client_address())
+    except AuthenticationFailed:
+        return _second_page(pending, next_path, status=401, error=t("second.failed"), typed=typed)
+    except Throttled as refusal:
+        return _second_page(pending, next_path, status=429, throttled=True, typed=typed,
+                            error=t(refusal.message_key, agency=agency_settings.settings().name, **refusal.params))
+    context.replace_signed_in(signed_in)
+    target = _after_sign_in(signed_in, next_path)
+    if used == "recovery" and target == next_path:
+        target = "/account/security?notice=recovery_used"  # a code fewer: the page says how many are left
+    return redirect(target, cookies=[_session_cookie(signed_in.token)])
+
+
 @bp.route("/logout", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
-@signed_in_page
-def logout(me: auth.SignedIn):
-    auth.logout(me)
+@handle_errors
+def logout():
+    """ログアウト, also of a session that never got past the second step."""
+    me = context.session()
+    if me is not None:
+        auth.logout(me)
     context.replace_signed_in(None)
     return redirect("/login?notice=logged_out", cookies=[expired_cookie(context.session_cookie_name())])
 

@@ -55,9 +55,16 @@ def csrf_cookie_name() -> str:
     return "__Host-irai_csrf" if config.is_https() else "irai_csrf"
 
 
-def signed_in() -> auth.SignedIn | None:
-    """The caller's live session and account, or None."""
+def session() -> auth.SignedIn | None:
+    """The caller's live session, a pending one (password right, second factor still to come)
+    included: what CSRF checks and the second step's pages need. Everything else asks ``signed_in``."""
     return _cached("signed_in", lambda: auth.resume(cookies().get(session_cookie_name(), "")))
+
+
+def signed_in() -> auth.SignedIn | None:
+    """The caller's live session and account, or None (also while the second factor is pending)."""
+    current = session()
+    return None if current is None or current.session.pending else current
 
 
 def replace_signed_in(value: auth.SignedIn | None) -> None:

@@ -181,7 +181,7 @@ def csrf_protect(event, get_response) -> Response:
             sent = event.headers.get(CSRF_HEADER, "")
     except BadForm as error:
         return _refuse(event, 400, error.message_key)
-    me = context.signed_in()
+    me = context.session()
     expected = me.session.csrf_token if me else context.cookies().get(context.csrf_cookie_name(), "")
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         return _refuse(event, 403, "csrf.failed")

@@ -145,6 +145,10 @@ def _chat_parent(viewer) -> Link:
     return Link(t("nav.settings"), "/settings") if viewer.is_agency else Link(t("nav.accounts"), "/accounts")
 
 
+def _security() -> Link:
+    return Link(t("nav.security"), "/account/security")
+
+
 def _invoices() -> Link:
     return Link(t("nav.invoices"), "/invoices")
 
@@ -169,6 +173,9 @@ TRAILS: dict[str, _Trail] = {
     "accounts/detail.html": _account_detail,
     "accounts/form.html": _account_form,
     "accounts/mail.html": lambda v, viewer: _own(t("nav.mail")),
+    "security/index.html": lambda v, viewer: _own(t("nav.security")),
+    "security/totp.html": lambda v, viewer: [_home(), _security(), Link(t("nav.totp"), "")],
+    "security/codes.html": lambda v, viewer: [_home(), _security(), Link(t("nav.recovery_codes"), "")],
     "clients/list.html": lambda v, viewer: _own(t("nav.clients")),
     "clients/form.html": lambda v, viewer: [_home(), _clients(), Link(t("nav.client_new"), "")],
     "clients/detail.html": lambda v, viewer: [_home(), _clients(), Link(v["company"].name, "")],

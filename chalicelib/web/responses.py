@@ -19,7 +19,7 @@ _URL_CHARACTERS = ":/?#[]@!$&'()*+,;=%-._~"
 
 def csrf_token() -> str:
     """The token forms must echo: the session's own, or before login the anonymous cookie's."""
-    me = context.signed_in()
+    me = context.session()
     if me is not None:
         return me.session.csrf_token
     cache = context.request().irai_cache
@@ -32,7 +32,7 @@ def _pending_cookies() -> list[str]:
     """Cookies this request must set: a new anonymous CSRF cookie when one was just made."""
     cache = context.request().irai_cache
     token = cache.get("csrf_token")
-    if token and context.signed_in() is None and context.cookies().get(context.csrf_cookie_name()) != token:
+    if token and context.session() is None and context.cookies().get(context.csrf_cookie_name()) != token:
         return [cookie(context.csrf_cookie_name(), token, max_age=60 * 60 * 24)]
     return []
 

@@ -49,6 +49,12 @@ ROUTES = {
     ("POST", "/accounts/{user_id}/mail-resume"): (ADMIN, "company"),
     ("GET", "/account/mail"): ("all", None),
     ("POST", "/account/mail"): ("all", None),
+    ("GET", "/account/security"): ("all", None),
+    ("GET", "/account/security/totp"): ("all", None),
+    ("POST", "/account/security/totp"): ("all", None),
+    ("POST", "/account/security/totp/delete"): ("all", None),
+    ("POST", "/account/security/recovery-codes"): ("all", None),
+    ("POST", "/accounts/{user_id}/second-factor-reset"): (MANAGE_OWN, "company"),
     ("GET", "/clients"): (AGENCY, "agency"),
     ("GET", "/clients/new"): (ADMIN, "agency"),
     ("POST", "/clients"): (ADMIN, "agency"),
@@ -128,7 +134,8 @@ ROUTES = {
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/password/forgot"), ("POST", "/password/forgot"),
           ("GET", "/password/reset/{token}"), ("POST", "/password/reset/{token}"),
           ("GET", "/static/{folder}/{name}"), ("GET", "/api/openapi.json"),
-          ("GET", "/health")}  # tests/integration/test_health.py
+          ("GET", "/health"),  # tests/integration/test_health.py
+          ("GET", "/login/second"), ("POST", "/login/second")}  # tests/integration/test_two_factor.py
 
 
 def test_the_table_names_every_route(app):
