@@ -75,6 +75,8 @@ JA: dict[str, str] = {
     "security.passkey_removed": "パスキーを削除しました。",
     "passkey.name_required": "パスキーの名前を入力してください。",
     "passkey.failed": "パスキーを確認できませんでした。もう一度お試しください。",
+    "passkey.needs_name": "パスキーは、IPアドレスではなく名前のアドレス({url})で開いた画面で使えます。",
+    "passkey.unsupported": "このブラウザではパスキーを使えません。確認コードか、ユーザーIDとパスワードでログインしてください。",
     "passkey.unknown": "このパスキーは登録されていません。ユーザーIDとパスワードでログインしてください。",
     "account.second_factor_reset": "2段階認証をリセットしました。このアカウントのログイン中の画面はすべてログアウトされました。",
     "account.second_factor_reset_mail_failed": "2段階認証をリセットしました。ただし、お知らせのメールを送れませんでした。",

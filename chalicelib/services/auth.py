@@ -122,16 +122,14 @@ def passkey_sign_in(user: User, *, pending: SignedIn | None = None, now: datetim
     """A full session after a passkey answered (services/passkeys.py checked it): in place of the
     second step of ``pending``, or in place of the password altogether."""
     now = now or utcnow()
-    if not user.active:
-        raise AuthenticationFailed()
+    if not user.active or (pending is None and user.must_change_password):
+        raise AuthenticationFailed()  # a temporary password is changed first, signed in with it
     if pending is not None:
         pending.session.delete()
     throttle.clear(user.user_id)
     audit.record("passkey_login" if pending is None else "second_factor_used", actor=user,
                  target=f"user:{user.user_id}", target_name=user.name, company_id=user.company_id,
                  internal=user.is_agency, changes={"方法": {"old": "", "new": "パスキー"}}, at=now)
-    if user.must_change_password and pending is None:
-        raise AuthenticationFailed()  # a temporary password is changed first, signed in with it
     return _open_session(user, now)
 
 

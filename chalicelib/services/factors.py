@@ -18,7 +18,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from chalicelib.clock import utcnow
 from chalicelib.errors import Conflict, Invalid, NotFound, ServiceUnavailable
 from chalicelib.messages import t
-from chalicelib.models.base import is_condition_failure
+from chalicelib.models.base import is_condition_failure, partition_read
 from chalicelib.models.factors import Passkey, TotpFactor, factors_partition
 from chalicelib.models.users import User
 from chalicelib.services import agency, audit, permissions
@@ -61,7 +61,8 @@ class Factors:
 def of(user: User) -> Factors:
     """The account's factors: one query of its MFA# partition."""
     found = Factors()
-    for item in TotpFactor.query(factors_partition(user.user_id)):
+    classify = lambda sort_key: TotpFactor if sort_key == "TOTP" else Passkey if sort_key.startswith("PASSKEY#") else None  # noqa: E731
+    for item in partition_read(factors_partition(user.user_id), classify):
         if isinstance(item, TotpFactor):
             found.totp = item
         elif isinstance(item, Passkey):
@@ -182,15 +183,16 @@ def remove_totp(user: User, *, now: datetime | None = None) -> None:
         raise Invalid({"_form": t("second_factor.last_required")})
     factors.totp.delete()
     if factors.app is not None:
-        _after_removal(user, factors.count - 1, "認証アプリ", now)
+        after_removal(user, factors.count - 1, "認証アプリ", "登録", now)
 
 
-def _after_removal(user: User, left: int, what: str, now: datetime) -> None:
+def after_removal(user: User, left: int, what: str, was: str, now: datetime) -> None:
+    """Book-keeping after a factor (``what``, shown as ``was``) was removed, ``left`` remaining."""
     if left == 0:
         _set_two_factor(user, False)
     record(user, "second_factor_removed", user, at=now)
     audit.record("second_factor_removed", actor=user, target=f"user:{user.user_id}", target_name=user.name,
-                 company_id=user.company_id, internal=user.is_agency, changes={what: {"old": "登録", "new": "削除"}},
+                 company_id=user.company_id, internal=user.is_agency, changes={what: {"old": was, "new": "削除"}},
                  at=now)
 
 

@@ -2,17 +2,19 @@
 administrator's reset of another account's second factor."""
 from __future__ import annotations
 
-from chalice import Blueprint
+import json
 
-from chalicelib.errors import Conflict
+from chalice import Blueprint, Response
+
+from chalicelib.errors import AuthenticationFailed, Conflict, Invalid
 from chalicelib.messages import t
-from chalicelib.services import factors
+from chalicelib.services import agency, auth, factors, passkeys
 from chalicelib.services.auth import SignedIn, renew
 from chalicelib.web import context
-from chalicelib.web.auth import _session_cookie
+from chalicelib.web.auth import _after_sign_in, _safe_next, _session_cookie
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, submit
-from chalicelib.web.guards import signed_in_page
-from chalicelib.web.responses import page, redirect
+from chalicelib.web.guards import handle_errors, signed_in_page
+from chalicelib.web.responses import expired_cookie, page, redirect
 
 bp = Blueprint(__name__)
 
@@ -101,3 +103,88 @@ def second_factor_reset(me: SignedIn, user_id: str):
     if result.get("mail_sent") is False:
         return redirect(f"/accounts/{user_id}?notice=second_factor_reset_mail_failed")
     return response
+
+
+# Passkeys (js/passkeys.js calls these with JSON and the X-CSRF-Token header).
+
+JSON = "application/json"
+
+
+def _json(body: object, status: int = 200, cookies: list[str] | None = None) -> Response:
+    headers: dict = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+    if cookies:
+        headers["Set-Cookie"] = cookies
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=headers)
+
+
+def _party() -> passkeys.RelyingParty:
+    return passkeys.relying_party(context.request().headers.get("host", ""))
+
+
+def _passkey_call(run) -> Response:
+    """Answer a passkey call: its JSON, or a message the page shows (400) that loses nothing typed."""
+    try:
+        return run()
+    except Invalid as error:
+        return _json({"message": error.errors.get("_form") or t("form.check"), "errors": error.errors}, 400)
+    except passkeys.PasskeyFailed:
+        return _json({"message": t("passkey.failed")}, 400)
+
+
+@bp.route("/account/security/passkeys/options", methods=["POST"], content_types=[JSON])
+@signed_in_page
+def passkey_registration_options(me: SignedIn):
+    return _passkey_call(lambda: Response(body=passkeys.registration_options(me.user, _party()), status_code=200,
+                                          headers={"Content-Type": "application/json", "Cache-Control": "no-store"}))
+
+
+@bp.route("/account/security/passkeys", methods=["POST"], content_types=[JSON])
+@signed_in_page
+def passkey_register(me: SignedIn):
+    def run():
+        first = passkeys.register(me.user, passkeys.parse(context.request().raw_body), _party())
+        cookies = None
+        if first:  # the account's first factor ended its sessions: this one goes on under a new token
+            renewed = renew(me, me.user)
+            context.replace_signed_in(renewed)
+            cookies = [_session_cookie(renewed.token)]
+        return _json({"redirect": "/account/security?notice=passkey_added"}, cookies=cookies)
+    return _passkey_call(run)
+
+
+@bp.route("/account/security/passkeys/{credential_id}/delete", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def passkey_remove(me: SignedIn, credential_id: str):
+    return submit(lambda: passkeys.remove(me.user, credential_id),
+                  done=lambda _: redirect("/account/security?notice=passkey_removed"),
+                  refuse=lambda status, errors: _security_page(me, status=status, errors=errors), conflict=False)
+
+
+@bp.route("/login/passkey/options", methods=["POST"], content_types=[JSON])
+@handle_errors
+def passkey_login_options():
+    """Options for a sign-in: the second step of a pending session, else by passkey alone."""
+    pending = context.session()
+    user = pending.user if pending is not None and pending.session.pending else None
+    return _passkey_call(lambda: Response(body=passkeys.authentication_options(_party(), user=user), status_code=200,
+                                          headers={"Content-Type": "application/json", "Cache-Control": "no-store"}))
+
+
+@bp.route("/login/passkey", methods=["POST"], content_types=[JSON])
+@handle_errors
+def passkey_login():
+    current = context.session()
+    pending = current if current is not None and current.session.pending else None
+
+    def run():
+        answer = passkeys.parse(context.request().raw_body)
+        user = passkeys.authenticate(answer, _party(), user=pending.user if pending else None)
+        try:
+            signed_in = auth.passkey_sign_in(user, pending=pending)
+        except AuthenticationFailed:
+            return _json({"message": t("login.temporary_hint", agency=agency.settings().name)}, 400)
+        context.replace_signed_in(signed_in)
+        next_path = _safe_next(str(answer.get("next") or "/"))
+        return _json({"redirect": _after_sign_in(signed_in, next_path)},
+                     cookies=[_session_cookie(signed_in.token), expired_cookie(context.csrf_cookie_name())])
+    return _passkey_call(run)

@@ -48,7 +48,7 @@ def test_refused_forms_have_no_serious_accessibility_violation(browser, live_ser
         tab.goto(live_server.url + "/login")
         tab.get_by_label("ユーザーID", exact=True).fill("nobody-here")
         tab.get_by_label("パスワード", exact=True).fill("wrong-password")
-        tab.get_by_role("button", name="ログイン").click()
+        tab.get_by_role("button", name="ログイン", exact=True).click()
         expect(tab.get_by_role("alert")).to_be_visible()
         problems = axe_violations(tab)
         tab.goto(live_server.url + "/password/forgot")

@@ -192,12 +192,12 @@ def test_login_page_fits_a_phone_without_horizontal_scroll(open_page, live_serve
     phone.goto(live_server.url + "/login")
     expect(heading(phone, "ログイン")).to_be_visible()
     assert _horizontal_overflow(phone) <= 390
-    expect(phone.get_by_role("button", name="ログイン")).to_be_in_viewport()
+    expect(phone.get_by_role("button", name="ログイン", exact=True)).to_be_in_viewport()
 
     # With the error message too.
     phone.get_by_label("ユーザーID", exact=True).fill("nosuchuser01")
     phone.get_by_label("パスワード", exact=True).fill("wrong-password")
-    phone.get_by_role("button", name="ログイン").click()
+    phone.get_by_role("button", name="ログイン", exact=True).click()
     expect(phone.get_by_role("alert")).to_contain_text(LOGIN_FAILED)
     assert _horizontal_overflow(phone) <= 390
 

@@ -64,7 +64,7 @@ def fill_login(page: Page, user_id: str, password: str = PASSWORD) -> None:
     expect(heading(page, "ログイン")).to_be_visible()
     page.get_by_label("ユーザーID", exact=True).fill(user_id)
     page.get_by_label("パスワード", exact=True).fill(password)
-    page.get_by_role("button", name="ログイン").click()
+    page.get_by_role("button", name="ログイン", exact=True).click()
 
 
 def log_in(page: Page, base_url: str, user_id: str, password: str = PASSWORD, *,
