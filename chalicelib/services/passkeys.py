@@ -21,7 +21,7 @@ from pynamodb.exceptions import DeleteError
 
 from chalicelib.adapters import config
 from chalicelib.clock import utcnow
-from chalicelib.errors import Invalid, NotFound
+from chalicelib.errors import Invalid
 from chalicelib.messages import t
 from chalicelib.models.base import is_condition_failure
 from chalicelib.models.factors import Passkey, PasskeyChallenge
@@ -32,7 +32,7 @@ from chalicelib.services.history import record
 
 NAME_MAX = 40
 CHALLENGE_MINUTES = 5
-BODY_MAX = 16_000  # a WebAuthn answer is a few kilobytes at most
+ANSWER_MAX = 16_000  # a WebAuthn answer is a few kilobytes at most
 REGISTER, SECOND, LOGIN = "register", "second", "login"
 
 
@@ -91,13 +91,13 @@ def _take_challenge(credential: dict, purpose: str, now: datetime) -> tuple[byte
     return client_data.challenge, found
 
 
-def parse(body: bytes | str | None) -> dict:
-    """The JSON a passkey page posts; PasskeyFailed if it is not an object of sane size."""
-    if not body or len(body) > BODY_MAX:
+def parse(text: str) -> dict:
+    """The browser's answer as the script sent it (JSON); PasskeyFailed if it is not an object."""
+    if not text or len(text) > ANSWER_MAX:
         raise PasskeyFailed()
     try:
-        value = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+        value = json.loads(text)
+    except ValueError as error:
         raise PasskeyFailed() from error
     if not isinstance(value, dict):
         raise PasskeyFailed()
@@ -172,7 +172,7 @@ def remove(user: User, credential_id: str, *, now: datetime | None = None) -> No
     found = factors.of(user)
     key = next((key for key in found.passkeys if key.credential_id == credential_id), None)
     if key is None:
-        raise NotFound()
+        return  # removed already (a second click, another tab)
     if found.count == 1 and factors.required(user):
         raise Invalid({"_form": t("second_factor.last_required")})
     key.delete()

@@ -156,16 +156,11 @@ def _after_sign_in(signed_in: auth.SignedIn, next_path: str) -> str:
     return next_path
 
 
-def _pending() -> auth.SignedIn | None:
-    current = context.session()
-    return current if current is not None and current.session.pending else None
-
-
 @bp.route("/login/second", methods=["GET"])
 @handle_errors
 def second_form():
     """The second step of a sign-in (2段階認証): a code from the app, a recovery code or a passkey."""
-    pending = _pending()
+    pending = context.pending()
     if pending is None:
         return redirect("/" if context.signed_in() else "/login?notice=second_expired")
     next_path = _safe_next((bp.current_request.query_params or {}).get("next", "/"))
@@ -182,7 +177,7 @@ def _second_page(pending: auth.SignedIn, next_path: str, *, status: int = 200, e
 @bp.route("/login/second", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @handle_errors
 def second():
-    pending = _pending()
+    pending = context.pending()
     if pending is None:
         return redirect("/login?notice=second_expired")
     next_path, typed = _safe_next(field("next") or "/"), field("code")

@@ -67,6 +67,12 @@ def signed_in() -> auth.SignedIn | None:
     return None if current is None or current.session.pending else current
 
 
+def pending() -> auth.SignedIn | None:
+    """The caller's session if it waits for its second factor (/login/second), else None."""
+    current = session()
+    return current if current is not None and current.session.pending else None
+
+
 def replace_signed_in(value: auth.SignedIn | None) -> None:
     """After login, logout or a password change, later code in this request sees the new state."""
     request().irai_cache["signed_in"] = value

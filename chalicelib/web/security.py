@@ -105,20 +105,26 @@ def second_factor_reset(me: SignedIn, user_id: str):
     return response
 
 
-# Passkeys (js/passkeys.js calls these with JSON and the X-CSRF-Token header).
-
-JSON = "application/json"
-
+# Passkeys. js/passkeys.js posts these as forms (the CSRF token a field, as on every page; the
+# browser's answer a JSON field) and reads JSON back: the options to hand to the browser, where
+# to go next, or the message to show. A body no script of ours sends is refused like any form's.
 
 def _json(body: object, status: int = 200, cookies: list[str] | None = None) -> Response:
     headers: dict = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
     if cookies:
         headers["Set-Cookie"] = cookies
-    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=headers)
+    return Response(body=body if isinstance(body, str) else json.dumps(body, ensure_ascii=False),
+                    status_code=status, headers=headers)
 
 
 def _party() -> passkeys.RelyingParty:
     return passkeys.relying_party(context.request().headers.get("host", ""))
+
+
+def _answer() -> dict:
+    """What the script posted: the browser's answer (JSON in the field ``credential``), the name
+    typed and where to go next."""
+    return {"credential": passkeys.parse(field("credential")), "name": field("name"), "next": field("next")}
 
 
 def _passkey_call(run) -> Response:
@@ -131,18 +137,17 @@ def _passkey_call(run) -> Response:
         return _json({"message": t("passkey.failed")}, 400)
 
 
-@bp.route("/account/security/passkeys/options", methods=["POST"], content_types=[JSON])
+@bp.route("/account/security/passkeys/options", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def passkey_registration_options(me: SignedIn):
-    return _passkey_call(lambda: Response(body=passkeys.registration_options(me.user, _party()), status_code=200,
-                                          headers={"Content-Type": "application/json", "Cache-Control": "no-store"}))
+    return _passkey_call(lambda: _json(passkeys.registration_options(me.user, _party())))
 
 
-@bp.route("/account/security/passkeys", methods=["POST"], content_types=[JSON])
+@bp.route("/account/security/passkeys", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def passkey_register(me: SignedIn):
     def run():
-        first = passkeys.register(me.user, passkeys.parse(context.request().raw_body), _party())
+        first = passkeys.register(me.user, _answer(), _party())
         cookies = None
         if first:  # the account's first factor ended its sessions: this one goes on under a new token
             renewed = renew(me, me.user)
@@ -160,31 +165,27 @@ def passkey_remove(me: SignedIn, credential_id: str):
                   refuse=lambda status, errors: _security_page(me, status=status, errors=errors), conflict=False)
 
 
-@bp.route("/login/passkey/options", methods=["POST"], content_types=[JSON])
+@bp.route("/login/passkey/options", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @handle_errors
 def passkey_login_options():
     """Options for a sign-in: the second step of a pending session, else by passkey alone."""
-    pending = context.session()
-    user = pending.user if pending is not None and pending.session.pending else None
-    return _passkey_call(lambda: Response(body=passkeys.authentication_options(_party(), user=user), status_code=200,
-                                          headers={"Content-Type": "application/json", "Cache-Control": "no-store"}))
+    pending = context.pending()
+    return _passkey_call(lambda: _json(passkeys.authentication_options(_party(), user=pending.user if pending else None)))
 
 
-@bp.route("/login/passkey", methods=["POST"], content_types=[JSON])
+@bp.route("/login/passkey", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @handle_errors
 def passkey_login():
-    current = context.session()
-    pending = current if current is not None and current.session.pending else None
+    pending = context.pending()
 
     def run():
-        answer = passkeys.parse(context.request().raw_body)
+        answer = _answer()
         user = passkeys.authenticate(answer, _party(), user=pending.user if pending else None)
         try:
             signed_in = auth.passkey_sign_in(user, pending=pending)
         except AuthenticationFailed:
             return _json({"message": t("login.temporary_hint", agency=agency.settings().name)}, 400)
         context.replace_signed_in(signed_in)
-        next_path = _safe_next(str(answer.get("next") or "/"))
-        return _json({"redirect": _after_sign_in(signed_in, next_path)},
+        return _json({"redirect": _after_sign_in(signed_in, _safe_next(answer["next"] or "/"))},
                      cookies=[_session_cookie(signed_in.token), expired_cookie(context.csrf_cookie_name())])
     return _passkey_call(run)

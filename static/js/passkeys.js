@@ -23,13 +23,13 @@ function showError(message) {
   if (message) box.scrollIntoView({ block: "nearest" });
 }
 
-async function post(url, csrf, body) {
-  const response = await fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-    body: JSON.stringify(body || {}),
+async function post(url, csrf, fields) {
+  // A form post, as every page's: the CSRF token a field; the browser's answer goes as JSON text.
+  const body = new URLSearchParams({ csrf_token: csrf });
+  Object.entries(fields || {}).forEach(([name, value]) => {
+    body.set(name, typeof value === "string" ? value : JSON.stringify(value));
   });
+  const response = await fetch(url, { method: "POST", credentials: "same-origin", body });
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const error = new Error(data.message || said("failed"));

@@ -55,6 +55,10 @@ ROUTES = {
     ("POST", "/account/security/totp/delete"): ("all", None),
     ("POST", "/account/security/recovery-codes"): ("all", None),
     ("POST", "/accounts/{user_id}/second-factor-reset"): (MANAGE_OWN, "company"),
+    # パスキー: js/passkeys.js's calls (forms that answer JSON).
+    ("POST", "/account/security/passkeys/options"): ("all", None),
+    ("POST", "/account/security/passkeys"): ("all", None),
+    ("POST", "/account/security/passkeys/{credential_id}/delete"): ("all", None),
     ("GET", "/clients"): (AGENCY, "agency"),
     ("GET", "/clients/new"): (ADMIN, "agency"),
     ("POST", "/clients"): (ADMIN, "agency"),
@@ -135,7 +139,8 @@ PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/password/forgot"), ("
           ("GET", "/password/reset/{token}"), ("POST", "/password/reset/{token}"),
           ("GET", "/static/{folder}/{name}"), ("GET", "/api/openapi.json"),
           ("GET", "/health"),  # tests/integration/test_health.py
-          ("GET", "/login/second"), ("POST", "/login/second")}  # tests/integration/test_two_factor.py
+          ("GET", "/login/second"), ("POST", "/login/second"),  # tests/integration/test_two_factor.py
+          ("POST", "/login/passkey/options"), ("POST", "/login/passkey")}  # tests/integration/test_passkeys.py
 
 
 def test_the_table_names_every_route(app):
@@ -256,7 +261,7 @@ def test_route_answers_each_role_as_the_table_says(client, world, role, method, 
             .replace("{invoice_id}", people["invoice_b" if other else "invoice_a"].invoice_id)
             .replace("{destination_id}", people["chat_b" if other else "chat_a"].destination_id)
             # the mail the agency admin got about the new request (already sent: re-sending is refused)
-            .replace("{event_id}", request.request_id).replace("{recipient_id}", people["agency_admin"].user_id))
+            .replace("{event_id}", request.request_id).replace("{credential_id}", "AAAA").replace("{recipient_id}", people["agency_admin"].user_id))
     agent = anonymous(client) if role == "anonymous" else signed_in(client, people[role])
     api = path.startswith("/api/")
     if api:
