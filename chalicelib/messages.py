@@ -375,7 +375,6 @@ AUDIT_KINDS: dict[str, str] = {
     "second_factor_reset": "2段階認証のリセット",
     "recovery_code_used": "リカバリーコードの使用",
     "recovery_codes_renewed": "リカバリーコードの再発行",
-    "passkey_added": "パスキーの登録",
     "passkey_login": "パスキーでログイン",
 }
 
