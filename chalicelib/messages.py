@@ -506,6 +506,7 @@ JA.update({
     "nav.billing": "請求書の設定",
     "nav.chat": "チャット通知",
     "nav.staff": "担当者",
+    "nav.audit": "監査ログ",
     "nav.staff_list": "担当者アカウント",
     "nav.settings": "設定",
     "nav.settings_first": "はじめに制作会社の情報を設定してください",

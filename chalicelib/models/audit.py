@@ -19,7 +19,7 @@ from chalicelib.models.base import Item
 from chalicelib.models.ids import new_id
 
 
-def _stamp(at: datetime) -> str:
+def stamp(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
@@ -46,7 +46,7 @@ class AuditEntry(Item, discriminator="AuditEntry"):
     @classmethod
     def new(cls, *, at: datetime, company_id: str | None, actor_id: str | None, **attributes) -> "AuditEntry":
         entry_id = new_id()
-        sort = f"{_stamp(at)}#{entry_id}"
+        sort = f"{stamp(at)}#{entry_id}"
         entry = cls(*cls.keys(at.strftime("%Y-%m"), sort), entry_id=entry_id, at=at, company_id=company_id,
                     actor_id=actor_id, **attributes)
         if company_id:
