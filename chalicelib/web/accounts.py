@@ -280,7 +280,9 @@ def settings_form(me: SignedIn):
 def settings_save(me: SignedIn):
     form = companies.SettingsForm(name=field("agency_name"), phone=field("phone"),
                                   mail_sender_name=field("mail_sender_name"), display_name=field("display_name"),
-                                  client_reopen_days=field("client_reopen_days"), colour=field("colour"))
+                                  client_reopen_days=field("client_reopen_days"), colour=field("colour"),
+                                  audit_retention_days=field("audit_retention_days"),
+                                  require_two_factor=field("require_two_factor") == "1")
     raw_version = field("version")
     return submit(lambda: companies.update_settings(me.user, form,
                                                     version=validation.whole_number(raw_version)),
