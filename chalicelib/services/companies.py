@@ -189,7 +189,7 @@ def _shown(value) -> str:
 def set_company_two_factor(actor: User, company_id: str, *, required: bool) -> Company:
     """このクライアントのアカウントに2段階認証を必須にする (the agency admin only); sign-in enforces it.
     Raises Forbidden, NotFound."""
-    permissions.authorize(actor, permissions.SETTINGS_EDIT, agency_target=True)
+    permissions.authorize(actor, permissions.SETTINGS_EDIT, company_id=company_id)
     company = Company.find(company_id) if is_id(company_id) else None
     if company is None:
         raise NotFound()
