@@ -212,8 +212,16 @@ def test_downloads_and_exports_are_entries(client, world):
     assert web.get(f"/invoices/{issued.invoice_id}/pdf").status_code in (302, 303)
     downloaded = next(e for e in of_company(company.company_id) if e.event == "invoice_downloaded")
     assert downloaded.actor_id == client_admin.user_id and downloaded.target == f"invoice:{issued.invoice_id}"
+    # A sent 月次保守レポート's PDF, by the client admin and by the agency.
+    from chalicelib.services import reports
+    sent_month = r.previous_month(reports.last_month())
+    reports.send(admin, company.company_id, sent_month, revision=0)
+    assert web.get(f"/reports/{sent_month}/pdf").status_code in (302, 303)
+    assert agency.get(f"/clients/{company.company_id}/report.pdf?month={sent_month}").status_code in (302, 303)
     entries = of_company(company.company_id)
     assert "statement_downloaded" in kinds(entries)
+    reports_downloaded = [e for e in entries if e.event == "report_downloaded"]
+    assert {e.actor_id for e in reports_downloaded} == {client_admin.user_id, admin.user_id}
     mine = [e for e in by_actor(admin.user_id) if e.event in ("invoices_exported", "audit_exported")]
     assert {e.event for e in mine} == {"invoices_exported", "audit_exported"}
     assert all(e.internal for e in mine)
