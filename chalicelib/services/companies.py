@@ -7,7 +7,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.messages import t
 from chalicelib.models.base import is_condition_failure, partition_read
-from chalicelib.models.agency import DEFAULT_AUDIT_RETENTION_DAYS, DEFAULT_COLOUR, AgencySettings
+from chalicelib.models.agency import DEFAULT_COLOUR, AgencySettings
 from chalicelib.models.companies import CHOICES_KEPT, Company
 from chalicelib.models.ids import is_id
 from chalicelib.models.points import Balance, Contract
@@ -112,8 +112,10 @@ class SettingsForm:
     display_name: str = ""  # the saving admin's own name, as clients read it (「山田がコメントしました」)
     client_reopen_days: str = ""  # how many days after 完了 a client may still reopen its request
     colour: str = ""  # the band at the top of the HTML mail
-    audit_retention_days: str = str(DEFAULT_AUDIT_RETENTION_DAYS)  # then DynamoDB's TTL removes an entry
-    require_two_factor: bool = False  # every agency account signs in with a second factor
+    # None for these two: the posted form did not carry them (a page rendered before they existed),
+    # so the stored values stay rather than being reset.
+    audit_retention_days: str | None = None  # then DynamoDB's TTL removes an entry
+    require_two_factor: bool | None = None  # every agency account signs in with a second factor
 
 
 REOPEN_DAYS_MAX = 365
@@ -141,8 +143,8 @@ def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> 
     reopen_days = v.whole_number(form.client_reopen_days)
     if reopen_days is None or reopen_days > REOPEN_DAYS_MAX:
         errors["client_reopen_days"] = t("settings.reopen_days", max=REOPEN_DAYS_MAX)
-    retention = v.whole_number(form.audit_retention_days)
-    if retention is None or not RETENTION_DAYS_MIN <= retention <= RETENTION_DAYS_MAX:
+    retention = v.whole_number(form.audit_retention_days) if form.audit_retention_days is not None else -1
+    if retention != -1 and (retention is None or not RETENTION_DAYS_MIN <= retention <= RETENTION_DAYS_MAX):
         errors["audit_retention_days"] = t("settings.audit_retention_days", min=RETENTION_DAYS_MIN,
                                            max=RETENTION_DAYS_MAX)
     if "name" in errors:
@@ -155,7 +157,10 @@ def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> 
     before = {key: _shown(getattr(settings, attribute)) for key, attribute in AUDITED_SETTINGS}
     settings.name, settings.phone, settings.mail_sender_name = name, phone, sender
     settings.client_reopen_days, settings.colour = reopen_days, colour
-    settings.audit_retention_days, settings.require_two_factor = retention, bool(form.require_two_factor)
+    if retention != -1:
+        settings.audit_retention_days = retention
+    if form.require_two_factor is not None:
+        settings.require_two_factor = bool(form.require_two_factor)
     try:
         settings.save()  # VersionAttribute: refused if someone saved in between
     except (PutError, UpdateError) as error:

@@ -138,10 +138,15 @@ def test_agency_staff_accounts_and_settings_are_internal(client, world):
         fields = {"agency_name": before.name, "display_name": admin.name, "phone": before.phone,
                   "mail_sender_name": before.mail_sender_name, "colour": before.colour,
                   "client_reopen_days": str(int(before.client_reopen_days)), "version": str(before.version)}
-        refused = post(web, "/settings", {**fields, "audit_retention_days": "10"})
+        refused = post(web, "/settings", {**fields, "audit_retention_days": "10", "two_factor_shown": "1"})
         assert refused.status_code == 400 and "30から3650までの半角数字" in web.text(refused)
         assert 'value="10"' in web.text(refused)
-        saved = post(web, "/settings", {**fields, "audit_retention_days": "500", "require_two_factor": "1"})
+        # A page from before these settings existed leaves them as they are.
+        assert post(web, "/settings", fields).status_code == 303
+        assert int(AgencySettings.load().audit_retention_days) == int(before.audit_retention_days)
+        fields["version"] = str(AgencySettings.load().version)
+        saved = post(web, "/settings", {**fields, "audit_retention_days": "500", "require_two_factor": "1",
+                                        "two_factor_shown": "1"})
         assert saved.status_code == 303, web.text(saved)[:300]
         after = AgencySettings.load()
         assert int(after.audit_retention_days) == 500 and after.require_two_factor
