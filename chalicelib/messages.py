@@ -127,6 +127,7 @@ JA: dict[str, str] = {
     "audit.bad_actor": "ユーザーIDは半角英数字で入力してください。",
     "audit.csv_filename": "監査ログ.csv",
     "audit.system": "システム",
+    "audit.agency": "制作会社",
     "audit.on": "有効",
     "audit.off": "無効",
     "audit.nobody": "(未ログイン)",

@@ -29,6 +29,9 @@ class AuditEntry(Item, discriminator="AuditEntry"):
     at = UTCDateTimeAttribute()
     actor_id = UnicodeAttribute(null=True)  # None: the system, or a sign-in attempt with no such account
     actor_name = UnicodeAttribute(default="")
+    # The actor is the agency's: a client admin reading its company's log sees its name only, never
+    # its user ID, address or browser (an agency login ID never reaches a client).
+    actor_agency = BooleanAttribute(default=False)
     typed_id = UnicodeAttribute(default="")  # what a failed sign-in typed as its user ID
     address = UnicodeAttribute(default="")
     user_agent = UnicodeAttribute(default="")

@@ -58,7 +58,8 @@ def record(kind: str, *, actor=None, target: str = "", target_name: str = "", co
         retention = agency.settings().audit_retention_days or DEFAULT_AUDIT_RETENTION_DAYS
         entry = AuditEntry.new(
             at=at, company_id=company_id, actor_id=actor.user_id if actor else None,
-            actor_name=actor.name if actor else "", typed_id=typed_id[:64], address=caller.address,
+            actor_name=actor.name if actor else "", actor_agency=bool(actor is not None and actor.is_agency),
+            typed_id=typed_id[:64], address=caller.address,
             user_agent=caller.user_agent, event=kind, target=target, target_name=target_name[:200],
             internal=internal, changes=changes or {},
             expires_at=int((at + timedelta(days=retention)).timestamp()))
@@ -162,6 +163,8 @@ def _condition(scope: _Scope, *, on_company_index: bool):
         conditions.append(AuditEntry.event == scope.kind)
     if scope.client_view:
         conditions.append(AuditEntry.internal == False)  # noqa: E712 - a DynamoDB condition, not a comparison
+        if scope.actor_id:  # an agency user ID typed by a client finds nothing (its existence stays unknown)
+            conditions.append(AuditEntry.actor_agency == False)  # noqa: E712
     if scope.company_id and not on_company_index:
         conditions.append(AuditEntry.company_id == scope.company_id)
     condition = None
@@ -229,9 +232,10 @@ def entries(actor: User, filters: AuditFilter, *, after: str | None = None, now:
     return _read(scope, after, limit=PAGE_SIZE, reads=MONTH_READS)
 
 
-def audit_csv(actor: User, filters: AuditFilter, *, now: datetime | None = None) -> bytes:
+def audit_csv(actor: User, filters: AuditFilter, *, now: datetime | None = None, recorded: bool = True) -> bytes:
     """The entries ``filters`` ask for as CSV (UTF-8 with BOM, pointrules.csv_bytes), newest first,
-    at most CSV_ROWS_MAX; the download is itself an entry. Raises as ``entries``."""
+    at most CSV_ROWS_MAX; the download is itself an entry (``recorded``: False for a HEAD, which
+    downloads nothing). Raises as ``entries``."""
     scope = _scope(actor, filters, now=now or utcnow())
     rows: list[AuditEntry] = []
     cursor = None
@@ -242,15 +246,27 @@ def audit_csv(actor: User, filters: AuditFilter, *, now: datetime | None = None)
         if cursor is None or len(rows) >= CSV_ROWS_MAX:
             break
     typed = {name: value for name, value in vars(filters).items() if value}
+    if recorded:
+        _record_export(actor, scope, typed, len(rows))
+    return pointrules.csv_bytes(AUDIT_CSV_HEADER, [_csv_row(entry, client_view=scope.client_view) for entry in rows])
+
+
+def _record_export(actor: User, scope: _Scope, typed: dict, count: int) -> None:
     record("audit_exported", actor=actor, target="audit", target_name=t("audit.csv_filename"),
            company_id=scope.company_id if scope.client_view else None, internal=actor.is_agency,
            changes={"filters": {"old": "", "new": " ".join(f"{k}={v}" for k, v in typed.items())},
-                    "rows": {"old": "", "new": str(len(rows))}})
-    return pointrules.csv_bytes(AUDIT_CSV_HEADER, [_csv_row(entry) for entry in rows])
+                    "rows": {"old": "", "new": str(count)}})
 
 
-def actor_text(entry: AuditEntry) -> str:
+def shows_actor(entry: AuditEntry, *, client_view: bool) -> bool:
+    """Whether the actor's user ID, address and browser are shown: not an agency actor's to a client."""
+    return not (client_view and entry.actor_agency)
+
+
+def actor_text(entry: AuditEntry, *, client_view: bool = False) -> str:
     """Who acted, for people: the account's name and ID, what a failed sign-in typed, or the system."""
+    if entry.actor_id and not shows_actor(entry, client_view=client_view):
+        return entry.actor_name or t("audit.agency")
     if entry.actor_id:
         return f"{entry.actor_name}({entry.actor_id})" if entry.actor_name else entry.actor_id
     if entry.typed_id:
@@ -273,9 +289,11 @@ def company_name(company_id: str | None) -> str:
     return next((c.name for c in CHOICES_KEPT.get() if c.company_id == company_id), company_id)
 
 
-def _csv_row(entry: AuditEntry) -> list[str]:
+def _csv_row(entry: AuditEntry, *, client_view: bool) -> list[str]:
     changes = " / ".join(f"{label}: {old} → {new}" if old else f"{label}: {new}"
                          for label, old, new in change_lines(entry))
-    return [format_jst(entry.at, "%Y/%m/%d %H:%M:%S"), entry.actor_id or entry.typed_id or "", actor_text(entry),
-            AUDIT_KINDS.get(entry.event, entry.event), entry.target_name or entry.target, company_name(entry.company_id),
-            changes, entry.address, entry.user_agent]
+    shown = shows_actor(entry, client_view=client_view)
+    return [format_jst(entry.at, "%Y/%m/%d %H:%M:%S"), (entry.actor_id or entry.typed_id or "") if shown else "",
+            actor_text(entry, client_view=client_view), AUDIT_KINDS.get(entry.event, entry.event),
+            entry.target_name or entry.target, company_name(entry.company_id), changes,
+            entry.address if shown else "", entry.user_agent if shown else ""]

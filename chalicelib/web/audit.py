@@ -42,7 +42,8 @@ def _page(me: SignedIn, filters: audit.AuditFilter, *, found=None, status: int =
     return page("audit/list.html", status=status, filters=filters, found=found, errors=errors or {},
                 kinds=AUDIT_KINDS, choices=companies.company_choices(me.user) if me.user.is_agency else [],
                 csv_link="/audit.csv" + (f"?{query}" if query else ""), following=following,
-                actor_text=audit.actor_text, change_lines=audit.change_lines, company_name=audit.company_name)
+                actor_text=audit.actor_text, shows_actor=audit.shows_actor, client_view=not me.user.is_agency,
+                change_lines=audit.change_lines, company_name=audit.company_name)
 
 
 @bp.route("/audit", methods=["GET"])
@@ -67,5 +68,6 @@ def audit_csv(me: SignedIn):
                                  "Content-Disposition": f"attachment; filename=\"audit.csv\"; "
                                                         f"filename*=UTF-8''{quote(name)}"})
 
-    return submit(lambda: audit.audit_csv(me.user, filters), done=download,
+    recorded = bp.current_request.method != "HEAD"  # a HEAD (a link checker) downloads nothing
+    return submit(lambda: audit.audit_csv(me.user, filters, recorded=recorded), done=download,
                   refuse=lambda status, errors: _page(me, filters, status=status, errors=errors), conflict=False)

@@ -304,10 +304,18 @@ def test_a_client_admin_reads_only_its_own_companys_entries_never_internal_ones(
     page = web.text(web.get(f"/audit?company_id={other.company_id}"))  # a parameter cannot widen it
     assert "自社の契約" in page and "他社の契約" not in page and "社内の書き出し" not in page
     assert 'id="company_id"' not in page  # no client filter on its side
+    # The agency's people by name only: never their login ID, address or browser; typing an agency
+    # user ID as 操作者 finds nothing, so it does not tell that the ID exists either.
+    assert admin.user_id not in page and "監査 管理者" in page
     by_admin = web.text(web.get(f"/audit?actor_id={admin.user_id}"))
-    assert "自社の契約" in by_admin and "他社の契約" not in by_admin and "社内の書き出し" not in by_admin
+    assert "自社の契約" not in by_admin and "条件に合う記録はありません。" in by_admin
     rows = web.get("/audit.csv").body.decode("utf-8-sig")
     assert "自社の契約" in rows and "他社の契約" not in rows and "社内の書き出し" not in rows
+    assert admin.user_id not in rows
+    # The HEAD a link checker sends downloads nothing, and is no entry.
+    before = len([e for e in of_company(company.company_id) if e.event == "audit_exported"])
+    client.http.request("HEAD", "/audit.csv", headers=web._headers())
+    assert len([e for e in of_company(company.company_id) if e.event == "audit_exported"]) == before
     exported = next(e for e in of_company(company.company_id) if e.event == "audit_exported")
     assert not exported.internal and exported.actor_id == world["client_admin"].user_id
     # The other company's admin sees none of it.
