@@ -282,6 +282,19 @@ def change_lines(entry: AuditEntry) -> list[tuple[str, str, str]]:
             for name, change in changes.items()]
 
 
+# Where an entry's target is shown, by the kind of thing it names (a client: not its company's page).
+_TARGET_PAGES = {"user": "/accounts/{}", "request": "/requests/{}", "invoice": "/invoices/{}", "company": "/clients/{}",
+                 "agency": "/settings"}
+
+
+def target_link(entry: AuditEntry, *, client_view: bool) -> str | None:
+    """The page of the entry's target (its name leads there, as names do in every list), or None."""
+    kind, _, key = (entry.target or "").partition(":")
+    if not key or kind not in _TARGET_PAGES or (client_view and kind in ("company", "agency")):
+        return None
+    return _TARGET_PAGES[kind].format(key)
+
+
 def company_name(company_id: str | None) -> str:
     """A company's name as this container keeps the newest companies (no call); its ID otherwise."""
     if not company_id:

@@ -42,7 +42,7 @@ def _page(me: SignedIn, filters: audit.AuditFilter, *, found=None, status: int =
     return page("audit/list.html", status=status, filters=filters, found=found, errors=errors or {},
                 kinds=AUDIT_KINDS, choices=companies.company_choices(me.user) if me.user.is_agency else [],
                 csv_link="/audit.csv" + (f"?{query}" if query else ""), following=following,
-                actor_text=audit.actor_text, shows_actor=audit.shows_actor, client_view=not me.user.is_agency,
+                actor_text=audit.actor_text, shows_actor=audit.shows_actor, target_link=audit.target_link, client_view=not me.user.is_agency,
                 change_lines=audit.change_lines, company_name=audit.company_name)
 
 
