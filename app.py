@@ -3,14 +3,14 @@ the functions no person calls (the mail sender, SES feedback) under chalicelib/j
 from chalice import Chalice
 
 from chalicelib.jobs import mail
-from chalicelib.web import (accounts, api, assets, auth, chat, companies, dashboard, health, invoices, logs,
+from chalicelib.web import (accounts, api, assets, audit, auth, chat, companies, dashboard, health, invoices, logs,
                             middleware, points, reports, requests, security, urgency)
 
 app = Chalice(app_name="irai")
 logs.configure(app)
 
 for blueprint in (auth.bp, dashboard.bp, accounts.bp, companies.bp, requests.bp, points.bp, invoices.bp, reports.bp,
-                  urgency.bp, security.bp, chat.bp, api.bp, assets.bp, health.bp, mail.bp):
+                  urgency.bp, security.bp, chat.bp, audit.bp, api.bp, assets.bp, health.bp, mail.bp):
     app.register_blueprint(blueprint)
 
 middleware.allow_head(app)  # after every blueprint: HEAD for each GET route

@@ -19,7 +19,7 @@ from chalicelib.models.base import Item
 from chalicelib.models.ids import new_id
 
 
-def _stamp(at: datetime) -> str:
+def stamp(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
@@ -29,6 +29,9 @@ class AuditEntry(Item, discriminator="AuditEntry"):
     at = UTCDateTimeAttribute()
     actor_id = UnicodeAttribute(null=True)  # None: the system, or a sign-in attempt with no such account
     actor_name = UnicodeAttribute(default="")
+    # The actor is the agency's: a client admin reading its company's log sees its name only, never
+    # its user ID, address or browser (an agency login ID never reaches a client).
+    actor_agency = BooleanAttribute(default=False)
     typed_id = UnicodeAttribute(default="")  # what a failed sign-in typed as its user ID
     address = UnicodeAttribute(default="")
     user_agent = UnicodeAttribute(default="")
@@ -46,7 +49,7 @@ class AuditEntry(Item, discriminator="AuditEntry"):
     @classmethod
     def new(cls, *, at: datetime, company_id: str | None, actor_id: str | None, **attributes) -> "AuditEntry":
         entry_id = new_id()
-        sort = f"{_stamp(at)}#{entry_id}"
+        sort = f"{stamp(at)}#{entry_id}"
         entry = cls(*cls.keys(at.strftime("%Y-%m"), sort), entry_id=entry_id, at=at, company_id=company_id,
                     actor_id=actor_id, **attributes)
         if company_id:

@@ -12,7 +12,7 @@ from chalicelib.models.companies import CHOICES_KEPT, Company
 from chalicelib.models.ids import is_id
 from chalicelib.models.points import Balance, Contract
 from chalicelib.models.users import ACCOUNTS_PAGE_SIZE, User
-from chalicelib.services import permissions
+from chalicelib.services import audit, permissions
 from chalicelib.services import validation as v
 from chalicelib.services.history import record
 from chalicelib.clock import utcnow
@@ -112,10 +112,20 @@ class SettingsForm:
     display_name: str = ""  # the saving admin's own name, as clients read it (「山田がコメントしました」)
     client_reopen_days: str = ""  # how many days after 完了 a client may still reopen its request
     colour: str = ""  # the band at the top of the HTML mail
+    # None for these two: the posted form did not carry them (a page rendered before they existed),
+    # so the stored values stay rather than being reset.
+    audit_retention_days: str | None = None  # then DynamoDB's TTL removes an entry
+    require_two_factor: bool | None = None  # every agency account signs in with a second factor
 
 
 REOPEN_DAYS_MAX = 365
-SETTINGS_FIELDS = ("agency_name", "display_name", "phone", "mail_sender_name", "colour", "client_reopen_days")
+RETENTION_DAYS_MIN, RETENTION_DAYS_MAX = 30, 3650
+SETTINGS_FIELDS = ("agency_name", "display_name", "phone", "mail_sender_name", "colour", "client_reopen_days",
+                   "audit_retention_days")
+# What the audit log's 設定の変更 compares, as (field name in the entry, attribute of AgencySettings).
+AUDITED_SETTINGS = (("agency_name", "name"), ("phone", "phone"), ("mail_sender_name", "mail_sender_name"),
+                    ("colour", "colour"), ("client_reopen_days", "client_reopen_days"),
+                    ("audit_retention_days", "audit_retention_days"), ("require_two_factor", "require_two_factor"))
 
 
 def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> AgencySettings:
@@ -133,6 +143,10 @@ def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> 
     reopen_days = v.whole_number(form.client_reopen_days)
     if reopen_days is None or reopen_days > REOPEN_DAYS_MAX:
         errors["client_reopen_days"] = t("settings.reopen_days", max=REOPEN_DAYS_MAX)
+    retention = v.whole_number(form.audit_retention_days) if form.audit_retention_days is not None else -1
+    if retention != -1 and (retention is None or not RETENTION_DAYS_MIN <= retention <= RETENTION_DAYS_MAX):
+        errors["audit_retention_days"] = t("settings.audit_retention_days", min=RETENTION_DAYS_MIN,
+                                           max=RETENTION_DAYS_MAX)
     if "name" in errors:
         errors["agency_name"] = errors.pop("name")
     if errors:  # in the order of the form, so the summary reads top to bottom
@@ -140,16 +154,54 @@ def update_settings(actor: User, form: SettingsForm, *, version: int | None) -> 
     settings = AgencySettings.load()
     if settings.version != version:
         raise Conflict("settings changed meanwhile")
+    before = {key: _shown(getattr(settings, attribute)) for key, attribute in AUDITED_SETTINGS}
     settings.name, settings.phone, settings.mail_sender_name = name, phone, sender
     settings.client_reopen_days, settings.colour = reopen_days, colour
+    if retention != -1:
+        settings.audit_retention_days = retention
+    if form.require_two_factor is not None:
+        settings.require_two_factor = bool(form.require_two_factor)
     try:
         settings.save()  # VersionAttribute: refused if someone saved in between
     except (PutError, UpdateError) as error:
         if is_condition_failure(error):
             raise Conflict("settings changed meanwhile") from None
         raise
+    changes = {}
     if display_name != actor.name:
         changes = {"name": {"old": actor.name, "new": display_name}}
         actor.update(actions=[User.name.set(display_name)])
         record(actor, "updated", actor, changes=changes)
+    after = {key: _shown(getattr(settings, attribute)) for key, attribute in AUDITED_SETTINGS}
+    changed = {key: {"old": before[key], "new": after[key]} for key in after if before[key] != after[key]}
+    if changes:
+        changed["display_name"] = changes["name"]
+    if changed:
+        audit.record("settings_changed", actor=actor, target="agency:settings", target_name=settings.name,
+                     internal=True, changes=changed)
     return settings
+
+
+def _shown(value) -> str:
+    """A setting as the audit log shows it: a flag as 有効 / 無効, a number without its decimal point."""
+    if isinstance(value, bool):
+        return t("audit.on") if value else t("audit.off")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+def set_company_two_factor(actor: User, company_id: str, *, required: bool) -> Company:
+    """このクライアントのアカウントに2段階認証を必須にする (the agency admin only); sign-in enforces it.
+    Raises Forbidden, NotFound."""
+    permissions.authorize(actor, permissions.SETTINGS_EDIT, company_id=company_id)
+    company = Company.find(company_id) if is_id(company_id) else None
+    if company is None:
+        raise NotFound()
+    if bool(company.require_two_factor) == required:
+        return company
+    old = _shown(bool(company.require_two_factor))
+    company.update(actions=[Company.require_two_factor.set(required)], condition=Company.pk.exists())
+    audit.record("company_two_factor_changed", actor=actor, target=f"company:{company_id}", target_name=company.name,
+                 company_id=company_id, changes={"require_two_factor": {"old": old, "new": _shown(required)}})
+    return company

@@ -15,7 +15,7 @@ from chalicelib.messages import KIND_LABELS, t  # noqa: F401  (contracts.KIND_LA
 from chalicelib.models.base import transact
 from chalicelib.models.points import Balance, Contract
 from chalicelib.models.users import User
-from chalicelib.services import ledger, permissions
+from chalicelib.services import audit, ledger, permissions
 from chalicelib.services import pointrules as r
 from chalicelib.services import validation as v
 
@@ -81,8 +81,9 @@ def save_contract(actor: User, company_id: str, form: ContractForm, *, now: date
     The contract and the balance's copy of its terms are one transaction: the overview of every
     company reads balances only (one batch), so they must never disagree.
     """
-    ledger.company_for(actor, company_id, permissions.CONTRACT_EDIT)
+    company = ledger.company_for(actor, company_id, permissions.CONTRACT_EDIT)
     now = now or utcnow()
+    before = Contract.current(company_id)  # for the audit log's old -> new
     contract = Contract.new(company_id=company_id, **_contract_values(form), author_id=actor.user_id,
                             author_name=actor.name, created_at=now)
     terms = [Balance.company_id.set(company_id), Balance.contract_kind.set(contract.contract_type),
@@ -98,6 +99,12 @@ def save_contract(actor: User, company_id: str, form: ContractForm, *, now: date
         tx.update(Balance(*Balance.keys(company_id)), terms, label="balance_terms")
 
     transact(write)
+    old, new = describe(before), describe(contract)
+    changes = {"contract": {"old": old if before else "", "new": new}}
+    if (before.note if before else "") != contract.note:
+        changes["note"] = {"old": before.note if before else "", "new": contract.note}
+    audit.record("contract_changed", actor=actor, target=f"company:{company_id}", target_name=company.name,
+                 company_id=company_id, changes=changes, at=now)
     ledger.settle(company_id, now=now, contract=contract)
     return contract
 

@@ -36,7 +36,7 @@ from chalicelib.models.invoices import (CANCELLED, DRAFT, ISSUED, BillingSetting
                                         InvoiceLine, RateTotal)
 from chalicelib.models.points import Contract, LedgerEntry
 from chalicelib.models.users import User
-from chalicelib.services import permissions, statements, tax
+from chalicelib.services import audit, permissions, statements, tax
 from chalicelib.services import pointrules as r
 from chalicelib.services import validation as v
 
@@ -578,4 +578,7 @@ def pdf_link(actor: User, invoice_id: str) -> str:
     if invoice.state == DRAFT:
         raise NotFound()
     store_pdf(invoice)
-    return s3.presigned_get(invoice.pdf_key, filename=pdf_filename(invoice), content_type=PDF_TYPE)
+    link = s3.presigned_get(invoice.pdf_key, filename=pdf_filename(invoice), content_type=PDF_TYPE)
+    audit.record("invoice_downloaded", actor=actor, target=f"invoice:{invoice.invoice_id}",
+                 target_name=pdf_filename(invoice), company_id=invoice.company_id)
+    return link

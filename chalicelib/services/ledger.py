@@ -30,7 +30,7 @@ from chalicelib.models.points import (PENDING, RECENT_ENTRIES, RETURNED, Balance
                                       LedgerEntry, RecentEntry)
 from chalicelib.models.requests import Request
 from chalicelib.models.users import User
-from chalicelib.services import permissions, workflow
+from chalicelib.services import audit, permissions, workflow
 from chalicelib.services import pointrules as r
 from chalicelib.services import validation as v
 
@@ -179,7 +179,7 @@ def top_up(actor: User, company_id: str, *, points: str, note: str, price: str =
            now: datetime | None = None) -> LedgerEntry:
     """チャージ: points added to the balance (e.g. bought on top of the contract), with the price
     they were sold for (yen, tax excluded) if any: a line of the month's 請求書."""
-    company_for(actor, company_id, permissions.POINTS_TOPUP)
+    company = company_for(actor, company_id, permissions.POINTS_TOPUP)
     errors: dict[str, str] = {}
     amount = v.points(errors, "topup_points", points)
     price_yen = None
@@ -192,13 +192,15 @@ def top_up(actor: User, company_id: str, *, points: str, note: str, price: str =
         raise Invalid(errors)
     now = now or utcnow()
     settle(company_id, now=now)
-    return _post(company_id, kind=r.TOPUP, tenths=r.to_tenths(amount), month=r.month_of(today_jst(now)),
-                 note=note, actor_name=actor.name, price_yen=price_yen, now=now).entry
+    posted = _post(company_id, kind=r.TOPUP, tenths=r.to_tenths(amount), month=r.month_of(today_jst(now)),
+                   note=note, actor_name=actor.name, price_yen=price_yen, now=now)
+    _audit_posting("points_topped_up", actor, company, posted, note=note, price_yen=price_yen, now=now)
+    return posted.entry
 
 
 def adjust(actor: User, company_id: str, *, points: str, note: str, now: datetime | None = None) -> LedgerEntry:
     """調整: a correction, positive or negative, always with its reason; entries are never edited."""
-    company_for(actor, company_id, permissions.POINTS_TOPUP)
+    company = company_for(actor, company_id, permissions.POINTS_TOPUP)
     errors: dict[str, str] = {}
     amount = v.points(errors, "adjust_points", points, allow_negative=True)
     note = v.text(errors, "adjust_note", note, maximum=NOTE_MAX, markup="points.markup")
@@ -206,8 +208,26 @@ def adjust(actor: User, company_id: str, *, points: str, note: str, now: datetim
         raise Invalid(errors)
     now = now or utcnow()
     settle(company_id, now=now)
-    return _post(company_id, kind=r.ADJUSTMENT, tenths=r.to_tenths(amount), month=r.month_of(today_jst(now)),
-                 note=note, actor_name=actor.name, now=now).entry
+    posted = _post(company_id, kind=r.ADJUSTMENT, tenths=r.to_tenths(amount), month=r.month_of(today_jst(now)),
+                   note=note, actor_name=actor.name, now=now)
+    _audit_posting("points_adjusted", actor, company, posted, note=note, now=now)
+    return posted.entry
+
+
+def _audit_posting(kind: str, actor: User, company: Company, posted: Posted, *, note: str,
+                   price_yen: int | None = None, now: datetime) -> None:
+    """The audit entry of a チャージ or 調整: the points and the balance before -> after."""
+    entry = posted.entry
+    delta = int(entry.delta_tenths)
+    after = int(entry.balance_after_tenths)
+    changes = {"balance": {"old": f"{r.format_points(after - delta)} pt", "new": f"{r.format_points(after)} pt"},
+               "points": {"old": "", "new": f"{'+' if delta > 0 else ''}{r.format_points(delta)} pt"}}
+    if note:
+        changes["note"] = {"old": "", "new": note}
+    if price_yen is not None:
+        changes["price"] = {"old": "", "new": f"{price_yen:,}円"}
+    audit.record(kind, actor=actor, target=f"company:{company.company_id}", target_name=company.name,
+                 company_id=company.company_id, changes=changes, at=now)
 
 
 # The charge at 完了, asked by update_request when the status changes.

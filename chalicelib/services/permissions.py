@@ -55,6 +55,7 @@ INVOICE_VIEW = "invoice.view"                # a company's own issued invoices
 REPORT_VIEW = "report.view"                  # a company's sent reports (the agency: drafts too)
 REPORT_WRITE = "report.write"                # the agency's コメント and 送信
 
+AUDIT_VIEW = "audit.view"                    # 監査ログ: the agency's whole log; a client admin its company's
 CHAT_MANAGE = "chat.manage"                  # the agency's chat destinations (and seeing every company's)
 CHAT_MANAGE_COMPANY = "chat.manage_company"  # a company's own chat destinations
 
@@ -71,10 +72,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     AGENCY_ADMIN: frozenset(_ACCOUNT_ADMIN | _AGENCY_WORK | {COMPANY_LIST, COMPANY_CREATE, COMPANY_VIEW,
                                                              ACCOUNT_HISTORY, ACCOUNT_UNLOCK, ACCOUNT_MAIL,
                                                              STAFF_MANAGE, SETTINGS_EDIT, POINTS_MENU_EDIT,
-                                                             CONTRACT_EDIT, POINTS_TOPUP, INVOICE_MANAGE, CHAT_MANAGE}),
+                                                             CONTRACT_EDIT, POINTS_TOPUP, INVOICE_MANAGE, CHAT_MANAGE,
+                                                             AUDIT_VIEW}),
     # Staff answer requests: they may look companies and their people up, not manage them.
     AGENCY_STAFF: frozenset(_AGENCY_WORK | {COMPANY_LIST, COMPANY_VIEW, ACCOUNT_LIST, ACCOUNT_VIEW}),
-    CLIENT_ADMIN: frozenset(_ACCOUNT_ADMIN | _CLIENT_WORK | {INVOICE_VIEW, CHAT_MANAGE_COMPANY}),
+    CLIENT_ADMIN: frozenset(_ACCOUNT_ADMIN | _CLIENT_WORK | {INVOICE_VIEW, CHAT_MANAGE_COMPANY, AUDIT_VIEW}),
     CLIENT_MEMBER: frozenset(_CLIENT_WORK),
 }
 

@@ -46,7 +46,7 @@ from chalicelib.models.reports import SENT, Report, sent_company_ids_kept
 from chalicelib.models.requests import Request, done_of_company_since, open_of_company
 from chalicelib.models.users import CLIENT_ADMIN, User
 from chalicelib.services import agency as agency_settings
-from chalicelib.services import companies, contracts, ledger, mail, permissions, workflow
+from chalicelib.services import audit, companies, contracts, ledger, mail, permissions, workflow
 from chalicelib.services import pointrules as r
 from chalicelib.services import validation as v
 from chalicelib.services.ledger import today_jst
@@ -263,7 +263,10 @@ def pdf_link(actor: User, company_id: str | None, month: str) -> str:
     stored = Report.find(company_id, month)
     if stored is None or not stored.sent or not stored.pdf_key:
         raise NotFound()
-    return s3.presigned_get(stored.pdf_key, filename=pdf_filename(stored), content_type=PDF_TYPE)
+    link = s3.presigned_get(stored.pdf_key, filename=pdf_filename(stored), content_type=PDF_TYPE)
+    audit.record("report_downloaded", actor=actor, target=f"report:{company_id}:{month}",
+                 target_name=pdf_filename(stored), company_id=company_id)
+    return link
 
 
 def pdf_filename(stored: Report) -> str:

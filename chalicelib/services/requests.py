@@ -19,8 +19,8 @@ from chalicelib.models.companies import Company
 from chalicelib.models.ids import is_id
 from chalicelib.models.requests import OpenCount, Request, Seen, ThreadEntry
 from chalicelib.models.users import STAFF_KEPT, User, company_members
-from chalicelib.services import (agency, attachments, ledger, listings, notifications, permissions, policy, search,
-                                 submissions, workflow)
+from chalicelib.services import (agency, attachments, audit, ledger, listings, notifications, permissions, policy,
+                                 pointrules, search, submissions, workflow)
 from chalicelib.services import validation as v
 from chalicelib.clock import today_in_japan, utcnow
 from chalicelib.errors import Conflict, Invalid, NotFound
@@ -436,9 +436,21 @@ def _update_once(actor: User, request_id: str, changes: RequestChanges, *, revis
             raise ledger.BalanceMoved() from None
         raise
     notifications.after_commit(notices)
+    if plan is not None:
+        _audit_charge(actor, request, plan, now)
     saved = Request.find(request.request_id)
     saved.changed_fields = request.changed_fields
     return saved
+
+
+def _audit_charge(actor: User, request: Request, plan: ledger.ChargePlan, now: datetime) -> None:
+    """The audit entry of the points a 完了 charged (the ledger's charge), balance before -> after."""
+    delta, after = int(plan.entry.delta_tenths), int(plan.entry.balance_after_tenths)
+    audit.record("points_charged", actor=actor, target=f"request:{request.request_id}",
+                 target_name=f"#{request.number} {request.title}", company_id=request.company_id, at=now,
+                 changes={"points": {"old": "", "new": f"{pointrules.format_points(delta)} pt"},
+                          "balance": {"old": f"{pointrules.format_points(after - delta)} pt",
+                                      "new": f"{pointrules.format_points(after)} pt"}})
 
 
 def _notices(actor: User, request: Request, entries: list[ThreadEntry], now: datetime,

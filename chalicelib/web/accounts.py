@@ -17,6 +17,7 @@ from chalicelib.services.auth import SignedIn
 from chalicelib.errors import NotFound
 from chalicelib.web import confirmations
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, submit
+from chalicelib.web.forms import form as posted_form
 from chalicelib.web.guards import signed_in_page
 from chalicelib.web.responses import page, redirect
 
@@ -281,7 +282,11 @@ def settings_form(me: SignedIn):
 def settings_save(me: SignedIn):
     form = companies.SettingsForm(name=field("agency_name"), phone=field("phone"),
                                   mail_sender_name=field("mail_sender_name"), display_name=field("display_name"),
-                                  client_reopen_days=field("client_reopen_days"), colour=field("colour"))
+                                  client_reopen_days=field("client_reopen_days"), colour=field("colour"),
+                                  audit_retention_days=posted_form().get("audit_retention_days"),
+                                  # The checkbox is absent when unticked: the hidden marker says the form had it.
+                                  require_two_factor=(field("require_two_factor") == "1") if field("two_factor_shown")
+                                  else None)
     raw_version = field("version")
     return submit(lambda: companies.update_settings(me.user, form,
                                                     version=validation.whole_number(raw_version)),

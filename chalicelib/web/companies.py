@@ -22,7 +22,8 @@ from chalicelib.web.responses import page, redirect
 bp = Blueprint(__name__)
 
 COMPANY_NOTICES = {"contract_saved": "contract.saved", "topped_up": "points.topped_up",
-                   "adjusted": "points.adjusted", "created": "company.created"}
+                   "adjusted": "points.adjusted", "created": "company.created",
+                   "two_factor_saved": "company.two_factor_saved"}
 
 
 # クライアント一覧 and 新規登録.
@@ -99,6 +100,7 @@ def company_page(me: SignedIn, company_id: str, *, status: int = 200, errors: di
                 can_create=permissions.can(me.user, permissions.ACCOUNT_CREATE),
                 can_edit_contract=permissions.can(me.user, permissions.CONTRACT_EDIT),
                 can_invoice=permissions.can(me.user, permissions.INVOICE_MANAGE),
+                can_require_two_factor=permissions.can(me.user, permissions.SETTINGS_EDIT),
                 summary=summary, ledger=ledger.ledger(me.user, company_id, limit=10),
                 listed=listings.company_open_requests(me.user, company_id), W=workflow, labels=workflow.LABELS,
                 history=view.contracts, contract_form=contract_form,
@@ -116,6 +118,13 @@ def contract_save(me: SignedIn, company_id: str):
                   done=lambda _: redirect(f"/clients/{company_id}?notice=contract_saved#contract-title"),
                   refuse=lambda status, errors: company_page(me, company_id, status=status, errors=errors,
                                                              typed={"contract": contract_form}))
+
+
+@bp.route("/clients/{company_id}/two-factor", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
+@signed_in_page
+def two_factor_save(me: SignedIn, company_id: str):
+    companies.set_company_two_factor(me.user, company_id, required=field("require_two_factor") == "1")
+    return redirect(f"/clients/{company_id}?notice=two_factor_saved#accounts-title")
 
 
 @bp.route("/clients/{company_id}/topup", methods=["POST"], content_types=[FORM_CONTENT_TYPE])

@@ -8,7 +8,7 @@ from urllib.parse import quote, urlencode
 from chalice import Blueprint, Response
 
 from chalicelib.messages import INVOICE_STATE_LABELS, PAYMENT_TERM_LABELS, ROUNDING_LABELS, t
-from chalicelib.services import companies, invoices, ledger, permissions, tax, validation
+from chalicelib.services import audit, companies, invoices, ledger, permissions, tax, validation
 from chalicelib.services import pointrules as r
 from chalicelib.services.auth import SignedIn
 from chalicelib.web import confirmations
@@ -95,6 +95,10 @@ def invoice_list(me: SignedIn):
 def invoice_csv(me: SignedIn):
     def download(found):
         name = t("invoice.csv_filename")
+        # The agency's own list (every company's, or the one the search names): internal.
+        audit.record("invoices_exported", actor=me.user, target="invoices", target_name=name,
+                     company_id=form.company_id or None, internal=True,
+                     changes={"rows": {"old": "", "new": str(len(found.invoices))}})
         return Response(body=invoices.invoices_csv(found.invoices).decode("utf-8"), status_code=200,
                         headers={"Content-Type": "text/csv; charset=utf-8",
                                  "Content-Disposition": f"attachment; filename=\"invoices.csv\"; "

@@ -39,13 +39,15 @@ AGENCY_MENU = (("nav.inbox", "/", permissions.INBOX_VIEW),
                ("nav.points", "/points", permissions.POINTS_OVERVIEW),
                ("nav.invoices", "/invoices", permissions.INVOICE_MANAGE),
                ("nav.staff", "/staff", permissions.ACCOUNT_LIST),
+               ("nav.audit", "/audit", permissions.AUDIT_VIEW),
                ("nav.settings", "/settings", permissions.SETTINGS_EDIT))
 CLIENT_MENU = (("nav.home", "/", None),
                ("nav.requests", "/requests", permissions.REQUEST_VIEW),
                ("nav.points", "/points", permissions.POINTS_VIEW),
                ("nav.reports", "/reports", permissions.REPORT_VIEW),
                ("nav.invoices", "/invoices", permissions.INVOICE_VIEW),
-               ("nav.accounts", "/accounts", permissions.ACCOUNT_LIST))
+               ("nav.accounts", "/accounts", permissions.ACCOUNT_LIST),
+               ("nav.audit", "/audit", permissions.AUDIT_VIEW))
 
 
 # ---- The pages' places. Each function gets the page's values and the viewer, and returns the
@@ -193,6 +195,7 @@ TRAILS: dict[str, _Trail] = {
     "reports/list.html": lambda v, viewer: _own(t("nav.reports")),
     "staff/list.html": lambda v, viewer: _own(t("nav.staff_list")),
     "settings/form.html": _settings,
+    "audit/list.html": lambda v, viewer: _own(t("nav.audit")),
     "settings/billing.html": lambda v, viewer: [_home(), Link(t("nav.settings"), "/settings"),
                                                 Link(t("nav.billing"), "")],
     "invoices/list.html": lambda v, viewer: _own(t("nav.invoices")),

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from chalice import Blueprint, Response
 
 from chalicelib.messages import t
-from chalicelib.services import contracts, estimates, ledger, permissions, statements
+from chalicelib.services import audit, contracts, estimates, ledger, permissions, statements
 from chalicelib.services import menu as point_menu  # this module has a page called menu
 from chalicelib.services import pointrules as r
 from chalicelib.services.auth import SignedIn
@@ -140,6 +140,8 @@ def statement_page(me: SignedIn, company_id: str | None, base: str):
 def _csv(me: SignedIn, company_id: str | None):
     view = statements.statement(me.user, company_id, _month())  # a bad month: Invalid -> 400 page below
     name = statements.statement_filename(view)
+    audit.record("statement_downloaded", actor=me.user, target=f"statement:{view.company.company_id}:{view.month}",
+                 target_name=name, company_id=view.company.company_id, changes={"month": {"old": "", "new": view.month}})
     disposition = f"attachment; filename=\"statement-{view.month}.csv\"; filename*=UTF-8''{quote(name)}"
     # A text body: Chalice sends str as UTF-8 (bytes would need API Gateway binary types); the
     # BOM stays its first character.

@@ -84,7 +84,7 @@ def test_ses_reputation_alarms_fire_at_the_review_levels(resources, name, metric
 def test_every_alarm_and_its_recovery_reach_the_alarm_topic(resources):
     topic_arn = "arn:aws:sns:ap-northeast-1:123456789012:irai-local-alarms"
     alarms = of_type(resources, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 6
+    assert len(alarms) == 7
     for name, props in alarms.items():
         assert props["AlarmActions"] == [topic_arn] and props["OKActions"] == [topic_arn], name
         assert props["TreatMissingData"] == "notBreaching", name
@@ -95,7 +95,8 @@ def test_every_alarm_and_its_recovery_reach_the_alarm_topic(resources):
 
 
 def test_app_error_lines_are_counted_from_the_json_level_field(resources, functions):
-    filters = of_type(resources, "AWS::Logs::MetricFilter").values()
+    filters = [props for name, props in of_type(resources, "AWS::Logs::MetricFilter").items()
+               if name != "AuditEntriesLost"]
     assert {f["LogGroupName"] for f in filters} == {f"/aws/lambda/{f}" for f in functions}
     for props in filters:
         assert props["FilterPattern"] == '{ $.level = "ERROR" || $.level = "CRITICAL" }'
@@ -105,3 +106,18 @@ def test_app_error_lines_are_counted_from_the_json_level_field(resources, functi
     # The field the filter reads is the one the app writes.
     record = logging.LogRecord("chalicelib.x", logging.ERROR, __file__, 1, "boom", None, None)
     assert json.loads(JsonFormatter().format(record))["level"] == "ERROR"
+
+
+def test_a_lost_audit_entry_is_counted_from_its_log_line_and_alarms(resources):
+    """A write of the audit log that failed leaves the action done and logs one line: the filter
+    matches that line's message as the app writes it, and any one of them is an alarm."""
+    props = of_type(resources, "AWS::Logs::MetricFilter")["AuditEntriesLost"]
+    assert props["LogGroupName"] == "/aws/lambda/irai-local"
+    assert props["FilterPattern"] == '{ $.message = "audit entry lost" }'
+    (transform,) = props["MetricTransformations"]
+    assert (transform["MetricNamespace"], transform["MetricName"]) == ("Irai/local", "AuditEntriesLost")
+    lost = alarm(resources, "AuditEntriesLostAlarm")
+    assert (lost["MetricName"], lost["Threshold"], lost["ComparisonOperator"]) == (
+        "AuditEntriesLost", 1, "GreaterThanOrEqualToThreshold")
+    record = logging.LogRecord("chalicelib.services.audit", logging.ERROR, __file__, 1, "audit entry lost", None, None)
+    assert json.loads(JsonFormatter().format(record))["message"] == "audit entry lost"

@@ -21,9 +21,10 @@ from tests.support.walk import SIGNED_IN_ROLES, build_world, get_pages
 ROLES = ("anonymous", *SIGNED_IN_ROLES)
 TOP_PAGES = {"/", "/login"}
 AGENCY_MENU = [("受信箱", "/"), ("クライアント管理", "/clients"), ("ポイント", "/points"), ("請求書", "/invoices"),
-               ("担当者", "/staff"), ("設定", "/settings")]
+               ("担当者", "/staff"), ("監査ログ", "/audit"), ("設定", "/settings")]
 CLIENT_MENU = [("管理画面", "/"), ("依頼一覧", "/requests"), ("ポイント", "/points"),
-               ("月次保守レポート", "/reports"), ("請求書", "/invoices"), ("アカウント管理", "/accounts")]
+               ("月次保守レポート", "/reports"), ("請求書", "/invoices"), ("アカウント管理", "/accounts"),
+               ("監査ログ", "/audit")]
 
 
 class _Page(HTMLParser):

@@ -115,6 +115,9 @@ ROUTES = {
     ("POST", "/clients/{company_id}/contract"): (ADMIN, "company"),
     ("POST", "/clients/{company_id}/topup"): (ADMIN, "company"),
     ("POST", "/clients/{company_id}/adjust"): (ADMIN, "company"),
+    ("POST", "/clients/{company_id}/two-factor"): (ADMIN, "company"),  # empty form: not required (as it was)
+    ("GET", "/audit"): (MANAGE_OWN, None),  # a client admin: its own company's log
+    ("GET", "/audit.csv"): (MANAGE_OWN, None),
     ("POST", "/requests/{request_id}/estimate"): (AGENCY, "company"),
     ("POST", "/requests/{request_id}/estimate/approve"): (CLIENTS, "company"),
     ("POST", "/requests/{request_id}/estimate/return"): (CLIENTS, "company"),

@@ -125,4 +125,5 @@ def agency_settings_kept():
         now = AgencySettings.load()
         now.name, now.phone, now.mail_sender_name = before.name, before.phone, before.mail_sender_name
         now.client_reopen_days, now.colour = before.client_reopen_days, before.colour
+        now.audit_retention_days, now.require_two_factor = before.audit_retention_days, before.require_two_factor
         now.save()
