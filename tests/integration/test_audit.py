@@ -175,6 +175,8 @@ def test_contract_points_and_the_company_two_factor_are_entries(client, world):
     assert "このクライアントのアカウントに2段階認証を必須にする" in page
     assert post(web, f"/clients/{company.company_id}/two-factor", {"require_two_factor": "1"}).status_code == 303
     assert Company.find(company.company_id).require_two_factor
+    # Off again: the requirement is enforced at sign-in, and later tests sign the company's people in.
+    Company.find(company.company_id).update(actions=[Company.require_two_factor.set(False)])
     # The charge at 完了.
     item = menu.add_menu_item(admin, menu.MenuForm(new_category="監査", name=f"文言{uuid.uuid4().hex[:4]}", points="2"))
     request = make_request(world["client_admin"])
@@ -345,7 +347,9 @@ def test_a_lost_audit_write_does_not_block_the_action_and_is_logged(client, worl
     with caplog.at_level(logging.ERROR, logger="chalicelib.services.audit"):
         response = post(web, f"/clients/{company.company_id}/two-factor", {"require_two_factor": "1"})
     assert response.status_code == 303
-    assert Company.find(company.company_id).require_two_factor
+    saved = Company.find(company.company_id)
+    assert saved.require_two_factor
+    saved.update(actions=[Company.require_two_factor.set(False)])  # enforced at sign-in: off for later tests
     lost = [record for record in caplog.records if record.getMessage() == "audit entry lost"]
     assert len(lost) == 1 and lost[0].audit_kind == "company_two_factor_changed"
     assert "company_two_factor_changed" not in kinds(of_company(company.company_id))
