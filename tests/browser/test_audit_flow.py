@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -81,8 +82,16 @@ def test_the_agency_admin_reads_filters_and_downloads_the_log(live_server, open_
     expect(agency.get_by_label("期間(から)")).to_have_value("2026-05-02")
     shot(agency, f"agency-refused-{size}")
 
+    # The requirement holds at the client admin's next sign-in: enrolment first, then the log.
     client = _open(open_page, size)
-    log_in(client, live_server.url, client_admin.user_id)
+    log_in(client, live_server.url, client_admin.user_id, lands_on="2段階認証")
+    expect(client.get_by_text("このアカウントには2段階認証の設定が必要です。")).to_be_visible()
+    client.get_by_role("link", name="認証アプリを登録する").click()
+    secret = client.locator("#totp-key").inner_text().replace(" ", "")
+    client.get_by_label("確認コード（6桁）").fill(pyotp.TOTP(secret).now())
+    client.get_by_role("button", name="確認して登録する").click()
+    client.get_by_role("link", name="保管しました").click()
+    expect(client.get_by_text("設定済み", exact=True)).to_be_visible()
     _menu(client, size, "監査ログ")
     expect(heading(client, "監査ログ")).to_be_visible()
     expect(client.get_by_label("クライアント")).to_have_count(0)

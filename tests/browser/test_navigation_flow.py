@@ -85,7 +85,7 @@ def test_the_agency_menu_is_a_bar_on_a_desktop_and_the_trail_leads_back(live_ser
     expect(page.get_by_text("メニュー", exact=True)).to_be_hidden()
     assert _toggle_state(page) == []  # no button on a wide screen: the menu is always there
     menu = _menu(page)
-    expect(menu.get_by_role("link")).to_have_text(["受信箱", "クライアント管理", "ポイント", "請求書", "担当者", "設定"])
+    expect(menu.get_by_role("link")).to_have_text(["受信箱", "クライアント管理", "ポイント", "請求書", "担当者", "監査ログ", "設定"])
     expect(menu.get_by_role("link", name="受信箱")).to_have_attribute("aria-current", "page")
     shot(page, "agency-home-desktop")
 
@@ -131,7 +131,7 @@ def test_the_client_menu_is_a_button_on_a_phone_and_the_whole_name_shows(live_se
     assert _toggle_state(page) == [("DisclosureTriangle", False)]
     toggle.click()
     assert _toggle_state(page) == [("DisclosureTriangle", True)]
-    expect(links).to_have_text(["管理画面", "依頼一覧", "ポイント", "月次保守レポート", "請求書", "アカウント管理"])
+    expect(links).to_have_text(["管理画面", "依頼一覧", "ポイント", "月次保守レポート", "請求書", "アカウント管理", "監査ログ"])
     expect(_menu(page).get_by_role("link", name="管理画面")).to_have_attribute("aria-current", "page")
     for index in range(links.count()):
         size = links.nth(index).bounding_box()
