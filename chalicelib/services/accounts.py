@@ -30,14 +30,6 @@ log = logging.getLogger(__name__)
 EDITABLE = ("name", "kana", "phone", "email")
 
 
-def _audit(kind: str, user: User, actor: User | None, *, changes: dict | None = None,
-           at: datetime | None = None) -> None:
-    """The audit entry of a change to ``user``'s account: in its company's log, or the agency's
-    internal one for an agency account. Never a password, temporary or not."""
-    audit.record(kind, actor=actor, target=f"user:{user.user_id}", target_name=user.name, company_id=user.company_id,
-                 internal=user.is_agency, changes=changes, at=at)
-
-
 @dataclass
 class NewAccount:
     user: User
@@ -215,7 +207,7 @@ def _taken(actor: User, user_id: str, now: datetime):
 
 def _welcome(user: User, temporary: str, actor: User | None, now: datetime) -> NewAccount:
     record(user, "created", actor, at=now)
-    _audit("account_created", user, actor, at=now,
+    audit.record_account("account_created", user, actor, at=now,
            changes={"role": {"old": "", "new": ROLE_LABELS[user.role]}, "email": {"old": "", "new": user.email}})
     return NewAccount(user=user, temporary_password=temporary, mail_sent=_send_guidance(user, temporary))
 
@@ -285,7 +277,7 @@ def edit_account(actor: User, user_id: str, form: AccountForm, *, version: int) 
                 raise Conflict("edited meanwhile") from None
             raise
         record(user, "updated", actor, changes=changes)
-        _audit("account_changed", user, actor, changes=changes)
+        audit.record_account("account_changed", user, actor, changes=changes)
     return user
 
 
@@ -311,7 +303,7 @@ def set_active(actor: User, user_id: str, *, active: bool, now: datetime | None 
     record(user, "reactivated" if active else "deactivated", actor, at=now)
     labels = (t("account.active"), t("account.inactive"))
     old, new = labels if not active else labels[::-1]
-    _audit("account_reactivated" if active else "account_deactivated", user, actor, at=now,
+    audit.record_account("account_reactivated" if active else "account_deactivated", user, actor, at=now,
            changes={"active": {"old": old, "new": new}})
     return Changed(user, _mail_change(user, (t("account.status_label"), old, new), actor, now))
 
@@ -388,7 +380,7 @@ def set_admin(actor: User, user_id: str, *, admin: bool, now: datetime | None = 
         record(user, "role_changed", actor, at=now, changes=changes)
     except PutError:  # the audit never blocks the change it records
         log.error("role change not recorded", extra={"user_id": user.user_id})
-    _audit("role_changed", user, actor, at=now, changes=changes)
+    audit.record_account("role_changed", user, actor, at=now, changes=changes)
     return Changed(user, _mail_change(user, (t("account.role_label"), ROLE_LABELS[old_role], ROLE_LABELS[new_role]),
                                       actor, now))
 
@@ -406,7 +398,7 @@ def resend_guidance(actor: User, user_id: str, *, now: datetime | None = None) -
         User.session_epoch.add(1),
     ])
     record(user, "guidance_resent", actor, at=now)
-    _audit("guidance_resent", user, actor, at=now)  # which password is the mail's business, never the log's
+    audit.record_account("guidance_resent", user, actor, at=now)  # which password is the mail's business, never the log's
     return NewAccount(user=user, temporary_password=temporary, mail_sent=_send_guidance(user, temporary))
 
 
@@ -418,11 +410,11 @@ def resume_mail(actor: User, user_id: str) -> None:
     if stopped is not None:
         stopped.delete()
         record(user, "mail_resumed", actor)
-        _audit("mail_resumed", user, actor)
+        audit.record_account("mail_resumed", user, actor)
 
 
 def unlock(actor: User, user_id: str) -> None:
     user = _target(actor, user_id, permissions.ACCOUNT_UNLOCK)
     if throttle.clear(user_id):
         record(user, "unlocked", actor)
-        _audit("account_unlocked", user, actor)
+        audit.record_account("account_unlocked", user, actor)

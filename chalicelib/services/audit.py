@@ -69,6 +69,14 @@ def record(kind: str, *, actor=None, target: str = "", target_name: str = "", co
                                              "target": target})
 
 
+
+def record_account(kind: str, user, actor, *, changes: dict | None = None, at: datetime | None = None) -> None:
+    """An entry about ``user``'s account (its sign-ins, password, factors, profile): in its
+    company's log, or the agency's internal one for an agency account. ``actor`` is who acted
+    (often the account itself; None: the system)."""
+    record(kind, actor=actor, target=f"user:{user.user_id}", target_name=user.name, company_id=user.company_id,
+           internal=user.is_agency, changes=changes, at=at)
+
 # ---- Reading the log: one query per view (see models.audit), newest first, a page at a time.
 
 PAGE_SIZE = 50

@@ -77,21 +77,20 @@ def login(user_id: str, password: str, *, address: str = "", now: datetime | Non
         # attacker fresh guesses at the code.
         return _open_session(user, now, pending=True)
     throttle.clear(user_id, failures)
-    audit.record("login_succeeded", actor=user, target=f"user:{user.user_id}", target_name=user.name,
-                 company_id=user.company_id, internal=user.is_agency, at=now)
+    audit.record_account("login_succeeded", user, user, at=now)
     return _open_session(user, now, enrol_required=factors.required(user))
 
 
 def _failed(typed: str, user: User | None, address: str, now: datetime, kind: str) -> None:
     """Count a failed password or code towards the throttle (services/throttle.py), and audit it."""
     locked = throttle.record_failure(typed, address, now)
-    audit.record(kind, actor=user, target=f"user:{user.user_id}" if user else "", target_name=user.name if user else "",
-                 company_id=user.company_id if user else None, internal=bool(user and user.is_agency),
-                 typed_id="" if user else typed, at=now)
+    if user is not None:
+        audit.record_account(kind, user, user, at=now)
+    else:  # no such account: the entry keeps what was typed
+        audit.record(kind, typed_id=typed, internal=True, at=now)
     if locked and user is not None:
         record(user, "locked", None, at=now)
-        audit.record("login_locked", actor=None, target=f"user:{user.user_id}", target_name=user.name,
-                     company_id=user.company_id, internal=user.is_agency, at=now)
+        audit.record_account("login_locked", user, None, at=now)
 
 
 def second_step(pending: SignedIn, typed: str, *, address: str = "", now: datetime | None = None) -> tuple[SignedIn, str]:
@@ -111,9 +110,7 @@ def second_step(pending: SignedIn, typed: str, *, address: str = "", now: dateti
         _failed(user.user_id, user, address, now, "second_factor_failed")
         raise AuthenticationFailed()
     throttle.clear(user.user_id, counters)
-    audit.record("recovery_code_used" if used == "recovery" else "second_factor_used", actor=user,
-                 target=f"user:{user.user_id}", target_name=user.name, company_id=user.company_id,
-                 internal=user.is_agency, at=now)
+    audit.record_account("recovery_code_used" if used == "recovery" else "second_factor_used", user, user, at=now)
     pending.session.delete()
     return _open_session(user, now), used
 
@@ -127,9 +124,8 @@ def passkey_sign_in(user: User, *, pending: SignedIn | None = None, now: datetim
     if pending is not None:
         pending.session.delete()
     throttle.clear(user.user_id)
-    audit.record("passkey_login" if pending is None else "second_factor_used", actor=user,
-                 target=f"user:{user.user_id}", target_name=user.name, company_id=user.company_id,
-                 internal=user.is_agency, changes={"方法": {"old": "", "new": "パスキー"}}, at=now)
+    audit.record_account("passkey_login" if pending is None else "second_factor_used", user, user,
+                         changes={"方法": {"old": "", "new": "パスキー"}}, at=now)
     return _open_session(user, now)
 
 
@@ -260,8 +256,7 @@ def change_password(signed_in: SignedIn, *, current: str, new: str, confirm: str
             raise Conflict("account changed meanwhile") from None
         raise
     record(user, "password_changed", user, at=now)
-    audit.record("password_changed", actor=user, target=f"user:{user.user_id}", target_name=user.name,
-                 company_id=user.company_id, internal=user.is_agency, at=now)
+    audit.record_account("password_changed", user, user, at=now)
     signed_in.session.delete()  # a new token after a privilege change: no session fixation
     return _open_session(user, now, enrol_required=signed_in.session.enrol_required)
 
@@ -440,5 +435,4 @@ def reset_password(token: str, *, new: str, confirm: str, now: datetime | None =
         raise
     throttle.clear(user.user_id)
     record(user, "password_reset", user, at=now)
-    audit.record("password_reset", actor=user, target=f"user:{user.user_id}", target_name=user.name,
-                 company_id=user.company_id, internal=user.is_agency, at=now)
+    audit.record_account("password_reset", user, user, at=now)

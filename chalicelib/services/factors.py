@@ -153,9 +153,7 @@ def confirm_totp(user: User, code: str, *, now: datetime | None = None) -> list[
     # Every other session of the account ends: whoever else held one must now pass the app too.
     user.update(actions=[User.two_factor.set(True), User.session_epoch.add(1)])
     record(user, "second_factor_enrolled", user, at=now)
-    audit.record("second_factor_enrolled", actor=user, target=f"user:{user.user_id}", target_name=user.name,
-                 company_id=user.company_id, internal=user.is_agency, changes={"認証アプリ": {"old": "", "new": "登録"}},
-                 at=now)
+    audit.record_account("second_factor_enrolled", user, user, changes={"認証アプリ": {"old": "", "new": "登録"}}, at=now)
     return codes
 
 
@@ -167,8 +165,7 @@ def regenerate_recovery_codes(user: User, *, now: datetime | None = None) -> lis
         raise NotFound()
     codes = _recovery_codes()
     factor.update(actions=[TotpFactor.recovery_hashes.set({_hash(c) for c in codes})])
-    audit.record("recovery_codes_renewed", actor=user, target=f"user:{user.user_id}", target_name=user.name,
-                 company_id=user.company_id, internal=user.is_agency, at=now)
+    audit.record_account("recovery_codes_renewed", user, user, at=now)
     return codes
 
 
@@ -191,9 +188,7 @@ def after_removal(user: User, left: int, what: str, was: str, now: datetime) -> 
     if left == 0:
         _set_two_factor(user, False)
     record(user, "second_factor_removed", user, at=now)
-    audit.record("second_factor_removed", actor=user, target=f"user:{user.user_id}", target_name=user.name,
-                 company_id=user.company_id, internal=user.is_agency, changes={what: {"old": was, "new": "削除"}},
-                 at=now)
+    audit.record_account("second_factor_removed", user, user, changes={what: {"old": was, "new": "削除"}}, at=now)
 
 
 def _set_two_factor(user: User, on: bool) -> None:
@@ -292,9 +287,8 @@ def reset(actor: User, user_id: str, *, now: datetime | None = None) -> bool:
             item.delete()
     user.update(actions=[User.two_factor.set(False), User.session_epoch.add(1)])
     record(user, "second_factor_reset", actor, at=now)
-    audit.record("second_factor_reset", actor=actor, target=f"user:{user.user_id}", target_name=user.name,
-                 company_id=user.company_id, internal=user.is_agency,
-                 changes={"2段階認証": {"old": "設定済み", "new": "リセット"}}, at=now)
+    audit.record_account("second_factor_reset", user, actor, changes={"2段階認証": {"old": "設定済み", "new": "リセット"}},
+                         at=now)
     try:
         mail.send_account_changed(user, changes=[("2段階認証", "設定済み", "リセット")],
                                   actor=actor, at=now)

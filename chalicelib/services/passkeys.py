@@ -159,9 +159,7 @@ def register(user: User, answer: dict, party: RelyingParty, *, now: datetime | N
     if first:
         user.update(actions=[User.two_factor.set(True), User.session_epoch.add(1)])
     record(user, "second_factor_enrolled", user, at=now)
-    audit.record("second_factor_enrolled", actor=user, target=f"user:{user.user_id}", target_name=user.name,
-                 company_id=user.company_id, internal=user.is_agency, changes={"パスキー": {"old": "", "new": name}},
-                 at=now)
+    audit.record_account("second_factor_enrolled", user, user, changes={"パスキー": {"old": "", "new": name}}, at=now)
     return first
 
 
