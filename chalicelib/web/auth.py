@@ -22,7 +22,7 @@ NOTICES = {"logged_out": "logout.done", "expired": "session.expired", "reset_don
            "second_expired": "second.expired"}
 
 
-def _safe_next(target: str) -> str:
+def safe_next(target: str) -> str:
     """``target`` if it is a path on this site, else "/" (no open redirect).
 
     Browsers drop tabs and newlines from a URL and read a backslash as a slash, so
@@ -70,7 +70,7 @@ def _plain(target: str, refused: tuple[str, ...]) -> bool:
     return not parts.scheme and not parts.netloc
 
 
-def _session_cookie(token: str) -> str:
+def session_cookie(token: str) -> str:
     return cookie(context.session_cookie_name(), token, max_age=config.session_absolute_hours() * 3600)
 
 
@@ -81,7 +81,7 @@ def login_form():
         return redirect("/")  # a pending second step may start over: the form shows
     query = bp.current_request.query_params or {}
     notice = NOTICES.get(query.get("notice", ""))
-    return page("auth/login.html", user_id="", next=_safe_next(query.get("next", "/")),
+    return page("auth/login.html", user_id="", next=safe_next(query.get("next", "/")),
                 notice=t(notice) if notice else None, error=None)
 
 
@@ -128,7 +128,7 @@ def reset(token: str):
 @bp.route("/login", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @handle_errors
 def login():
-    user_id, next_path = field("user_id"), _safe_next(field("next") or "/")
+    user_id, next_path = field("user_id"), safe_next(field("next") or "/")
     try:
         signed_in = auth.login(user_id, field("password", strip=False), address=context.client_address())
     except AuthenticationFailed:
@@ -142,12 +142,12 @@ def login():
     if signed_in.session.pending:
         target = "/login/second" + (f"?next={quote(next_path)}" if next_path != "/" else "")
     else:
-        target = _after_sign_in(signed_in, next_path)
-    return redirect(target, cookies=[_session_cookie(signed_in.token),
+        target = after_sign_in(signed_in, next_path)
+    return redirect(target, cookies=[session_cookie(signed_in.token),
                                      expired_cookie(context.csrf_cookie_name())])
 
 
-def _after_sign_in(signed_in: auth.SignedIn, next_path: str) -> str:
+def after_sign_in(signed_in: auth.SignedIn, next_path: str) -> str:
     """Where a full sign-in goes: a forced password change first, then a required enrolment."""
     if signed_in.user.must_change_password:
         return "/password"
@@ -163,7 +163,7 @@ def second_form():
     pending = context.pending()
     if pending is None:
         return redirect("/" if context.signed_in() else "/login?notice=second_expired")
-    next_path = _safe_next((bp.current_request.query_params or {}).get("next", "/"))
+    next_path = safe_next((bp.current_request.query_params or {}).get("next", "/"))
     return _second_page(pending, next_path)
 
 
@@ -180,7 +180,7 @@ def second():
     pending = context.pending()
     if pending is None:
         return redirect("/login?notice=second_expired")
-    next_path, typed = _safe_next(field("next") or "/"), field("code")
+    next_path, typed = safe_next(field("next") or "/"), field("code")
     try:
         signed_in, used = auth.second_step(pending, typed, address=context.client_address())
     except AuthenticationFailed:
@@ -189,10 +189,10 @@ def second():
         return _second_page(pending, next_path, status=429, throttled=True, typed=typed,
                             error=t(refusal.message_key, agency=agency_settings.settings().name, **refusal.params))
     context.replace_signed_in(signed_in)
-    target = _after_sign_in(signed_in, next_path)
+    target = after_sign_in(signed_in, next_path)
     if used == "recovery" and target == next_path:
         target = "/account/security?notice=recovery_used"  # a code fewer: the page says how many are left
-    return redirect(target, cookies=[_session_cookie(signed_in.token)])
+    return redirect(target, cookies=[session_cookie(signed_in.token)])
 
 
 @bp.route("/logout", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
@@ -219,7 +219,7 @@ def change_password(me: auth.SignedIn):
 
     def done(renewed: auth.SignedIn):
         context.replace_signed_in(renewed)
-        return redirect("/?notice=password_changed", cookies=[_session_cookie(renewed.token)])
+        return redirect("/?notice=password_changed", cookies=[session_cookie(renewed.token)])
 
     # Passwords are never echoed back into the page: the user types them again.
     return submit(lambda: auth.change_password(me, current=field("current_password", strip=False),

@@ -11,7 +11,7 @@ from chalicelib.messages import t
 from chalicelib.services import agency, auth, factors, passkeys
 from chalicelib.services.auth import SignedIn, renew
 from chalicelib.web import context
-from chalicelib.web.auth import _after_sign_in, _safe_next, _session_cookie
+from chalicelib.web.auth import after_sign_in, safe_next, session_cookie  # the sign-in steps share them
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, submit
 from chalicelib.web.guards import handle_errors, signed_in_page
 from chalicelib.web.responses import expired_cookie, page, redirect
@@ -61,7 +61,7 @@ def totp_confirm(me: SignedIn):
     def done(codes: list[str]):
         renewed = renew(me, me.user)  # confirm_totp ended every session of the account, this one too
         context.replace_signed_in(renewed)
-        return page("security/codes.html", codes=codes, first=True, cookies=[_session_cookie(renewed.token)])
+        return page("security/codes.html", codes=codes, first=True, cookies=[session_cookie(renewed.token)])
 
     def refuse(status: int, errors: dict):
         return page("security/totp.html", status=status, setup=factors.start_totp(me.user), errors=errors, code=code)
@@ -152,7 +152,7 @@ def passkey_register(me: SignedIn):
         if first:  # the account's first factor ended its sessions: this one goes on under a new token
             renewed = renew(me, me.user)
             context.replace_signed_in(renewed)
-            cookies = [_session_cookie(renewed.token)]
+            cookies = [session_cookie(renewed.token)]
         return _json({"redirect": "/account/security?notice=passkey_added"}, cookies=cookies)
     return _passkey_call(run)
 
@@ -186,6 +186,6 @@ def passkey_login():
         except AuthenticationFailed:
             return _json({"message": t("login.temporary_hint", agency=agency.settings().name)}, 400)
         context.replace_signed_in(signed_in)
-        return _json({"redirect": _after_sign_in(signed_in, _safe_next(answer["next"] or "/"))},
-                     cookies=[_session_cookie(signed_in.token), expired_cookie(context.csrf_cookie_name())])
+        return _json({"redirect": after_sign_in(signed_in, safe_next(answer["next"] or "/"))},
+                     cookies=[session_cookie(signed_in.token), expired_cookie(context.csrf_cookie_name())])
     return _passkey_call(run)
