@@ -1,10 +1,14 @@
 """Irai: the Chalice app. Only wiring lives here: routes are blueprints under chalicelib/web/,
 the functions no person calls (the mail sender, SES feedback) under chalicelib/jobs/."""
-from chalice import Chalice
+from chalicelib import cold_start
 
-from chalicelib.jobs import mail
-from chalicelib.web import (accounts, api, assets, audit, auth, chat, companies, dashboard, health, invoices, logs,
-                            middleware, points, reports, requests, security, urgency)
+cold_start.install()  # first: services load when a route uses them (chalicelib/cold_start.py)
+
+from chalice import Chalice  # noqa: E402
+
+from chalicelib.jobs import mail  # noqa: E402
+from chalicelib.web import (accounts, api, assets, audit, auth, chat, companies, dashboard, health, invoices,  # noqa: E402
+                            logs, middleware, points, reports, requests, security, urgency)
 
 app = Chalice(app_name="irai")
 logs.configure(app)

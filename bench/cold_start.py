@@ -51,6 +51,11 @@ print(json.dumps({"import": imported - started, "total": done - started}))
 
 MINIMAL_APP = '''
 import os
+import sys
+
+# As if its package had no pyOpenSSL (only webauthn brings it): botocore then skips importing it,
+# as Irai's app does (chalicelib/cold_start.py).
+sys.modules.setdefault("urllib3.contrib.pyopenssl", None)
 
 import boto3
 from chalice import Chalice

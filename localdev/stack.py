@@ -15,6 +15,7 @@ from pathlib import Path
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, LocalDevServer
 
+from chalicelib import cold_start
 from localdev import provision
 from localdev.devroutes import DevRoutesHandler
 
@@ -72,6 +73,7 @@ class _Server(ThreadingHTTPServer):
 
 def serve(app, *, host: str = "127.0.0.1", port: int = 0, on_change=None) -> AppServer:
     """Serve the Chalice app (plus the /dev routes) on a background thread."""
+    cold_start.load_all()  # it answers on several threads (chalicelib/cold_start.py)
     config = Config.create(chalice_stage="dev", app_name="irai", environment_variables={})
     handler = type("Handler", (DevRoutesHandler,), {"on_change": staticmethod(on_change or (lambda: None))})
     server = LocalDevServer(app, config, host, port, handler_cls=handler, server_cls=_Server)

@@ -67,6 +67,9 @@ def aws(request, tmp_path_factory):
 @pytest.fixture(scope="session")
 def app(aws):
     from app import app as chalice_app
+    from chalicelib import cold_start
+
+    cold_start.load_all()  # tests run the app on several threads (chalicelib/cold_start.py)
     return chalice_app
 
 
