@@ -8,7 +8,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, ModuleLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
 from datetime import date, datetime
@@ -19,6 +19,11 @@ from chalicelib.clock import JST, format_jst  # noqa: F401  (templating.JST: pag
 # (the package gets them through the vendor/ symlinks).
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
+# The Lambda package also has the templates compiled to Python modules, with bytecode (`make
+# package`, ops/bytecode.py): the first request of a container reads each page's compiled module
+# instead of parsing and compiling its template. Not in the repo: here, templates are read as
+# they are edited.
+COMPILED_DIR = ROOT / "templates_compiled"
 STATIC_DIR = ROOT / "static"
 
 
@@ -125,8 +130,13 @@ def label_cells(row: str, columns: list[tuple[str, str]]) -> Markup:
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
+    return configured(ModuleLoader(COMPILED_DIR) if COMPILED_DIR.is_dir() else FileSystemLoader(TEMPLATES_DIR))
+
+
+def configured(loader) -> Environment:
+    """The pages' environment reading templates through ``loader`` (ops/bytecode.py compiles with it)."""
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
+        loader=loader,
         # Every template, including .txt mails, is escaped; text mails unescape nothing because
         # they are rendered with autoescape off explicitly in render_text().
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -148,9 +158,9 @@ def render(template: str, /, **context: object) -> str:
 
 @lru_cache(maxsize=1)
 def _text_environment() -> Environment:
-    # Plain-text mail is not HTML: escaping would show "&amp;" to the reader.
-    env = environment().overlay(autoescape=False)
-    return env
+    # Plain-text mail is not HTML: escaping would show "&amp;" to the reader. Compiled templates
+    # have the escaping built in, so mail reads the sources.
+    return environment().overlay(autoescape=False, loader=FileSystemLoader(TEMPLATES_DIR))
 
 
 def render_text(template: str, /, **context: object) -> str:

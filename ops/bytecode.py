@@ -1,6 +1,13 @@
-"""Add bytecode to a Lambda deployment zip, so cold starts do not compile what they import.
+"""Add compiled templates and bytecode to a Lambda deployment zip, so cold starts compile nothing.
 
     .venv/bin/python -m ops.bytecode dist/deployment.zip --chalice-cache .chalice/deployments
+
+Templates first: parsing and compiling a page's templates was most of a container's first request
+beyond what any Chalice app pays (building the DynamoDB client). Every template of the zip's
+templates/ is compiled with the pages' own environment (`templating.configured`, so escaping and
+filters are as at run time) into `templates_compiled/tmpl_<sha1 of its name>.py`, the modules
+Jinja's ModuleLoader reads (`templating.environment` uses them when that folder exists); the
+bytecode step below then compiles those modules too.
 
 Lambda's code directory is read-only: without .pyc files in the package, every cold start
 compiles every module it imports, which costs more than the import itself. Chalice ships sources
@@ -13,7 +20,7 @@ runtime (the one `chalice package` ran with): a pyc is only read by the version 
 `chalice deploy` uploads the zip it keeps in .chalice/deployments (named by a hash of the
 requirements, app.py, chalicelib/ and vendor/) when one exists for the current code, and
 `chalice package` copies that same zip to dist/. With --chalice-cache the cached zip identical
-to the given one gets the bytecode too, so a `chalice deploy` right after `make package` ships it.
+to the given one gets the same additions, so a `chalice deploy` right after `make package` ships them.
 """
 from __future__ import annotations
 
@@ -43,13 +50,40 @@ def add_bytecode(zip_path: Path) -> int:
             except SyntaxError:
                 continue  # Python would fail on it too; some packages carry templates named .py
             compiled[target] = _code_to_hash_pyc(code, importlib.util.source_hash(source), checked=True)
+    _append(zip_path, compiled)
+    return len(compiled)
+
+
+def add_compiled_templates(zip_path: Path) -> int:
+    """Compile every template in the zip's templates/ into templates_compiled/; returns how many."""
+    from jinja2 import DictLoader, ModuleLoader
+
+    from chalicelib import templating
+
+    with zipfile.ZipFile(zip_path) as archive:
+        names = set(archive.namelist())
+        sources = {name.removeprefix(TEMPLATES): archive.read(name).decode("utf-8")
+                   for name in names if name.startswith(TEMPLATES) and not name.endswith("/")}
+    environment = templating.configured(DictLoader(sources))
+    modules = {}
+    for name, source in sorted(sources.items()):
+        target = COMPILED + ModuleLoader.get_module_filename(name)
+        if target not in names:  # raises TemplateSyntaxError: a package never ships a broken page
+            modules[target] = environment.compile(source, name, name, raw=True, defer_init=True).encode("utf-8")
+    _append(zip_path, modules)
+    return len(modules)
+
+
+TEMPLATES, COMPILED = "templates/", "templates_compiled/"
+
+
+def _append(zip_path: Path, files: dict[str, bytes]) -> None:
     with zipfile.ZipFile(zip_path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
-        for target, data in compiled.items():
+        for target, data in files.items():
             info = zipfile.ZipInfo(target, date_time=FIXED_TIME)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
-    return len(compiled)
 
 
 def cached_twin(zip_path: Path, cache_dir: Path) -> Path | None:
@@ -72,8 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     if twin is not None:
         targets.append(twin)
     for target in targets:
+        templates = add_compiled_templates(target)
         added = add_bytecode(target)
-        print(f"{target}: bytecode for Python {sys.version_info.major}.{sys.version_info.minor} added to {added} modules")
+        print(f"{target}: {templates} templates compiled; bytecode for Python "
+              f"{sys.version_info.major}.{sys.version_info.minor} added to {added} modules")
     return 0
 
 

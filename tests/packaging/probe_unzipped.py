@@ -97,6 +97,14 @@ report["login_html"] = templating.render(
     navigation=navigation.for_page("auth/login.html", values, None, agency, "/login"), **values,
 )
 report["css_url"] = templating.static_url("css/app.css")
+# The same page from the template's source: the compiled modules must say what it says.
+from jinja2 import FileSystemLoader  # noqa: E402
+
+report["loader"] = type(templating.environment().loader).__name__
+report["login_html_from_source"] = templating.configured(FileSystemLoader(templating.TEMPLATES_DIR)).get_template(
+    "auth/login.html").render(agency=agency, me=None, csrf_token="x", t=t,
+                              navigation=navigation.for_page("auth/login.html", values, None, agency, "/login"),
+                              **values)
 
 # --- 3. The native extension works here (bcrypt's wheel is what ships).
 hashed = bcrypt.hashpw(b"probe-password", bcrypt.gensalt(rounds=4))

@@ -384,6 +384,15 @@ def test_login_template_renders_from_the_package(package, probe):
     assert "テスト制作会社" in html
 
 
+def test_pages_render_from_templates_compiled_in_the_package(package, probe):
+    """ops/bytecode.py compiles every template: a container's first page parses none."""
+    templates = sorted(path for path in (package.root / "templates").rglob("*") if path.is_file())
+    compiled = sorted((package.root / "templates_compiled").glob("tmpl_*.py"))
+    assert len(compiled) == len(templates) > 50
+    assert probe["loader"] == "ModuleLoader"
+    assert probe["login_html"] == probe["login_html_from_source"]
+
+
 def test_handler_serves_hashed_static_file_from_the_package(package, probe):
     response = probe["static_response"]
     assert response["status"] == 200, response
