@@ -142,6 +142,11 @@ class Kept:
         self.generation = 0
         Kept._all.append(self)
 
+    @property
+    def read_at(self) -> float:
+        """``time.monotonic()`` of the read the kept value came from (-inf: nothing kept)."""
+        return self._value[1]
+
     def stale(self) -> bool:
         value, read_at = self._value
         return value is None or time.monotonic() - read_at >= self.seconds
