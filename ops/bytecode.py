@@ -33,6 +33,7 @@ from importlib._bootstrap_external import _code_to_hash_pyc  # what py_compile i
 from pathlib import Path
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the same bytes for the same sources: reproducible packages
+TEMPLATES, COMPILED = "templates/", "templates_compiled/"  # folders of the zip
 
 
 def add_bytecode(zip_path: Path) -> int:
@@ -68,13 +69,10 @@ def add_compiled_templates(zip_path: Path) -> int:
     modules = {}
     for name, source in sorted(sources.items()):
         target = COMPILED + ModuleLoader.get_module_filename(name)
-        if target not in names:  # raises TemplateSyntaxError: a package never ships a broken page
+        if target not in names:  # a syntax error raises: a package never ships a broken page
             modules[target] = environment.compile(source, name, name, raw=True, defer_init=True).encode("utf-8")
     _append(zip_path, modules)
     return len(modules)
-
-
-TEMPLATES, COMPILED = "templates/", "templates_compiled/"
 
 
 def _append(zip_path: Path, files: dict[str, bytes]) -> None:

@@ -17,8 +17,8 @@ from chalicelib import cold_start
 waiting = cold_start.waiting()
 ran = sorted(name for name in sys.modules if name.startswith("chalicelib.services.") and name not in waiting)
 models = sorted(name for name in sys.modules if name.startswith("chalicelib.models."))
-tls = sorted(name for name in sys.modules if name.split(".")[0] == "OpenSSL" or "pyopenssl" in name
-             if sys.modules[name] is not None)
+tls = sorted(name for name, module in sys.modules.items()
+             if module is not None and (name.split(".")[0] == "OpenSSL" or "pyopenssl" in name))
 cold_start.load_all()
 print(json.dumps({"ran": ran, "models": models, "tls": tls, "after": cold_start.waiting()}))
 """
