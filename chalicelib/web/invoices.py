@@ -135,8 +135,7 @@ def company_invoices(me: SignedIn, company_id: str):
 @bp.route("/clients/{company_id}/invoices", methods=["POST"], content_types=[FORM_CONTENT_TYPE])
 @signed_in_page
 def draft_create(me: SignedIn, company_id: str):
-    year, number = field("year"), field("month_number")
-    month = f"{year}-{number.zfill(2)}" if number.isascii() and number.isdigit() and len(number) <= 2 else f"{year}-{number}"
+    month = points_web.picked_month(field("year"), field("month_number"))
     return submit(lambda: invoices.create_draft(me.user, company_id, month),
                   done=lambda invoice: redirect(f"/invoices/{invoice.invoice_id}?notice=created"),
                   refuse=lambda status, errors: _company_page(me, company_id, status=status, errors=errors,

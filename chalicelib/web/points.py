@@ -100,14 +100,19 @@ def balance(me: SignedIn):
 
 # 月次明細.
 
+def picked_month(year: str, number: str) -> str:
+    """``YYYY-MM`` from the month picker's two selects (templates/_month_picker.html); anything
+    else that comes is passed on as sent, for the service to refuse at the field."""
+    if number.isascii() and number.isdigit() and len(number) <= 2:
+        number = number.zfill(2)
+    return f"{year}-{number}"
+
+
 def _month() -> str:
-    """The month asked for: ``month=YYYY-MM`` (the pages' links), or the form's two selects
-    (``year``, ``month_number``), which work in every browser, unlike <input type=month>
-    (Safari and Firefox show a plain text box). Whatever comes is checked by the service."""
+    """The month asked for: ``month=YYYY-MM`` (the pages' links), or the picker's two selects."""
     year, number = _query("year"), _query("month_number")
     if year or number:
-        return f"{year}-{number.zfill(2)}" if number.isascii() and number.isdigit() and len(number) <= 2 \
-            else f"{year}-{number}"
+        return picked_month(year, number)
     return _query("month") or r.month_of(ledger.today_jst())
 
 

@@ -13,7 +13,7 @@ from chalicelib.services.auth import SignedIn
 from chalicelib.web import confirmations
 from chalicelib.web.forms import FORM_CONTENT_TYPE, field, submit
 from chalicelib.web.guards import signed_in_page
-from chalicelib.web.points import month_choices
+from chalicelib.web.points import month_choices, picked_month
 from chalicelib.web.responses import page, redirect
 
 bp = Blueprint(__name__)
@@ -29,8 +29,7 @@ def _asked_month() -> str:
     """``month=YYYY-MM``, or the picker's two selects (as on the 月次明細), else last month."""
     year, number = _query("year"), _query("month_number")
     if year or number:
-        return f"{year}-{number.zfill(2)}" if number.isascii() and number.isdigit() and len(number) <= 2 \
-            else f"{year}-{number}"
+        return picked_month(year, number)
     return _query("month") or reports.last_month()
 
 
