@@ -205,6 +205,7 @@ JA: dict[str, str] = {
     "contract.monthly_points": "毎月 {points} pt",
     "contract.term_points": "期間中 {points} pt",
     "contract.unit_price_text": "1 pt = {price}円",
+    "contract.monthly_fee_text": "月額保守料金 {price}円(税抜)",
     "contract.carry_over": "繰り越しあり",
     "contract.no_carry_over": "繰り越しなし",
     "contract.approval_required": "見積承認が必要",

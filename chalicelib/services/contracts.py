@@ -137,6 +137,8 @@ def describe(contract: Contract | None) -> str:
         parts.append(t("contract.unit_price_text", price=f"{int(contract.unit_price):,}"))
     if contract.contract_type in r.PREPAID:
         parts.append(t("contract.carry_over" if contract.carry_over else "contract.no_carry_over"))
+    if contract.monthly_fee:
+        parts.append(t("contract.monthly_fee_text", price=f"{int(contract.monthly_fee):,}"))
     if contract.approval_required:
         parts.append(t("contract.approval_required"))
     return t("contract.separator").join(parts)

@@ -193,6 +193,11 @@ def test_contract_points_and_the_company_two_factor_are_entries(client, world):
     assert topup["points"]["new"] == "+5 pt" and topup["price"]["new"] == "15,000円"
     contract = next(e for e in entries if e.event == "contract_changed").changes.as_dict()
     assert "10" in contract["contract"]["new"]
+    # The same terms with a 月額保守料金: the entry says what changed.
+    assert post(web, f"/clients/{company.company_id}/contract", {
+        "kind": r.PREPAID_MONTHLY, "points": "10", "starts_on": start, "monthly_fee": "50,000"}).status_code == 303
+    fee = next(e for e in of_company(company.company_id) if e.event == "contract_changed").changes.as_dict()
+    assert "月額保守料金" not in fee["contract"]["old"] and "月額保守料金 50,000円(税抜)" in fee["contract"]["new"]
     assert next(e for e in entries if e.event == "company_two_factor_changed").changes.as_dict()[
         "require_two_factor"] == {"old": "無効", "new": "有効"}
     charged = next(e for e in entries if e.event == "points_charged")
