@@ -49,7 +49,6 @@ class DynamoDBCalls:
 
     def __enter__(self):
         self.operations.clear()
-        self._started = time.monotonic()
         self._events.register("before-call.dynamodb", self._count)
         return self
 
@@ -60,19 +59,16 @@ class DynamoDBCalls:
     def total(self) -> int:
         return sum(self.operations.values())
 
-    @property
-    def kept_reread(self) -> bool:
-        """Whether a copy kept per container (models.base.Kept) was read anew while counting."""
-        return any(kept.read_at >= self._started for kept in Kept._all)
 
-
-def steady_view(view):
-    """(calls, response) of one ``view()`` of a page already viewed once. A kept copy expires every
-    60 s, and the view it expires in pays one read that the page does not cost otherwise: such a
-    view is counted again (a page that reads a copy anew on every view counts the same twice)."""
+def steady_view(view, counter=DynamoDBCalls):
+    """(calls, response) of one ``view()`` of a page already viewed once, counted by ``counter``.
+    A copy kept per container (models.base.Kept) expires every 60 s, and the view it expires in
+    pays one read the page does not cost otherwise: a view during which a kept copy was read anew
+    is counted again (a page that rereads a copy on every view counts the same twice)."""
     for _ in range(2):
-        with DynamoDBCalls() as calls:
+        started = time.monotonic()
+        with counter() as calls:
             response = view()
-        if not calls.kept_reread:
+        if not any(kept.read_at >= started for kept in Kept._all):
             break
     return calls, response
