@@ -103,6 +103,11 @@ def save_contract(actor: User, company_id: str, form: ContractForm, *, now: date
     changes = {"contract": {"old": old if before else "", "new": new}}
     if (before.note if before else "") != contract.note:
         changes["note"] = {"old": before.note if before else "", "new": contract.note}
+    # Not in describe(): that line is shown to every client user, the fee only to the agency and,
+    # on 請求書, to client admins.
+    fee_before = int(before.monthly_fee or 0) if before else 0
+    if fee_before != int(contract.monthly_fee or 0):
+        changes["monthly_fee"] = {"old": f"{fee_before:,}円" if before else "", "new": f"{int(contract.monthly_fee):,}円"}
     audit.record("contract_changed", actor=actor, target=f"company:{company_id}", target_name=company.name,
                  company_id=company_id, changes=changes, at=now)
     ledger.settle(company_id, now=now, contract=contract)
@@ -137,8 +142,6 @@ def describe(contract: Contract | None) -> str:
         parts.append(t("contract.unit_price_text", price=f"{int(contract.unit_price):,}"))
     if contract.contract_type in r.PREPAID:
         parts.append(t("contract.carry_over" if contract.carry_over else "contract.no_carry_over"))
-    if contract.monthly_fee:
-        parts.append(t("contract.monthly_fee_text", price=f"{int(contract.monthly_fee):,}"))
     if contract.approval_required:
         parts.append(t("contract.approval_required"))
     return t("contract.separator").join(parts)

@@ -49,6 +49,12 @@ def test_the_agency_drafts_edits_and_issues_and_the_client_downloads_the_pdf(liv
     page = _open(open_page, size)
     log_in(page, live_server.url, admin.user_id, lands_on=None)
 
+    # The agency's 契約履歴 names the fee the drafts will bill.
+    page.goto(f"{live_server.url}/clients/{company.company_id}")
+    expect(page.get_by_text("月額保守料金 50,000円(税抜)")).to_be_visible()
+    page.get_by_role("heading", name="契約履歴").scroll_into_view_if_needed()
+    shot(page, f"{size}-contract-history")
+
     # 請求書の設定: a wrong registration number is named at its field and the rest is kept.
     page.goto(f"{live_server.url}/settings/billing")
     expect(heading(page, "請求書の設定")).to_be_visible()

@@ -24,6 +24,7 @@ from chalicelib.models.audit import AuditEntry
 from chalicelib.models.companies import Company
 from chalicelib.models.invoices import BillingSettings
 from chalicelib.models.notifications import MailSuppression
+from chalicelib.models.points import Balance
 from chalicelib.models.users import AGENCY_STAFF, CLIENT_ADMIN
 from chalicelib.services import estimates, invoices, ledger, listings, menu, requests, tax, throttle, workflow
 from chalicelib.services import pointrules as r
@@ -197,7 +198,10 @@ def test_contract_points_and_the_company_two_factor_are_entries(client, world):
     assert post(web, f"/clients/{company.company_id}/contract", {
         "kind": r.PREPAID_MONTHLY, "points": "10", "starts_on": start, "monthly_fee": "50,000"}).status_code == 303
     fee = next(e for e in of_company(company.company_id) if e.event == "contract_changed").changes.as_dict()
-    assert "月額保守料金" not in fee["contract"]["old"] and "月額保守料金 50,000円(税抜)" in fee["contract"]["new"]
+    assert fee["monthly_fee"] == {"old": "0円", "new": "50,000円"}
+    # Shown on the agency's 契約履歴 only: the contract line every client user reads leaves it out.
+    assert "月額保守料金 50,000円(税抜)" in web.text(web.get(f"/clients/{company.company_id}"))
+    assert "月額保守料金" not in Balance.get(*Balance.keys(company.company_id)).contract_text
     assert next(e for e in entries if e.event == "company_two_factor_changed").changes.as_dict()[
         "require_two_factor"] == {"old": "無効", "new": "有効"}
     charged = next(e for e in entries if e.event == "points_charged")
